@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { providers } from "./app.js";
+import { ConfigError, configFromEnv, parseConfig, readConfigFile } from "./config.js";
+import { KeyFileError } from "./core/keys.js";
+import { startSandbox } from "./sandbox.js";
+
+const USAGE = `Usage: idv-sandbox [options]
+
+A local, test-only sandbox of the Sardine, Sumsub ID Connect, DQE IDMobile and Regula IDV token APIs.
+
+Options:
+  --port <n>          port to listen on (env PORT; default 4010; 0 = any free port)
+  --host <addr>       address to bind (env HOST; default 127.0.0.1)
+  --public-url <url>  base URL written into tokens and hand-off URLs (env PUBLIC_URL; default http://HOST:PORT)
+  --config <file>     JSON or YAML config file (see README, "Configuration")
+  --quiet             print nothing but errors
+  -h, --help          show this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`idv-sandbox: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        "public-url": { type: "string" },
+        config: { type: "string" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  const flags = parsed.values;
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  const fromFile = flags.config ? await readConfigFile(flags.config) : {};
+  const fromFlags: Record<string, unknown> = {};
+  if (flags.port !== undefined) fromFlags.port = flags.port;
+  if (flags.host !== undefined) fromFlags.host = flags.host;
+  if (flags["public-url"] !== undefined) fromFlags.publicUrl = flags["public-url"];
+  if (flags.quiet) fromFlags.quiet = true;
+  const config = parseConfig(
+    { ...fromFile, ...configFromEnv(process.env), ...fromFlags },
+    flags.config ? `config (${flags.config}, env, flags)` : "config (env, flags)",
+  );
+
+  const sandbox = await startSandbox(config);
+  if (!config.quiet) {
+    const lines = [
+      `idv-sandbox listening on ${sandbox.url} (test-only: never for production)`,
+      ...providers.map((p) => `  ${p.name.padEnd(8)} ${sandbox.url}/${p.name}`),
+      `  admin    ${sandbox.url}/__admin`,
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (!config.quiet) process.stdout.write(`idv-sandbox: ${signal}, closing\n`);
+    sandbox.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", () => {
+    stop("SIGINT");
+  });
+  process.on("SIGTERM", () => {
+    stop("SIGTERM");
+  });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof KeyFileError) fail(err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+    fail(`cannot listen: ${(err as Error).message}`);
+  }
+  process.stderr.write(`idv-sandbox: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+import { readFile } from "node:fs/promises";
+import { dirname, extname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/** The package's own folder: shipped fixtures and scenarios live beside src/ and dist/. */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+const portSchema = z.coerce.number().int().min(0).max(65535);
+
+/** Everything a config file, the environment or a flag can set. Unknown fields are refused by name. */
+export const configSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  port: portSchema.default(4010),
+  /** Base URL written into issued tokens and hand-off URLs; `http://HOST:PORT` when unset. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  fixturesDir: z.string().min(1).default(resolve(packageRoot, "fixtures")),
+  scenariosDir: z.string().min(1).default(resolve(packageRoot, "scenarios")),
+  cors: z
+    .strictObject({
+      /** `"*"` (any origin, the default) or a list of exact origins such as `http://localhost:3000`. */
+      origins: z.union([z.literal("*"), z.array(z.string().min(1))]).default("*"),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      /** Most entries (tokens, codes, sessions) kept per namespace; the oldest go first past it. */
+      maxEntries: z.number().int().min(1).default(100_000),
+      /** How often expired entries are swept, in seconds of real time. */
+      sweepIntervalSeconds: z.number().positive().default(5),
+    })
+    .prefault({}),
+  /** Largest request body accepted, in bytes; larger → 413. */
+  bodyLimit: z
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024),
+  sumsub: z
+    .strictObject({
+      /** Check X-App-Access-Sig on the signed routes (on by default; off for quick manual trials). */
+      verifySignature: z.boolean().default(true),
+      /** Relax PKCE and redirect URI checks for quick manual trials. Strict by default. */
+      lenient: z.boolean().default(false),
+    })
+    .prefault({}),
+  quiet: z.boolean().default(false),
+});
+
+export type SandboxConfig = z.output<typeof configSchema>;
+export type SandboxConfigInput = z.input<typeof configSchema>;
+
+/** A config that cannot be used; the message names the field. The CLI prints it and exits 2. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+function describeIssues(error: z.ZodError, source: string): string {
+  return error.issues
+    .map((issue) => {
+      const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issue.path.join(".");
+      const what = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
+      return `${source}: ${field || "(root)"}: ${what}`;
+    })
+    .join("\n");
+}
+
+export function parseConfig(input: unknown, source = "config"): SandboxConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(describeIssues(result.error, source));
+  return result.data;
+}
+
+/**
+ * Reads a JSON or YAML config file. Relative folders in it are taken from the file's own folder.
+ */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError(
+      `cannot read config file ${path}: ${(cause as NodeJS.ErrnoException).code ?? "error"}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = [".yaml", ".yml"].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(
+      `config file ${path} is not valid ${extname(path) || "JSON"}: ${(cause as Error).message}`,
+    );
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError(`config file ${path}: the top level must be an object`);
+  }
+  const record = { ...(data as Record<string, unknown>) };
+  for (const key of ["fixturesDir", "scenariosDir"]) {
+    if (typeof record[key] === "string") record[key] = resolve(dirname(path), record[key]);
+  }
+  return record;
+}
+
+/** The settings the environment gives: PORT, HOST, PUBLIC_URL. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (env.PORT) out.port = env.PORT;
+  if (env.HOST) out.host = env.HOST;
+  if (env.PUBLIC_URL) out.publicUrl = env.PUBLIC_URL;
+  return out;
+}
+
+/** The public base URL without a trailing slash. */
+export function publicUrlOf(config: SandboxConfig, port: number): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, "");
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const shown = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
+  return `http://${shown}:${port}`;
+}

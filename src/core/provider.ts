@@ -1,0 +1,74 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import type { z } from "zod";
+import type { SandboxConfig } from "../config.js";
+import { ConfigError } from "../config.js";
+import type { AppEnv, ErrorRenderer } from "./context.js";
+import type { ErrorCatalogue } from "./errors.js";
+import type { IdGenerator } from "./ids.js";
+import type { KeyStore } from "./keys.js";
+
+/** What a provider's routes are built from. Per-request state (clock, store) comes from `c.var.ns`. */
+export interface ProviderDeps<F> {
+  config: SandboxConfig;
+  fixtures: F;
+  keys: KeyStore;
+  ids: IdGenerator;
+  /** The sandbox's public base URL, without a trailing slash (known only once it listens). */
+  readonly publicUrl: () => string;
+}
+
+/** What a vendor folder declares: its fixtures' type flows into its routes. */
+export interface ProviderDefinition<F> {
+  /** Path prefix and name: `/sardine`, … */
+  readonly name: string;
+  readonly title: string;
+  /** Schema of `fixtures/<name>.json`. */
+  readonly fixtureSchema: z.ZodType<F>;
+  /** Signing key sets this vendor needs from fixtures/keys. */
+  readonly keySets: readonly string[];
+  /** Every documented error, by name. */
+  readonly errors: ErrorCatalogue;
+  /** Writes any SandboxError in this vendor's default error format. */
+  readonly renderError: ErrorRenderer;
+  readonly routes: (deps: ProviderDeps<F>) => Hono<AppEnv>;
+}
+
+/**
+ * One vendor: a folder under src/providers whose index.ts exports this object and nothing app.ts needs besides.
+ * Providers depend on core/, never on each other. Its fixtures arrive already validated by its own schema.
+ */
+export type Provider = ProviderDefinition<unknown>;
+
+export function defineProvider<F>(definition: ProviderDefinition<F>): Provider {
+  return {
+    ...definition,
+    // loadFixtures parsed the fixtures with this provider's fixtureSchema, so they are an F.
+    routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F }),
+  };
+}
+
+/** Reads and validates `fixtures/<name>.json` for each provider; a bad file names itself and the field. */
+export async function loadFixtures(
+  dir: string,
+  providers: readonly Provider[],
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const provider of providers) {
+    const file = join(dir, `${provider.name}.json`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, "utf8"));
+    } catch (cause) {
+      throw new ConfigError(`cannot read fixture file ${file}: ${(cause as Error).message}`);
+    }
+    const parsed = provider.fixtureSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ConfigError(`fixture file ${file}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    }
+    out[provider.name] = parsed.data;
+  }
+  return out;
+}

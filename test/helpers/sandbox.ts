@@ -1,0 +1,73 @@
+import type { Hono } from "hono";
+import { createLocalJWKSet, jwtVerify, type JWTVerifyResult } from "jose";
+import {
+  createApp,
+  createDeps,
+  parseConfig,
+  type SandboxConfigInput,
+  type SandboxDeps,
+} from "../../src/index.js";
+import { createClock, type Clock } from "../../src/core/clock.js";
+import type { AppEnv } from "../../src/core/context.js";
+
+/** The instant every test clock starts at, frozen: tests move it explicitly. */
+export const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+export const BASE = "http://sandbox.test";
+
+export interface TestSandbox {
+  app: Hono<AppEnv>;
+  deps: SandboxDeps;
+  clock: Clock;
+  /** `app.request` with the test base URL, so absolute URLs from responses can be replayed. */
+  request: (path: string, init?: RequestInit) => Promise<Response>;
+}
+
+export async function testSandbox(config: Omit<SandboxConfigInput, "port"> = {}): Promise<TestSandbox> {
+  const clock = createClock({ start: T0, frozen: true });
+  const deps = await createDeps(parseConfig({ publicUrl: BASE, ...config }), { clock });
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    clock,
+    request: (path, init) =>
+      Promise.resolve(app.request(path.startsWith(BASE) ? path.slice(BASE.length) : path, init)),
+  };
+}
+
+export function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+}
+
+export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  };
+}
+
+export function form(fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams(fields).toString(),
+  };
+}
+
+/** Verifies a JWT the way a client does: with the JWKS the sandbox publishes at `jwksPath`. */
+export async function verifyWithPublishedJwks(
+  sandbox: TestSandbox,
+  jwksPath: string,
+  token: string,
+  options: { issuer?: string; audience?: string } = {},
+): Promise<JWTVerifyResult> {
+  const res = await sandbox.request(jwksPath);
+  if (res.status !== 200) throw new Error(`JWKS at ${jwksPath} answered ${res.status}`);
+  const jwks = createLocalJWKSet(await res.json());
+  return jwtVerify(token, jwks, {
+    ...options,
+    currentDate: new Date(sandbox.clock.now()),
+    algorithms: ["RS256"],
+  });
+}

@@ -1,0 +1,70 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+
+async function tempFile(name: string, text: string): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), "idv-cli-")), name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe("command line", () => {
+  it("prints the URL and each vendor prefix first, serves, and closes cleanly on SIGTERM", async () => {
+    const cli = runCli(["--port", "0"]);
+    const out = await cli.waitFor(/admin/);
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    expect(out.split("\n")[0]).toMatch(/^idv-sandbox listening on http:\/\/127\.0\.0\.1:\d+ /);
+    expect(out).toContain(`sardine  ${url}/sardine`);
+    const health = await fetch(`${url}/__admin/health`);
+    expect(await health.json()).toEqual({ status: "ok" });
+    cli.child.kill("SIGTERM");
+    const { code } = await cli.exited;
+    expect(code).toBe(0);
+    await expect(fetch(`${url}/__admin/health`)).rejects.toThrow();
+  });
+
+  it("takes port and public URL from the environment, flags winning over it", async () => {
+    const cli = runCli(["--public-url", "https://idv.example.test/"], {
+      PORT: "0",
+      PUBLIC_URL: "http://ignored",
+    });
+    const out = await cli.waitFor(/admin/);
+    expect(out).toContain("listening on https://idv.example.test ");
+    expect(out).toContain("sardine  https://idv.example.test/sardine");
+    cli.child.kill("SIGINT");
+    expect((await cli.exited).code).toBe(0);
+  });
+
+  it("reads a YAML config file", async () => {
+    const file = await tempFile("sandbox.yaml", "port: 0\npublicUrl: http://from-yaml.test:9999\n");
+    const cli = runCli(["--config", file]);
+    expect(await cli.waitFor(/admin/)).toContain("listening on http://from-yaml.test:9999");
+    cli.child.kill("SIGTERM");
+    await cli.exited;
+  });
+
+  it.each([
+    ["an unknown field", "config.json", '{"port": 0, "prot": 1}', /prot: unknown field/],
+    ["a bad port", "config.json", '{"port": 70000}', /port: Too big/],
+    ["a bad nested field", "config.yaml", "sumsub:\n  verifySignature: maybe\n", /sumsub\.verifySignature/],
+    ["malformed JSON", "config.json", "{port", /not valid/],
+  ])("exits 2 with one clear message for %s", async (_, name, text, message) => {
+    const file = await tempFile(name, text);
+    const { code, stderr, stdout } = await runCli(["--config", file]).exited;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(stdout).toBe("");
+  });
+
+  it("exits 2 for an unknown flag and a missing config file", async () => {
+    const unknown = await runCli(["--prot", "1"]).exited;
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown option '--prot'/);
+    const missing = await runCli(["--config", "/nonexistent/sandbox.json"]).exited;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read config file \/nonexistent\/sandbox\.json: ENOENT/);
+  });
+});
