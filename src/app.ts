@@ -10,10 +10,11 @@ import type { IdGenerator } from "./core/ids.js";
 import type { KeyStore } from "./core/keys.js";
 import type { Namespaces } from "./core/namespaces.js";
 import type { Provider } from "./core/provider.js";
+import { dqe } from "./providers/dqe/index.js";
 import { sardine } from "./providers/sardine/index.js";
 
 /** Every vendor the sandbox serves, each under `/<name>`. */
-export const providers: readonly Provider[] = [sardine];
+export const providers: readonly Provider[] = [sardine, dqe];
 
 /** What createApp is built from; `createDeps` (src/sandbox.ts) makes them from a config. */
 export interface SandboxDeps {

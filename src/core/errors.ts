@@ -32,7 +32,10 @@ export const CoreErrorCode = {
 export interface ErrorEntry {
   status: ContentfulStatusCode;
   message: string;
-  description?: string;
+  /** The vendor's own error id or code, where it documents one (DQE `error_id`, Sumsub `errorCode`). */
+  vendorCode?: string | number;
+  /** The vendor's own error name, where it documents one (Sumsub `errorName`). */
+  vendorName?: string;
 }
 
 /** A vendor's documented errors by name: what scenarios can produce and what handlers throw. */

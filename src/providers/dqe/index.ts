@@ -1,0 +1,17 @@
+import { defineProvider } from "../../core/provider.js";
+import { catalogue, renderError } from "./errors.js";
+import { dqeRoutes } from "./routes.js";
+import { fixtureSchema } from "./schemas.js";
+
+export { validAccessToken, type ValidAccessToken } from "./tokens.js";
+
+/** DQE IDMobile: `ACCESS_TOKEN` (GET query or POST form) and its OAuth2 refresh. */
+export const dqe = defineProvider({
+  name: "dqe",
+  title: "DQE IDMobile access tokens",
+  fixtureSchema,
+  keySets: [],
+  errors: catalogue,
+  renderError,
+  routes: dqeRoutes,
+});

@@ -1,0 +1,28 @@
+import type { Namespace } from "../../core/context.js";
+import { kind } from "../../core/store.js";
+
+export interface AccessTokenRecord {
+  licence: string;
+  refreshToken: string;
+}
+export interface RefreshTokenRecord {
+  licence: string;
+  accessToken: string;
+}
+export const accessTokens = kind<AccessTokenRecord>("dqe.access");
+export const refreshTokens = kind<RefreshTokenRecord>("dqe.refresh");
+
+/** A valid DQE access token, as the flows that consume one see it. */
+export interface ValidAccessToken {
+  licence: string;
+  expiresAt: number;
+}
+
+/**
+ * Whether `token` is a DQE access token that is valid now on the namespace's clock. Read-only: asking never
+ * changes the state. This is how the parts of the sandbox that consume DQE tokens (and tests) check one.
+ */
+export function validAccessToken(ns: Namespace, token: string): ValidAccessToken | undefined {
+  const entry = ns.store.get(accessTokens, token);
+  return entry && { licence: entry.value.licence, expiresAt: entry.expiresAt };
+}
