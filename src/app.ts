@@ -11,10 +11,11 @@ import type { KeyStore } from "./core/keys.js";
 import type { Namespaces } from "./core/namespaces.js";
 import type { Provider } from "./core/provider.js";
 import { dqe } from "./providers/dqe/index.js";
+import { regula } from "./providers/regula/index.js";
 import { sardine } from "./providers/sardine/index.js";
 
 /** Every vendor the sandbox serves, each under `/<name>`. */
-export const providers: readonly Provider[] = [sardine, dqe];
+export const providers: readonly Provider[] = [sardine, dqe, regula];
 
 /** What createApp is built from; `createDeps` (src/sandbox.ts) makes them from a config. */
 export interface SandboxDeps {
@@ -45,7 +46,7 @@ function toSandboxError(err: unknown): SandboxError {
 }
 
 /** The one door every error leaves through, in the format of the vendor whose route it came from. */
-function respondWithError(err: unknown, c: Context<AppEnv>): Response {
+function respondWithError(err: unknown, c: Context<AppEnv>): Response | Promise<Response> {
   const error = toSandboxError(err);
   if (error.code === CoreErrorCode.internal) console.error("idv-sandbox: unexpected error", error.cause);
   return (c.get("renderError") ?? renderPlainError)(error, c);

@@ -58,8 +58,9 @@ export function createClock(options: ClockOptions = {}): Clock {
       return frozenAt !== undefined;
     },
   };
-  if (options.start !== undefined) clock.set(options.start);
+  // Freeze first, so a frozen clock starts exactly at `start`, not a tick after it.
   if (options.frozen === true) clock.freeze(true);
+  if (options.start !== undefined) clock.set(options.start);
   return clock;
 }
 

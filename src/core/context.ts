@@ -4,7 +4,7 @@ import type { SandboxError } from "./errors.js";
 import type { Store } from "./store.js";
 
 /** Writes a SandboxError as a response in one vendor's format. Each provider's errors.ts owns one. */
-export type ErrorRenderer = (error: SandboxError, c: Context<AppEnv>) => Response;
+export type ErrorRenderer = (error: SandboxError, c: Context<AppEnv>) => Response | Promise<Response>;
 
 /** What one request sees of the sandbox's state: its namespace's clock and store. */
 export interface Namespace {

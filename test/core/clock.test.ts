@@ -40,6 +40,13 @@ describe("clock", () => {
     expect(frozen.now()).toBe(Date.UTC(2027, 0, 1));
   });
 
+  it("starts a frozen clock exactly at its start, whatever the source does meanwhile", () => {
+    let real = 0;
+    const clock = createClock({ source: () => ++real, start: 1_000, frozen: true });
+    expect(clock.now()).toBe(1_000);
+    expect(clock.now()).toBe(1_000);
+  });
+
   it("refuses non-finite moves", () => {
     const clock = createClock();
     expect(() => clock.advance(Number.NaN)).toThrow(RangeError);

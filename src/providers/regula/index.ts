@@ -1,0 +1,15 @@
+import { defineProvider } from "../../core/provider.js";
+import { catalogue, renderError } from "./errors.js";
+import { regulaRoutes } from "./routes.js";
+import { fixtureSchema } from "./schemas.js";
+
+/** Regula IDV Platform: Token URL deeplinks, the hand-off page, session reads and the older device flow. */
+export const regula = defineProvider({
+  name: "regula",
+  title: "Regula IDV Platform token URL",
+  fixtureSchema,
+  keySets: [],
+  errors: catalogue,
+  renderError,
+  routes: regulaRoutes,
+});

@@ -1,0 +1,39 @@
+import type { Namespace } from "../../core/context.js";
+import { isoAt } from "../../core/clock.js";
+import { kind } from "../../core/store.js";
+import type { SessionStatus } from "./schemas.js";
+
+export interface SessionRecord {
+  id: string;
+  workflowIds: string[];
+  metadata: Record<string, unknown>;
+  locale: string | null;
+  /** The status a person or the API set; `expired` is derived from the clock, never stored. */
+  status: Exclude<SessionStatus, "expired">;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Sessions are kept past their expiry (for `sessionRetentionSeconds`) so they read as `expired`. */
+export const sessions = kind<SessionRecord>("regula.session");
+/** A hand-off token: `Token <token>` in the URL, bound to one session. */
+export const handoffTokens = kind<{ sessionId: string }>("regula.handoff");
+/** An ephemeral device token from the older flow, not yet bound to a session. */
+export const deviceTokens = kind<{ ttlSeconds: number }>("regula.device");
+
+export function statusAt(session: SessionRecord, now: number): SessionStatus {
+  return session.status === "created" && now >= session.expiresAt ? "expired" : session.status;
+}
+
+/** The session as the API returns it. */
+export function sessionView(ns: Namespace, session: SessionRecord) {
+  return {
+    id: session.id,
+    workflowIds: session.workflowIds,
+    metadata: session.metadata,
+    locale: session.locale,
+    status: statusAt(session, ns.clock.now()),
+    createdAt: isoAt(session.createdAt),
+    expiresAt: isoAt(session.expiresAt),
+  };
+}
