@@ -59,15 +59,7 @@ async function main(): Promise<void> {
   );
 
   const sandbox = await startSandbox(config);
-  if (!config.quiet) {
-    const lines = [
-      `idv-sandbox listening on ${sandbox.url} (test-only: never for production)`,
-      ...providers.map((p) => `  ${p.name.padEnd(8)} ${sandbox.url}/${p.name}`),
-      `  admin    ${sandbox.url}/__admin`,
-    ];
-    process.stdout.write(lines.join("\n") + "\n");
-  }
-
+  // Signal handlers go in before the banner: whoever reads the URL may stop us at once.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -84,6 +76,15 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => {
     stop("SIGTERM");
   });
+
+  if (!config.quiet) {
+    const lines = [
+      `idv-sandbox listening on ${sandbox.url} (test-only: never for production)`,
+      ...providers.map((p) => `  ${p.name.padEnd(8)} ${sandbox.url}/${p.name}`),
+      `  admin    ${sandbox.url}/__admin`,
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  }
 }
 
 main().catch((err: unknown) => {
