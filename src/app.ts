@@ -13,9 +13,10 @@ import type { Provider } from "./core/provider.js";
 import { dqe } from "./providers/dqe/index.js";
 import { regula } from "./providers/regula/index.js";
 import { sardine } from "./providers/sardine/index.js";
+import { sumsub } from "./providers/sumsub/index.js";
 
 /** Every vendor the sandbox serves, each under `/<name>`. */
-export const providers: readonly Provider[] = [sardine, dqe, regula];
+export const providers: readonly Provider[] = [sardine, sumsub, dqe, regula];
 
 /** What createApp is built from; `createDeps` (src/sandbox.ts) makes them from a config. */
 export interface SandboxDeps {
@@ -45,13 +46,6 @@ function toSandboxError(err: unknown): SandboxError {
   return new SandboxError(CoreErrorCode.internal, 500, "internal sandbox error", {}, { cause: err });
 }
 
-/** The one door every error leaves through, in the format of the vendor whose route it came from. */
-function respondWithError(err: unknown, c: Context<AppEnv>): Response | Promise<Response> {
-  const error = toSandboxError(err);
-  if (error.code === CoreErrorCode.internal) console.error("idv-sandbox: unexpected error", error.cause);
-  return (c.get("renderError") ?? renderPlainError)(error, c);
-}
-
 /**
  * Builds the sandbox as a Hono app. It never listens: use `app.request()` in tests, or `createSandbox()`
  * for a real server.
@@ -63,6 +57,13 @@ function respondWithError(err: unknown, c: Context<AppEnv>): Response | Promise<
 export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const origins = deps.config.cors.origins;
+
+  /** The one door every error leaves through, in the format of the vendor whose route it came from. */
+  const respondWithError = (err: unknown, c: Context<AppEnv>): Response | Promise<Response> => {
+    const error = toSandboxError(err);
+    if (error.code === CoreErrorCode.internal) console.error("idv-sandbox: unexpected error", error.cause);
+    return (c.get("renderError") ?? renderPlainError)(error, c, deps.ids);
+  };
 
   const renderers = new Map(providers.map((p) => [p.name, p.renderError]));
   // Errors on a vendor's path leave in that vendor's format, whichever middleware raised them.

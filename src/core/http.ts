@@ -40,7 +40,11 @@ function describe(issue: z.core.$ZodIssue): FieldIssue {
     case "unrecognized_keys":
       return { field: issue.keys.join(", "), message: `unknown field ${issue.keys.join(", ")}` };
     default:
-      return { field, message: `${field}: ${issue.message}` };
+      // A schema's own message may already name its field.
+      return {
+        field,
+        message: issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`,
+      };
   }
 }
 

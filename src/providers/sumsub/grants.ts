@@ -1,0 +1,220 @@
+import { createHash } from "node:crypto";
+import type { Namespace } from "../../core/context.js";
+import type { ProviderDeps } from "../../core/provider.js";
+import { kind } from "../../core/store.js";
+import { fail } from "./errors.js";
+import type { Scope, SumsubFixtures, SumsubUser } from "./schemas.js";
+
+export const KEY_SET = "sumsub";
+
+/** What authorize granted: bound to client, redirect URI, PKCE challenge, scopes and user. */
+export interface CodeRecord {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string | undefined;
+  scopes: Scope[];
+  sub: string;
+  nonce: string | undefined;
+  familyId: string;
+}
+interface TokenGrant {
+  clientId: string;
+  sub: string;
+  scopes: Scope[];
+  familyId: string;
+}
+export type AccessRecord = TokenGrant;
+export interface RefreshRecord extends TokenGrant {
+  codeChallenge: string | undefined;
+  nonce: string | undefined;
+  /** Set once the token has been rotated away; presenting it again revokes the whole family. */
+  used: boolean;
+}
+
+export const codes = kind<CodeRecord>("sumsub.code");
+/** Codes already exchanged, kept for their lifetime so a second exchange can revoke what the first gave. */
+export const usedCodes = kind<{ familyId: string }>("sumsub.code.used");
+export const accessTokens = kind<AccessRecord>("sumsub.access");
+export const refreshTokens = kind<RefreshRecord>("sumsub.refresh");
+/** Every token issued from one code shares a family; revoking it revokes them all. */
+export const families = kind<{ revoked: boolean }>("sumsub.family");
+export const shareTokens = kind<{ forClientId: string; sub: string }>("sumsub.share");
+
+export interface IssuedTokens {
+  access_token: string;
+  refresh_token?: string;
+  token_type: "Bearer";
+  expires_in: number;
+  id_token?: string;
+}
+
+/** S256 only: base64url(SHA-256(verifier)). */
+export function s256(verifier: string): string {
+  return createHash("sha256").update(verifier).digest("base64url");
+}
+
+/**
+ * The grant logic both Sumsub routes share: codes, tokens, refresh and revocation. It throws Sumsub's error codes;
+ * each route's renderer writes them in its own format.
+ */
+export function createGrants(deps: ProviderDeps<SumsubFixtures>, issuer: () => string) {
+  const { fixtures, ids, keys } = deps;
+  const lenient = deps.config.sumsub.lenient;
+  const users = new Map(fixtures.users.map((u) => [u.sub, u]));
+
+  const familyAlive = (ns: Namespace, familyId: string) =>
+    ns.store.get(families, familyId)?.value.revoked === false;
+  const revoke = (ns: Namespace, familyId: string) => {
+    const family = ns.store.get(families, familyId);
+    if (family) family.value.revoked = true;
+  };
+  const pkceHolds = (challenge: string | undefined, verifier: string | undefined) =>
+    lenient || (challenge !== undefined && verifier !== undefined && s256(verifier) === challenge);
+
+  /** The claims a user's granted scopes allow, for the id_token and userinfo. */
+  const userClaims = (user: SumsubUser, scopes: readonly Scope[]) => ({
+    ...(scopes.includes("email") ? { email: user.email } : {}),
+    ...(scopes.includes("name")
+      ? {
+          given_name: user.givenName,
+          family_name: user.familyName,
+          name: `${user.givenName} ${user.familyName}`,
+        }
+      : {}),
+    ...(scopes.includes("profile") ? { created_at: Math.floor(Date.parse(user.createdAt) / 1000) } : {}),
+  });
+
+  const userOf = (sub: string): SumsubUser => {
+    const user = users.get(sub);
+    if (!user) throw fail("invalid_token");
+    return user;
+  };
+
+  return {
+    userClaims,
+    userOf,
+    /** The fixture user for a `login_hint` (email or sub), the first user without one. */
+    userForHint(hint: string | undefined): SumsubUser | undefined {
+      if (hint === undefined || hint === "") return fixtures.users[0];
+      return fixtures.users.find((u) => u.email === hint || u.sub === hint);
+    },
+
+    issueCode(ns: Namespace, grant: Omit<CodeRecord, "familyId">): string {
+      const code = `${ids.token(43)}=`;
+      const familyId = ids.uuid();
+      ns.store.put(families, familyId, { revoked: false }, fixtures.refreshTokenTtlSeconds);
+      ns.store.put(codes, code, { ...grant, familyId }, fixtures.codeTtlSeconds);
+      return code;
+    },
+
+    /**
+     * Consumes a code: single use, for this client, the PKCE verifier matching (and the redirect URI, on the OIDC
+     * route). Any failure is `invalid_code`, and the code is spent; a second exchange revokes the first one's tokens.
+     */
+    redeemCode(
+      ns: Namespace,
+      request: { code: string; clientId: string; verifier: string | undefined; redirectUri?: string },
+    ): CodeRecord {
+      const entry = ns.store.take(codes, request.code);
+      if (!entry) {
+        const used = ns.store.get(usedCodes, request.code);
+        if (used) revoke(ns, used.value.familyId);
+        throw fail("invalid_code");
+      }
+      const grant = entry.value;
+      ns.store.put(usedCodes, request.code, { familyId: grant.familyId }, fixtures.codeTtlSeconds);
+      const redirectOk =
+        lenient || request.redirectUri === undefined || request.redirectUri === grant.redirectUri;
+      if (
+        grant.clientId !== request.clientId ||
+        !redirectOk ||
+        !pkceHolds(grant.codeChallenge, request.verifier)
+      ) {
+        throw fail("invalid_code");
+      }
+      return grant;
+    },
+
+    /**
+     * A refresh token's grant. Where `rotate`, the token is spent and a used one presented again revokes its whole
+     * family (as Keycloak and Auth0 do); `verifier`, where given, must match the original PKCE challenge.
+     */
+    useRefreshToken(
+      ns: Namespace,
+      request: { token: string; clientId: string; verifier?: string; scopes?: Scope[]; rotate: boolean },
+    ): RefreshRecord {
+      const entry = ns.store.get(refreshTokens, request.token);
+      const record = entry?.value;
+      if (!record || record.clientId !== request.clientId || !familyAlive(ns, record.familyId)) {
+        throw fail("invalid_refresh_token");
+      }
+      if (record.used) {
+        revoke(ns, record.familyId);
+        throw fail("invalid_refresh_token");
+      }
+      if (request.verifier !== undefined && !pkceHolds(record.codeChallenge, request.verifier)) {
+        throw fail("invalid_refresh_token");
+      }
+      const extra = request.scopes?.filter((s) => !record.scopes.includes(s)) ?? [];
+      if (extra.length > 0)
+        throw fail("invalid_scope", `Requested scope exceeds the granted scope: ${extra.join(" ")}`);
+      if (request.rotate) record.used = true;
+      return record;
+    },
+
+    async issueTokens(
+      ns: Namespace,
+      grant: TokenGrant & { nonce?: string | undefined; codeChallenge?: string | undefined },
+      options: { refresh: boolean; idToken: boolean },
+    ): Promise<IssuedTokens> {
+      const { store, clock } = ns;
+      const accessToken = `snd-id-con-a-${ids.token(64)}`;
+      const base = {
+        clientId: grant.clientId,
+        sub: grant.sub,
+        scopes: grant.scopes,
+        familyId: grant.familyId,
+      };
+      store.put(accessTokens, accessToken, base, fixtures.accessTokenTtlSeconds);
+      let refreshToken: string | undefined;
+      if (options.refresh) {
+        refreshToken = `snd-id-con-r-${ids.token(64)}`;
+        store.put(
+          refreshTokens,
+          refreshToken,
+          { ...base, codeChallenge: grant.codeChallenge, nonce: grant.nonce, used: false },
+          fixtures.refreshTokenTtlSeconds,
+        );
+      }
+      let idToken: string | undefined;
+      if (options.idToken) {
+        const iat = clock.nowSeconds();
+        idToken = await keys.sign(KEY_SET, {
+          iss: issuer(),
+          sub: grant.sub,
+          aud: grant.clientId,
+          exp: iat + fixtures.accessTokenTtlSeconds,
+          iat,
+          ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
+          ...userClaims(userOf(grant.sub), grant.scopes),
+        });
+      }
+      return {
+        access_token: accessToken,
+        ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+        token_type: "Bearer",
+        expires_in: fixtures.accessTokenTtlSeconds,
+        ...(idToken === undefined ? {} : { id_token: idToken }),
+      };
+    },
+
+    /** The grant behind a live access token of a live family, or `invalid_token`. */
+    accessGrant(ns: Namespace, token: string | undefined): AccessRecord {
+      const entry = token === undefined ? undefined : ns.store.get(accessTokens, token);
+      if (!entry || !familyAlive(ns, entry.value.familyId)) throw fail("invalid_token");
+      return entry.value;
+    },
+  };
+}
+
+export type Grants = ReturnType<typeof createGrants>;
