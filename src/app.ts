@@ -1,15 +1,22 @@
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
+import { matchedRoutes } from "hono/route";
+import { getPath } from "hono/utils/url";
 import { adminRoutes } from "./admin/routes.js";
 import type { SandboxConfig } from "./config.js";
 import type { AppEnv, ErrorRenderer } from "./core/context.js";
 import { CoreErrorCode, SandboxError } from "./core/errors.js";
+import { isoAt } from "./core/clock.js";
 import type { IdGenerator } from "./core/ids.js";
+import { redactPath } from "./core/journal.js";
 import type { KeyStore } from "./core/keys.js";
-import type { Namespaces } from "./core/namespaces.js";
+import { DEFAULT_NAMESPACE, type Namespaces } from "./core/namespaces.js";
 import type { Provider } from "./core/provider.js";
+import { limitFor, overLimit } from "./core/ratelimit.js";
+import { applyOutcome, chooseRule, magicScenarios, viewRequest, type Scenario } from "./core/scenarios.js";
+import { sameSecret, parseAuthScheme } from "./core/http.js";
 import { dqe } from "./providers/dqe/index.js";
 import { regula } from "./providers/regula/index.js";
 import { sardine } from "./providers/sardine/index.js";
@@ -26,6 +33,10 @@ export interface SandboxDeps {
   namespaces: Namespaces;
   /** Parsed `fixtures/<vendor>.json`, by vendor name. */
   fixtures: Readonly<Record<string, unknown>>;
+  /** Scenarios loaded from `scenariosDir`, by name. */
+  scenarios: ReadonlyMap<string, Scenario>;
+  /** Scenarios active in every namespace (config, `--scenario`, admin calls without a namespace). */
+  globalScenarios: string[];
   /** The public base URL, without a trailing slash. */
   readonly publicUrl: () => string;
 }
@@ -46,6 +57,22 @@ function toSandboxError(err: unknown): SandboxError {
   return new SandboxError(CoreErrorCode.internal, 500, "internal sandbox error", {}, { cause: err });
 }
 
+/** The route pattern whose handler answered (middleware is registered as ALL). */
+function answeringRoute(c: Context): string | null {
+  return (
+    matchedRoutes(c)
+      .filter((r) => r.method !== "ALL")
+      .at(-1)?.path ?? null
+  );
+}
+
+/** `/ns/<id>/…`: the namespace a path names, for clients that cannot set headers (SDKs, browsers). */
+const NS_PREFIX = /^\/ns\/([^/]+)(?=\/|$)/;
+
+function namespacePrefix(rawPath: string): string | undefined {
+  return NS_PREFIX.exec(rawPath)?.[1];
+}
+
 /**
  * Builds the sandbox as a Hono app. It never listens: use `app.request()` in tests, or `createSandbox()`
  * for a real server.
@@ -55,8 +82,16 @@ function toSandboxError(err: unknown): SandboxError {
  * const res = await app.request("/__admin/health");
  */
 export function createApp(deps: SandboxDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  const origins = deps.config.cors.origins;
+  const { config, namespaces } = deps;
+  // Routing ignores a leading `/ns/<id>`; the middleware below reads it.
+  const app = new Hono<AppEnv>({
+    getPath: (req) => {
+      const path = getPath(req);
+      const id = path.startsWith("/ns/") ? namespacePrefix(path) : undefined;
+      return id === undefined ? path : path.slice(4 + id.length) || "/";
+    },
+  });
+  const byName = new Map(providers.map((p) => [p.name, p]));
 
   /** The one door every error leaves through, in the format of the vendor whose route it came from. */
   const respondWithError = (err: unknown, c: Context<AppEnv>): Response | Promise<Response> => {
@@ -65,18 +100,41 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
     return (c.get("renderError") ?? renderPlainError)(error, c, deps.ids);
   };
 
-  const renderers = new Map(providers.map((p) => [p.name, p.renderError]));
-  // Errors on a vendor's path leave in that vendor's format, whichever middleware raised them.
+  // Who is asking, in which namespace, and a journal line once answered.
   app.use("*", async (c, next) => {
-    const renderer = renderers.get(c.req.path.split("/", 2)[1] ?? "");
-    if (renderer) c.set("renderError", renderer);
-    c.set("ns", deps.namespaces.default);
+    const started = performance.now();
+    const segment = c.req.path.split("/", 2)[1] ?? "";
+    const provider = byName.get(segment);
+    if (provider) c.set("renderError", provider.renderError);
+    const rawPath = getPath(c.req.raw);
+    const fromPath = rawPath.startsWith("/ns/") ? namespacePrefix(rawPath) : undefined;
+    const id =
+      fromPath ??
+      c.req.header("x-sandbox-namespace") ??
+      (segment === "__admin" ? c.req.query("namespace") : undefined) ??
+      DEFAULT_NAMESPACE;
+    const ns = namespaces.get(id);
+    c.set("ns", ns);
+    c.set("baseUrl", ns.id === DEFAULT_NAMESPACE ? deps.publicUrl() : `${deps.publicUrl()}/ns/${ns.id}`);
     await next();
+    const url = new URL(c.req.url);
+    ns.journal.record({
+      time: isoAt(ns.clock.now()),
+      namespace: ns.id,
+      method: c.req.method,
+      path: redactPath(c.req.path, url.search),
+      vendor: provider?.name ?? null,
+      route: answeringRoute(c),
+      status: c.res.status,
+      scenario: c.res.headers.get("x-sandbox-scenario"),
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    });
   });
+
   app.use(
     "*",
     cors({
-      origin: origins === "*" ? (origin) => origin || "*" : [...origins],
+      origin: config.cors.origins === "*" ? (origin) => origin || "*" : [...config.cors.origins],
       exposeHeaders: ["Retry-After", "Location", "X-Sandbox-Scenario"],
       maxAge: 600,
     }),
@@ -84,34 +142,50 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   app.use(
     "*",
     bodyLimit({
-      maxSize: deps.config.bodyLimit,
+      maxSize: config.bodyLimit,
       onError: () => {
         throw new SandboxError(
           CoreErrorCode.payloadTooLarge,
           413,
-          `request body is larger than ${deps.config.bodyLimit} bytes`,
+          `request body is larger than ${config.bodyLimit} bytes`,
         );
       },
     }),
   );
+
   app.get("/", (c) =>
     c.json({
       name: "idv-sandbox",
       warning: "Test-only sandbox. Never send real personal data or real credentials here.",
-      vendors: Object.fromEntries(providers.map((p) => [p.name, `${deps.publicUrl()}/${p.name}`])),
-      admin: `${deps.publicUrl()}/__admin`,
+      vendors: Object.fromEntries(providers.map((p) => [p.name, `${c.var.baseUrl}/${p.name}`])),
+      admin: `${c.var.baseUrl}/__admin`,
     }),
   );
-  app.route("/__admin", adminRoutes());
+
+  app.use("/__admin/*", async (c, next) => {
+    const token = config.adminToken;
+    const isHealth = c.req.path === "/__admin/health" && c.req.method === "GET";
+    if (token !== undefined && !isHealth) {
+      const given = parseAuthScheme(c.req.header("authorization"), "Bearer");
+      if (given === undefined || !sameSecret(given, token)) {
+        c.header("WWW-Authenticate", 'Bearer realm="idv-sandbox admin"');
+        throw new SandboxError(
+          "unauthorized",
+          401,
+          "the admin API needs Authorization: Bearer <admin token>",
+        );
+      }
+    }
+    await next();
+  });
+  app.route("/__admin", adminRoutes(deps));
+
   for (const provider of providers) {
-    const routes = provider.routes({
-      config: deps.config,
-      keys: deps.keys,
-      ids: deps.ids,
-      publicUrl: deps.publicUrl,
-      fixtures: deps.fixtures[provider.name],
-    });
-    app.route(`/${provider.name}`, routes);
+    app.use(`/${provider.name}/*`, vendorGate(deps, provider));
+    app.route(
+      `/${provider.name}`,
+      provider.routes({ config, keys: deps.keys, ids: deps.ids, fixtures: deps.fixtures[provider.name] }),
+    );
   }
 
   app.notFound((c) =>
@@ -122,4 +196,76 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   );
   app.onError(respondWithError);
   return app;
+}
+
+const SCENARIO_HINT = "scenario:";
+const SCENARIO_HINT_ENCODED = "scenario%3A";
+
+/**
+ * Before a vendor's routes: the scenarios this request selects (header, magic input, namespace, global) and
+ * the rate limit. Does nothing costly unless a scenario or limit could apply.
+ */
+function vendorGate(deps: SandboxDeps, provider: Provider): MiddlewareHandler<AppEnv> {
+  const { config } = deps;
+  const limits = { ...provider.rateLimits, ...config.rateLimits.limits[provider.name] };
+  return async (c, next) => {
+    const ns = c.var.ns;
+    const header = c.req.header("x-sandbox-scenario");
+    const fromHeader = header
+      ? header
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
+    for (const name of fromHeader) {
+      if (!deps.scenarios.has(name)) {
+        throw new SandboxError(
+          CoreErrorCode.invalidRequest,
+          400,
+          `unknown scenario in X-Sandbox-Scenario: ${name}`,
+        );
+      }
+    }
+    const hinted = (text: string) => text.includes(SCENARIO_HINT) || text.includes(SCENARIO_HINT_ENCODED);
+    const mayHaveMagic = hinted(c.req.url) || (c.req.method !== "GET" && hinted(await c.req.text()));
+    const names = [...fromHeader, ...ns.scenarios.active, ...deps.globalScenarios];
+    const anything = names.length > 0 || mayHaveMagic || ns.scenarios.queue.length > 0;
+
+    if (anything) {
+      const needBody =
+        mayHaveMagic || names.some((n) => deps.scenarios.get(n)?.rules.some((r) => r.match?.body));
+      const view = await viewRequest(c, provider.name, needBody);
+      const magic = mayHaveMagic ? magicScenarios(view).filter((n) => deps.scenarios.has(n)) : [];
+      const all = [...fromHeader, ...magic, ...ns.scenarios.active, ...deps.globalScenarios];
+      const rateLimited = config.rateLimits.enabled || all.some((n) => deps.scenarios.get(n)?.rateLimits);
+      if (rateLimited) await enforceLimit(c, provider, limits);
+      const chosen = chooseRule(ns.scenarios, deps.scenarios, all, view);
+      if (chosen) {
+        const response = await applyOutcome(c, chosen, provider.errors);
+        if (response) return response;
+      }
+    } else if (config.rateLimits.enabled) {
+      await enforceLimit(c, provider, limits);
+    }
+    await next();
+  };
+}
+
+async function enforceLimit(
+  c: Context<AppEnv>,
+  provider: Provider,
+  limits: Provider["rateLimits"],
+): Promise<void> {
+  const limit = limitFor(limits, c.req.method);
+  if (!limit) return;
+  const who = (await provider.credentialOf(c)) ?? "anonymous";
+  const retryAfter = overLimit(c.var.ns, `${provider.name}:${c.req.method}:${who}`, limit);
+  if (retryAfter !== undefined) {
+    c.header("Retry-After", String(retryAfter));
+    throw new SandboxError(
+      CoreErrorCode.rateLimited,
+      429,
+      `rate limit of ${limit.limit} per ${limit.windowSeconds} s exceeded`,
+    );
+  }
 }

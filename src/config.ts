@@ -31,6 +31,38 @@ export const configSchema = z.strictObject({
       sweepIntervalSeconds: z.number().positive().default(5),
     })
     .prefault({}),
+  namespaces: z
+    .strictObject({
+      /** Most namespaces kept at once; past it the least recently used one is forgotten. */
+      max: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  journal: z
+    .strictObject({
+      /** Requests remembered per namespace (a ring: the oldest go first). */
+      size: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  /** Scenarios active for everyone from the start (names of files in scenariosDir). */
+  scenarios: z.array(z.string().min(1)).default([]),
+  rateLimits: z
+    .strictObject({
+      /** Enforce per-credential rate limits (also on while a scenario with `rateLimits: true` is active). */
+      enabled: z.boolean().default(false),
+      /** Per vendor and method (`*` = any): overrides the vendor's documented or default limits. */
+      limits: z
+        .record(
+          z.string(),
+          z.record(
+            z.string(),
+            z.strictObject({ limit: z.number().int().min(1), windowSeconds: z.number().int().min(1) }),
+          ),
+        )
+        .default({}),
+    })
+    .prefault({}),
+  /** When set, every /__admin call but health needs `Authorization: Bearer <adminToken>`. */
+  adminToken: z.string().min(1).optional(),
   /** Largest request body accepted, in bytes; larger → 413. */
   bodyLimit: z
     .number()
@@ -108,6 +140,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.PORT) out.port = env.PORT;
   if (env.HOST) out.host = env.HOST;
   if (env.PUBLIC_URL) out.publicUrl = env.PUBLIC_URL;
+  if (env.ADMIN_TOKEN) out.adminToken = env.ADMIN_TOKEN;
   return out;
 }
 

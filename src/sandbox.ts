@@ -2,13 +2,20 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp, providers, type SandboxDeps } from "./app.js";
-import { parseConfig, publicUrlOf, type SandboxConfig, type SandboxConfigInput } from "./config.js";
+import {
+  ConfigError,
+  parseConfig,
+  publicUrlOf,
+  type SandboxConfig,
+  type SandboxConfigInput,
+} from "./config.js";
 import type { Clock } from "./core/clock.js";
 import type { Namespace } from "./core/context.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore } from "./core/keys.js";
 import { createNamespaces } from "./core/namespaces.js";
 import { loadFixtures } from "./core/provider.js";
+import { loadScenarios, outcomeSchema, ruleProblem, type Outcome } from "./core/scenarios.js";
 
 export interface DepsOverrides {
   /** The default namespace's clock; a fresh system clock otherwise. */
@@ -21,17 +28,31 @@ export interface DepsOverrides {
 /** Loads keys and fixtures once, at start-up, and builds the state every request shares. */
 export async function createDeps(config: SandboxConfig, overrides: DepsOverrides = {}): Promise<SandboxDeps> {
   const keySets = [...new Set(providers.flatMap((p) => p.keySets))];
-  const [keys, fixtures] = await Promise.all([
+  const [keys, fixtures, scenarios] = await Promise.all([
     loadKeyStore(join(config.fixturesDir, "keys"), keySets),
     loadFixtures(config.fixturesDir, providers),
+    loadScenarios(config.scenariosDir, Object.fromEntries(providers.map((p) => [p.name, p.errors]))),
   ]);
+  const unknown = config.scenarios.filter((name) => !scenarios.has(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `scenarios: unknown scenario ${unknown.join(", ")} (known: ${[...scenarios.keys()].join(", ")})`,
+    );
+  }
   const fixedBase = publicUrlOf(config, config.port);
   return {
     config,
     keys,
     fixtures,
     ids: overrides.ids ?? createIdGenerator(),
-    namespaces: createNamespaces({ maxEntries: config.store.maxEntries, clock: overrides.clock }),
+    namespaces: createNamespaces({
+      maxEntries: config.store.maxEntries,
+      maxNamespaces: config.namespaces.max,
+      journalSize: config.journal.size,
+      clock: overrides.clock,
+    }),
+    scenarios,
+    globalScenarios: [...config.scenarios],
     publicUrl: overrides.publicUrl ?? (() => fixedBase),
   };
 }
@@ -48,6 +69,19 @@ export interface Sandbox {
   readonly state: Namespace;
   /** Forgets all state in every namespace. */
   reset(): void;
+  /**
+   * Makes the next matching request to `vendor` (route `METHOD /path` within the vendor, `*` wildcards) answer with
+   * `outcome` instead, once. In a namespace, if given.
+   *
+   * @example
+   * sandbox.enqueue("sumsub", "POST /resources/snsId/api/connect/token", { error: "invalid_code" });
+   */
+  enqueue(
+    vendor: string,
+    route: string,
+    outcome: Outcome,
+    options?: { namespace?: string; times?: number },
+  ): void;
   close(): Promise<void>;
 }
 
@@ -100,7 +134,18 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     deps,
     state: deps.namespaces.default,
     reset: () => {
-      for (const ns of deps.namespaces.all()) ns.store.reset();
+      for (const ns of deps.namespaces.all()) {
+        ns.store.reset();
+        ns.scenarios.queue.length = 0;
+        ns.scenarios.counters.clear();
+        ns.journal.clear();
+      }
+    },
+    enqueue(vendor, route, outcome, options = {}) {
+      const rule = { ...outcomeSchema.parse(outcome), vendor, route, times: options.times ?? 1 };
+      const problem = ruleProblem(rule, Object.fromEntries(providers.map((p) => [p.name, p.errors])));
+      if (problem) throw new TypeError(`enqueue: ${problem}`);
+      deps.namespaces.get(options.namespace ?? deps.namespaces.default.id).scenarios.queue.push(rule);
     },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {

@@ -1,8 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { SandboxDeps } from "../app.js";
 import { isoAt } from "../core/clock.js";
-import type { AppEnv } from "../core/context.js";
-import { parseWith, readJson } from "../core/http.js";
+import type { AppEnv, Namespace } from "../core/context.js";
+import { invalidRequest, parseWith, readJson } from "../core/http.js";
+import { redactToken } from "../core/journal.js";
+import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 
 const clockChange = z.union(
   [
@@ -12,25 +15,51 @@ const clockChange = z.union(
   ],
   { error: 'expected {"advance": seconds}, {"set": ISO 8601} or {"freeze": true|false}' },
 );
+const activeScenarios = z.strictObject({ names: z.array(z.string().min(1)) });
+const requestsQuery = z.strictObject({
+  vendor: z.string().optional(),
+  route: z.string().optional(),
+  status: z.coerce.number().int().optional(),
+  since: z.coerce.number().int().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  namespace: z.string().optional(),
+});
 
-/** `/__admin`: health, state reset and the clock. */
-export function adminRoutes(): Hono<AppEnv> {
+/** State entries as the admin API shows them: ids that are tokens are redacted. */
+function stateView(ns: Namespace, kinds: (kind: string) => boolean) {
+  return ns.store
+    .list()
+    .filter((e) => kinds(e.kind))
+    .map((e) => ({
+      kind: e.kind,
+      id: /session/.test(e.kind) ? e.id : redactToken(e.id),
+      createdAt: isoAt(e.createdAt),
+      expiresAt: isoAt(e.expiresAt),
+    }));
+}
+
+/** `/__admin`: health, state, the clock, scenarios and the journal, each scoped to the caller's namespace. */
+export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
   const admin = new Hono<AppEnv>();
+  const isDefault = (ns: Namespace) => ns.id === DEFAULT_NAMESPACE;
 
   admin.get("/health", (c) => c.json({ status: "ok" }));
 
   admin.post("/reset", (c) => {
-    c.var.ns.store.reset();
+    const { store, scenarios, journal } = c.var.ns;
+    store.reset();
+    scenarios.queue.length = 0;
+    scenarios.counters.clear();
+    journal.clear();
     return c.json({ status: "reset", namespace: c.var.ns.id });
   });
 
-  const clockView = (c: { var: AppEnv["Variables"] }) => ({
-    now: isoAt(c.var.ns.clock.now()),
-    frozen: c.var.ns.clock.frozen,
+  const clockView = (ns: Namespace) => ({
+    now: isoAt(ns.clock.now()),
+    frozen: ns.clock.frozen,
+    namespace: ns.id,
   });
-
-  admin.get("/clock", (c) => c.json(clockView(c)));
-
+  admin.get("/clock", (c) => c.json(clockView(c.var.ns)));
   admin.post("/clock", async (c) => {
     const change = parseWith(clockChange, await readJson(c));
     const { clock, store } = c.var.ns;
@@ -38,8 +67,57 @@ export function adminRoutes(): Hono<AppEnv> {
     else if ("set" in change) clock.set(new Date(change.set));
     else clock.freeze(change.freeze);
     store.sweep();
-    return c.json(clockView(c));
+    return c.json(clockView(c.var.ns));
   });
+
+  admin.get("/scenarios", (c) =>
+    c.json({
+      scenarios: [...deps.scenarios.values()].map((s) => ({
+        name: s.name,
+        description: s.description,
+        source: s.source,
+        rules: s.rules.length,
+        rateLimits: s.rateLimits,
+      })),
+      active: { global: deps.globalScenarios, namespace: c.var.ns.scenarios.active },
+      queued: c.var.ns.scenarios.queue.length,
+    }),
+  );
+  // Without a namespace, the active list is everyone's; with one, that namespace's own.
+  admin.put("/scenarios/active", async (c) => {
+    const { names } = parseWith(activeScenarios, await readJson(c));
+    const unknown = names.filter((n) => !deps.scenarios.has(n));
+    if (unknown.length > 0) throw invalidRequest(`unknown scenario: ${unknown.join(", ")}`);
+    const target = isDefault(c.var.ns) ? deps.globalScenarios : c.var.ns.scenarios.active;
+    target.splice(0, target.length, ...names);
+    c.var.ns.scenarios.counters.clear();
+    return c.json({ active: names, scope: isDefault(c.var.ns) ? "global" : c.var.ns.id });
+  });
+  admin.delete("/scenarios/active", (c) => {
+    const target = isDefault(c.var.ns) ? deps.globalScenarios : c.var.ns.scenarios.active;
+    target.length = 0;
+    c.var.ns.scenarios.counters.clear();
+    return c.json({ active: [], scope: isDefault(c.var.ns) ? "global" : c.var.ns.id });
+  });
+
+  admin.get("/requests", (c) => {
+    const query = parseWith(requestsQuery, c.req.query());
+    return c.json({ requests: c.var.ns.journal.query(query) });
+  });
+  admin.delete("/requests", (c) => {
+    c.var.ns.journal.clear();
+    return c.json({ requests: [] });
+  });
+
+  admin.get("/tokens", (c) =>
+    c.json({
+      tokens: stateView(
+        c.var.ns,
+        (k) => !k.startsWith("ratelimit") && !k.includes("session") && !k.includes("family"),
+      ),
+    }),
+  );
+  admin.get("/sessions", (c) => c.json({ sessions: stateView(c.var.ns, (k) => k.includes("session")) }));
 
   return admin;
 }

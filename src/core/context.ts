@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import type { Clock } from "./clock.js";
 import type { SandboxError } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
+import type { Journal } from "./journal.js";
+import type { ScenarioState } from "./scenarios.js";
 import type { Store } from "./store.js";
 
 /**
@@ -14,16 +16,23 @@ export type ErrorRenderer = (
   ids: IdGenerator,
 ) => Response | Promise<Response>;
 
-/** What one request sees of the sandbox's state: its namespace's clock and store. */
+/** What one request sees of the sandbox's state: its namespace's clock, store, scenarios and journal. */
 export interface Namespace {
   readonly id: string;
   readonly clock: Clock;
   readonly store: Store;
+  readonly scenarios: ScenarioState;
+  readonly journal: Journal;
 }
 
 export interface AppEnv {
   Variables: {
     ns: Namespace;
+    /**
+     * The public base URL as this request sees it: the sandbox's public URL, plus `/ns/<id>` in a namespace, so
+     * every URL and issuer the sandbox writes keeps the caller's flow in its namespace.
+     */
+    baseUrl: string;
     /** Set by each provider's sub-app (or route group) so errors leave in that vendor's format. */
     renderError?: ErrorRenderer;
   };

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { z } from "zod";
 import type { SandboxConfig } from "../config.js";
 import { ConfigError } from "../config.js";
@@ -8,15 +8,17 @@ import type { AppEnv, ErrorRenderer } from "./context.js";
 import type { ErrorCatalogue } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
 import type { KeyStore } from "./keys.js";
+import type { Limits } from "./ratelimit.js";
 
-/** What a provider's routes are built from. Per-request state (clock, store) comes from `c.var.ns`. */
+/**
+ * What a provider's routes are built from. Per-request state comes from the context: `c.var.ns` (clock, store)
+ * and `c.var.baseUrl` (the public URL to write into tokens and links).
+ */
 export interface ProviderDeps<F> {
   config: SandboxConfig;
   fixtures: F;
   keys: KeyStore;
   ids: IdGenerator;
-  /** The sandbox's public base URL, without a trailing slash (known only once it listens). */
-  readonly publicUrl: () => string;
 }
 
 /** What a vendor folder declares: its fixtures' type flows into its routes. */
@@ -32,6 +34,10 @@ export interface ProviderDefinition<F> {
   readonly errors: ErrorCatalogue;
   /** Writes any SandboxError in this vendor's default error format. */
   readonly renderError: ErrorRenderer;
+  /** Per-credential limits when rate limiting is on: the vendor's documented ones, else the sandbox's default. */
+  readonly rateLimits: Limits;
+  /** Who a request counts against for rate limits (an app token, an API key, a licence…). */
+  readonly credentialOf: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
   readonly routes: (deps: ProviderDeps<F>) => Hono<AppEnv>;
 }
 

@@ -14,9 +14,14 @@ describe("/__admin", () => {
     expect(await (await request("/__admin/clock")).json()).toEqual({
       now: "2026-01-01T00:00:00.000Z",
       frozen: true,
+      namespace: "default",
     });
     const advanced = await request("/__admin/clock", json({ advance: 90 }));
-    expect(await advanced.json()).toEqual({ now: "2026-01-01T00:01:30.000Z", frozen: true });
+    expect(await advanced.json()).toEqual({
+      now: "2026-01-01T00:01:30.000Z",
+      frozen: true,
+      namespace: "default",
+    });
     expect(clock.now()).toBe(T0 + 90_000);
     await request("/__admin/clock", json({ set: "2030-05-06T07:08:09.000Z" }));
     expect(clock.now()).toBe(Date.parse("2030-05-06T07:08:09.000Z"));

@@ -1,4 +1,6 @@
+import { readForm } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
+import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { dqeRoutes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
@@ -13,5 +15,7 @@ export const dqe = defineProvider({
   keySets: [],
   errors: catalogue,
   renderError,
+  rateLimits: DEFAULT_LIMITS,
+  credentialOf: async (c) => c.req.query("licence") ?? (await readForm(c)).get("licence")?.at(-1),
   routes: dqeRoutes,
 });

@@ -1,4 +1,6 @@
+import { parseAuthScheme } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
+import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { regulaRoutes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
@@ -11,5 +13,8 @@ export const regula = defineProvider({
   keySets: [],
   errors: catalogue,
   renderError,
+  rateLimits: DEFAULT_LIMITS,
+  credentialOf: (c) =>
+    parseAuthScheme(c.req.header("authorization"), "ApiKey") ?? c.req.header("authorization"),
   routes: regulaRoutes,
 });

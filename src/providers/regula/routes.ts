@@ -83,7 +83,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
       body.ttl,
       token,
     );
-    const url = new URL(`${deps.publicUrl()}/regula/mobile`);
+    const url = new URL(`${c.var.baseUrl}/regula/mobile`);
     url.search = `authorization=${encodeURIComponent(`Token ${token}`)}&sessionId=${encodeURIComponent(session.id)}`;
     return c.json({
       url: url.toString(),

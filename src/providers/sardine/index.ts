@@ -1,4 +1,6 @@
+import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
+import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { KEY_SET, sardineRoutes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
@@ -11,5 +13,7 @@ export const sardine = defineProvider({
   keySets: [KEY_SET],
   errors: catalogue,
   renderError,
+  rateLimits: DEFAULT_LIMITS,
+  credentialOf: (c) => parseBasicAuth(c.req.header("authorization"))?.user,
   routes: sardineRoutes,
 });

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { AppEnv } from "../../core/context.js";
 import { parseBasicAuth, parseWith, readJson, sameSecret } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
@@ -25,7 +25,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
   const { authServerId } = fixtures.au10tix;
   const ttl = fixtures.tokenTtlSeconds;
   const issuerPath = `/au10tix/oauth2/${authServerId}`;
-  const issuer = () => `${deps.publicUrl()}/sardine${issuerPath}`;
+  const issuer = (c: Context<AppEnv>) => `${c.var.baseUrl}/sardine${issuerPath}`;
   const app = new Hono<AppEnv>();
 
   app.post("/v1/identity-documents/tokens", async (c) => {
@@ -51,7 +51,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
       return c.json({
         access_token: accessToken,
         verification_id: verificationId,
-        incode_sdk_base_url: `${deps.publicUrl()}/sardine/incode/0`,
+        incode_sdk_base_url: `${c.var.baseUrl}/sardine/incode/0`,
         token_type: "Bearer",
         expires_in: ttl,
       });
@@ -61,15 +61,15 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
     const claims: Au10tixClaims = {
       ver: 1,
       jti: `AT.${ids.token(43)}`,
-      iss: issuer(),
+      iss: issuer(c),
       aud: "au10tix",
       iat,
       exp: iat + ttl,
       cid: client.au10tixClientId,
       scp: ["mobilesdk"],
       sub: client.au10tixClientId,
-      apiUrl: `${deps.publicUrl()}/sardine/au10tix/api`,
-      bosUrl: `${deps.publicUrl()}/sardine/au10tix/bos`,
+      apiUrl: `${c.var.baseUrl}/sardine/au10tix/api`,
+      bosUrl: `${c.var.baseUrl}/sardine/au10tix/bos`,
       clientOrganizationName: client.organizationName,
       clientOrganizationId: client.organizationId,
     };
@@ -83,9 +83,9 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
   // Okta-style metadata, so a client that discovers keys from the issuer finds them too.
   app.get(`${issuerPath}/.well-known/oauth-authorization-server`, (c) =>
     c.json({
-      issuer: issuer(),
-      jwks_uri: `${issuer()}/v1/keys`,
-      token_endpoint: `${deps.publicUrl()}/sardine/v1/identity-documents/tokens`,
+      issuer: issuer(c),
+      jwks_uri: `${issuer(c)}/v1/keys`,
+      token_endpoint: `${c.var.baseUrl}/sardine/v1/identity-documents/tokens`,
       scopes_supported: ["mobilesdk"],
       id_token_signing_alg_values_supported: ["RS256"],
     }),

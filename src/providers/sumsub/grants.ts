@@ -57,7 +57,7 @@ export function s256(verifier: string): string {
  * The grant logic both Sumsub routes share: codes, tokens, refresh and revocation. It throws Sumsub's error codes;
  * each route's renderer writes them in its own format.
  */
-export function createGrants(deps: ProviderDeps<SumsubFixtures>, issuer: () => string) {
+export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
   const { fixtures, ids, keys } = deps;
   const lenient = deps.config.sumsub.lenient;
   const users = new Map(fixtures.users.map((u) => [u.sub, u]));
@@ -162,8 +162,10 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>, issuer: () => s
       return record;
     },
 
+    /** Issues the tokens of a grant; `issuer` is the Sumsub issuer as the caller sees it (with its namespace). */
     async issueTokens(
       ns: Namespace,
+      issuer: string,
       grant: TokenGrant & { nonce?: string | undefined; codeChallenge?: string | undefined },
       options: { refresh: boolean; idToken: boolean },
     ): Promise<IssuedTokens> {
@@ -190,7 +192,7 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>, issuer: () => s
       if (options.idToken) {
         const iat = clock.nowSeconds();
         idToken = await keys.sign(KEY_SET, {
-          iss: issuer(),
+          iss: issuer,
           sub: grant.sub,
           aud: grant.clientId,
           exp: iat + fixtures.accessTokenTtlSeconds,

@@ -1,3 +1,4 @@
+import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
 import { catalogue, renderError } from "./errors.js";
 import { KEY_SET } from "./grants.js";
@@ -14,5 +15,11 @@ export const sumsub = defineProvider({
   keySets: [KEY_SET],
   errors: catalogue,
   renderError,
+  /** Documented: POST 50 per 5 s, GET 300 per 5 s, per app token. */
+  rateLimits: { POST: { limit: 50, windowSeconds: 5 }, GET: { limit: 300, windowSeconds: 5 } },
+  credentialOf: (c) =>
+    c.req.header("x-app-token") ??
+    parseBasicAuth(c.req.header("authorization"))?.user ??
+    c.req.query("client_id"),
   routes: sumsubRoutes,
 });

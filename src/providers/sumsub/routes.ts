@@ -25,8 +25,8 @@ const PREFIX = "/sumsub";
 
 export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
   const { fixtures, keys, ids, config } = deps;
-  const issuer = () => `${deps.publicUrl()}${PREFIX}`;
-  const grants = createGrants(deps, issuer);
+  const issuer = (c: Context<AppEnv>) => `${c.var.baseUrl}${PREFIX}`;
+  const grants = createGrants(deps);
   const lenient = config.sumsub.lenient;
   const app = new Hono<AppEnv>();
 
@@ -52,7 +52,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
         verifier: body.codeVerifier,
       });
       return c.json(
-        await grants.issueTokens(ns, grant, {
+        await grants.issueTokens(ns, issuer(c), grant, {
           refresh: grant.scopes.includes("offline_access"),
           idToken: grant.scopes.includes("openid"),
         }),
@@ -68,6 +68,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
     });
     const { access_token, token_type, expires_in } = await grants.issueTokens(
       ns,
+      issuer(c),
       { ...record, scopes: body.scope },
       { refresh: false, idToken: false },
     );
@@ -90,13 +91,14 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
   });
 
   // ---- The standard OIDC route ----------------------------------------------------------------------------------
-  app.get("/.well-known/openid-configuration", (c) =>
-    c.json({
-      issuer: issuer(),
-      authorization_endpoint: `${issuer()}/api/snsId/oauth/authorize`,
-      token_endpoint: `${issuer()}/api/snsId/oauth/token`,
-      userinfo_endpoint: `${issuer()}/api/snsId/oauth/userInfo`,
-      jwks_uri: `${issuer()}/.well-known/jwks.json`,
+  app.get("/.well-known/openid-configuration", (c) => {
+    const base = issuer(c);
+    return c.json({
+      issuer: base,
+      authorization_endpoint: `${base}/api/snsId/oauth/authorize`,
+      token_endpoint: `${base}/api/snsId/oauth/token`,
+      userinfo_endpoint: `${base}/api/snsId/oauth/userInfo`,
+      jwks_uri: `${base}/.well-known/jwks.json`,
       scopes_supported: SCOPES,
       response_types_supported: ["code"],
       response_modes_supported: ["query"],
@@ -118,8 +120,8 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
         "name",
         "created_at",
       ],
-    }),
-  );
+    });
+  });
   app.get("/.well-known/jwks.json", (c) => c.json(keys.jwks(KEY_SET)));
 
   app.use("/api/snsId/oauth/*", async (c, next) => {
@@ -203,7 +205,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
         verifier: field("code_verifier"),
         redirectUri: field("redirect_uri") ?? "",
       });
-      const tokens = await grants.issueTokens(ns, grant, {
+      const tokens = await grants.issueTokens(ns, issuer(c), grant, {
         refresh: grant.scopes.includes("offline_access"),
         idToken: grant.scopes.includes("openid"),
       });
@@ -223,6 +225,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
       const granted = scopes ?? record.scopes;
       const tokens = await grants.issueTokens(
         ns,
+        issuer(c),
         { ...record, scopes: granted },
         { refresh: true, idToken: granted.includes("openid") },
       );

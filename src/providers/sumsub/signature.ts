@@ -39,10 +39,10 @@ export async function verifySignedRequest(
     throw fail("timestamp_out_of_range");
   }
 
-  const url = new URL(c.req.url);
-  const full = url.pathname + url.search;
+  // c.req.path is the routed path: any /ns/<id> prefix is already gone.
+  const full = c.req.path + new URL(c.req.url).search;
   const candidates = [full];
-  if (url.pathname.startsWith(`${options.prefix}/`)) candidates.push(full.slice(options.prefix.length));
+  if (c.req.path.startsWith(`${options.prefix}/`)) candidates.push(full.slice(options.prefix.length));
   const body = await c.req.text();
   const given = (c.req.header("x-app-access-sig") ?? "").toLowerCase();
   const matches = candidates.some((path) =>

@@ -1,0 +1,81 @@
+/** One request as the journal keeps it: nothing secret (see `redactPath`). */
+export interface JournalEntry {
+  id: number;
+  /** ISO 8601 on the namespace's clock. */
+  time: string;
+  namespace: string;
+  method: string;
+  /** The path with secret query values replaced by `[redacted]`. */
+  path: string;
+  vendor: string | null;
+  /** The route pattern that answered, e.g. `/sumsub/api/snsId/oauth/token`. */
+  route: string | null;
+  status: number;
+  scenario: string | null;
+  durationMs: number;
+}
+
+export interface JournalQuery {
+  vendor?: string;
+  route?: string;
+  status?: number;
+  /** Entries with an id greater than this. */
+  since?: number;
+  limit?: number;
+}
+
+/** A bounded ring of recent requests; the oldest go first. */
+export interface Journal {
+  record(entry: Omit<JournalEntry, "id">): void;
+  query(query: JournalQuery): JournalEntry[];
+  clear(): void;
+  readonly size: number;
+}
+
+export function createJournal(capacity: number): Journal {
+  const ring: (JournalEntry | undefined)[] = new Array<JournalEntry | undefined>(capacity);
+  let next = 0;
+  let count = 0;
+  return {
+    record(entry) {
+      ring[next % capacity] = { id: next + 1, ...entry };
+      next++;
+      count = Math.min(count + 1, capacity);
+    },
+    query({ vendor, route, status, since, limit = 100 }) {
+      const out: JournalEntry[] = [];
+      for (let i = next - 1; i >= next - count && out.length < limit; i--) {
+        const e = ring[i % capacity]!;
+        if (since !== undefined && e.id <= since) break;
+        if (vendor !== undefined && e.vendor !== vendor) continue;
+        if (route !== undefined && e.route !== route && !e.path.startsWith(route)) continue;
+        if (status !== undefined && e.status !== status) continue;
+        out.push(e);
+      }
+      return out;
+    },
+    clear() {
+      ring.fill(undefined);
+      count = 0;
+    },
+    get size() {
+      return count;
+    },
+  };
+}
+
+const SECRET_PARAM =
+  /^(client_secret|secret|password|licence|access_token|refresh_token|id_token|code|code_verifier|codeverifier|authorization|token|api_?key)$/i;
+
+/** The path and query, with every value of a secret-looking parameter replaced. */
+export function redactPath(path: string, search: string): string {
+  if (search === "" || search === "?") return path;
+  const params = new URLSearchParams(search);
+  for (const key of new Set(params.keys())) if (SECRET_PARAM.test(key)) params.set(key, "[redacted]");
+  return `${path}?${params.toString()}`;
+}
+
+/** A token as the admin API shows it: enough to recognise, not enough to use. */
+export function redactToken(value: string): string {
+  return value.length <= 12 ? "[redacted]" : `${value.slice(0, 8)}…[redacted]`;
+}
