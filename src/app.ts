@@ -101,7 +101,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   };
 
   // Who is asking, in which namespace, and a journal line once answered.
-  app.use("*", async (c, next) => {
+  const context: MiddlewareHandler<AppEnv> = async (c, next) => {
     const started = performance.now();
     const segment = c.req.path.split("/", 2)[1] ?? "";
     const provider = byName.get(segment);
@@ -129,7 +129,8 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       scenario: c.res.headers.get("x-sandbox-scenario"),
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
-  });
+  };
+  app.use("*", context);
 
   app.use(
     "*",
