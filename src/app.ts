@@ -257,10 +257,11 @@ async function enforceLimit(
   provider: Provider,
   limits: Provider["rateLimits"],
 ): Promise<void> {
-  const limit = limitFor(limits, c.req.method);
-  if (!limit) return;
+  const found = limitFor(limits, c.req.method);
+  if (!found) return;
+  const [selector, limit] = found;
   const who = (await provider.credentialOf(c)) ?? "anonymous";
-  const retryAfter = overLimit(c.var.ns, `${provider.name}:${c.req.method}:${who}`, limit);
+  const retryAfter = overLimit(c.var.ns, `${provider.name}:${selector}:${who}`, limit);
   if (retryAfter !== undefined) {
     c.header("Retry-After", String(retryAfter));
     throw new SandboxError(

@@ -14,9 +14,15 @@ Options:
   --host <addr>       address to bind (env HOST; default 127.0.0.1)
   --public-url <url>  base URL written into tokens and hand-off URLs (env PUBLIC_URL; default http://HOST:PORT)
   --config <file>     JSON or YAML config file (see README, "Configuration")
+  --scenario <name>   activate a scenario for everyone from the start (repeatable)
+  --admin-token <t>   require "Authorization: Bearer <t>" on /__admin (env ADMIN_TOKEN)
   --quiet             print nothing but errors
   -h, --help          show this help
 `;
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
 
 function fail(message: string): never {
   process.stderr.write(`idv-sandbox: ${message}\n`);
@@ -32,6 +38,8 @@ async function main(): Promise<void> {
         host: { type: "string" },
         "public-url": { type: "string" },
         config: { type: "string" },
+        scenario: { type: "string", multiple: true },
+        "admin-token": { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -53,6 +61,8 @@ async function main(): Promise<void> {
   if (flags.host !== undefined) fromFlags.host = flags.host;
   if (flags["public-url"] !== undefined) fromFlags.publicUrl = flags["public-url"];
   if (flags.quiet) fromFlags.quiet = true;
+  if (flags.scenario) fromFlags.scenarios = flags.scenario;
+  if (flags["admin-token"] !== undefined) fromFlags.adminToken = flags["admin-token"];
   const config = parseConfig(
     { ...fromFile, ...configFromEnv(process.env), ...fromFlags },
     flags.config ? `config (${flags.config}, env, flags)` : "config (env, flags)",
@@ -84,6 +94,12 @@ async function main(): Promise<void> {
       `  admin    ${sandbox.url}/__admin`,
     ];
     process.stdout.write(lines.join("\n") + "\n");
+  }
+  if (!isLoopback(config.host) && config.adminToken === undefined) {
+    process.stderr.write(
+      `idv-sandbox: warning: listening on ${config.host}, beyond this machine, with no admin token: anyone who ` +
+        "reaches it can reset state, move the clock and read the journal. Set --admin-token or ADMIN_TOKEN.\n",
+    );
   }
 }
 

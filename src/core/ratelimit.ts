@@ -27,9 +27,12 @@ export function overLimit(ns: Namespace, key: string, limit: Limit): number | un
   return undefined;
 }
 
-/** The limit for a method: the method's own, else `*`. */
-export function limitFor(limits: Limits | undefined, method: string): Limit | undefined {
-  return limits?.[method] ?? limits?.["*"];
+/** The limit for a method (its own, else `*`) and the selector it came from, which names its counter. */
+export function limitFor(limits: Limits, method: string): [selector: string, limit: Limit] | undefined {
+  const own = limits[method];
+  if (own) return [method, own];
+  const any = limits["*"];
+  return any && ["*", any];
 }
 
 /** The sandbox's limits for a vendor that documents none (a choice, overridable in config). */

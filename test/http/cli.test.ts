@@ -59,6 +59,32 @@ describe("command line", () => {
     expect(stdout).toBe("");
   });
 
+  it("takes --scenario and --admin-token, and warns when bound beyond loopback without a token", async () => {
+    const cli = runCli(["--port", "0", "--scenario", "dqe-typo-500", "--admin-token", "t0k"]);
+    const out = await cli.waitFor(/admin/);
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    expect((await fetch(`${url}/dqe/ACCESS_TOKEN/`)).status).toBe(500);
+    expect((await fetch(`${url}/__admin/clock`)).status).toBe(401);
+    expect((await fetch(`${url}/__admin/clock`, { headers: { authorization: "Bearer t0k" } })).status).toBe(
+      200,
+    );
+    cli.child.kill("SIGTERM");
+    expect((await cli.exited).stderr).not.toMatch(/warning/);
+
+    const open = runCli(["--port", "0", "--host", "0.0.0.0"]);
+    await open.waitFor(/admin/);
+    open.child.kill("SIGTERM");
+    expect((await open.exited).stderr).toMatch(
+      /warning: listening on 0\.0\.0\.0, beyond this machine, with no admin token/,
+    );
+  });
+
+  it("exits 2 for an unknown scenario", async () => {
+    const { code, stderr } = await runCli(["--port", "0", "--scenario", "nope"]).exited;
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unknown scenario nope/);
+  });
+
   it("exits 2 for an unknown flag and a missing config file", async () => {
     const unknown = await runCli(["--prot", "1"]).exited;
     expect(unknown.code).toBe(2);
