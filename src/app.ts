@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { matchedRoutes } from "hono/route";
 import { getPath } from "hono/utils/url";
 import { adminRoutes } from "./admin/routes.js";
+import { contractRoutes } from "./contract.js";
 import type { SandboxConfig } from "./config.js";
 import type { AppEnv, ErrorRenderer } from "./core/context.js";
 import { CoreErrorCode, SandboxError } from "./core/errors.js";
@@ -160,6 +161,8 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       warning: "Test-only sandbox. Never send real personal data or real credentials here.",
       vendors: Object.fromEntries(providers.map((p) => [p.name, `${c.var.baseUrl}/${p.name}`])),
       admin: `${c.var.baseUrl}/__admin`,
+      openapi: `${c.var.baseUrl}/openapi.json`,
+      docs: `${c.var.baseUrl}/docs/`,
     }),
   );
 
@@ -180,6 +183,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
     await next();
   });
   app.route("/__admin", adminRoutes(deps));
+  app.route("/", contractRoutes(deps, providers));
 
   for (const provider of providers) {
     app.use(`/${provider.name}/*`, vendorGate(deps, provider));

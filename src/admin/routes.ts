@@ -7,7 +7,7 @@ import { invalidRequest, parseWith, readJson } from "../core/http.js";
 import { redactToken } from "../core/journal.js";
 import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 
-const clockChange = z.union(
+export const clockChange = z.union(
   [
     z.strictObject({ advance: z.number() }),
     z.strictObject({ set: z.iso.datetime({ offset: true }) }),
@@ -15,8 +15,8 @@ const clockChange = z.union(
   ],
   { error: 'expected {"advance": seconds}, {"set": ISO 8601} or {"freeze": true|false}' },
 );
-const activeScenarios = z.strictObject({ names: z.array(z.string().min(1)) });
-const requestsQuery = z.strictObject({
+export const activeScenarios = z.strictObject({ names: z.array(z.string().min(1)) });
+export const requestsQuery = z.strictObject({
   vendor: z.string().optional(),
   route: z.string().optional(),
   status: z.coerce.number().int().optional(),

@@ -8,6 +8,7 @@ import type { AppEnv, ErrorRenderer } from "./context.js";
 import type { ErrorCatalogue } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
 import type { KeyStore } from "./keys.js";
+import type { Operation } from "./openapi.js";
 import type { Limits } from "./ratelimit.js";
 
 /**
@@ -39,6 +40,9 @@ export interface ProviderDefinition<F> {
   /** Who a request counts against for rate limits (an app token, an API key, a licence…). */
   readonly credentialOf: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
   readonly routes: (deps: ProviderDeps<F>) => Hono<AppEnv>;
+  /** The routes as the OpenAPI contract describes them, from the same schemas the handlers validate with. */
+  readonly operations: (fixtures: F) => readonly Operation[];
+  readonly securitySchemes?: Record<string, unknown>;
 }
 
 /**
@@ -52,6 +56,7 @@ export function defineProvider<F>(definition: ProviderDefinition<F>): Provider {
     ...definition,
     // loadFixtures parsed the fixtures with this provider's fixtureSchema, so they are an F.
     routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F }),
+    operations: (fixtures) => definition.operations(fixtures as F),
   };
 }
 

@@ -1,14 +1,17 @@
 import type { Hono } from "hono";
 import { createLocalJWKSet, jwtVerify, type JWTVerifyResult } from "jose";
+import { contractDocument, contractSources } from "../../src/contract.js";
 import {
   createApp,
   createDeps,
   parseConfig,
+  providers,
   type SandboxConfigInput,
   type SandboxDeps,
 } from "../../src/index.js";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import type { AppEnv } from "../../src/core/context.js";
+import { contractChecker } from "./contract.js";
 
 /** The instant every test clock starts at, frozen: tests move it explicitly. */
 export const T0 = Date.parse("2026-01-01T00:00:00.000Z");
@@ -26,12 +29,17 @@ export async function testSandbox(config: Omit<SandboxConfigInput, "port"> = {})
   const clock = createClock({ start: T0, frozen: true });
   const deps = await createDeps(parseConfig({ publicUrl: BASE, ...config }), { clock });
   const app = createApp(deps);
+  const check = contractChecker(contractDocument(contractSources(providers, deps.fixtures), BASE));
   return {
     app,
     deps,
     clock,
-    request: (path, init) =>
-      Promise.resolve(app.request(path.startsWith(BASE) ? path.slice(BASE.length) : path, init)),
+    request: async (path, init) => {
+      const relative = path.startsWith(BASE) ? path.slice(BASE.length) : path;
+      const res = await app.request(relative, init);
+      await check(init?.method ?? "GET", relative, res);
+      return res;
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { readForm } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
+import { operations } from "./contract.js";
 import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { dqeRoutes } from "./routes.js";
@@ -14,6 +15,7 @@ export const dqe = defineProvider({
   fixtureSchema,
   keySets: [],
   errors: catalogue,
+  operations: () => operations,
   renderError,
   rateLimits: DEFAULT_LIMITS,
   credentialOf: async (c) => c.req.query("licence") ?? (await readForm(c)).get("licence")?.at(-1),

@@ -1,5 +1,6 @@
 import { parseAuthScheme } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
+import { operations, securitySchemes } from "./contract.js";
 import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { regulaRoutes } from "./routes.js";
@@ -12,6 +13,8 @@ export const regula = defineProvider({
   fixtureSchema,
   keySets: [],
   errors: catalogue,
+  operations: (f) => operations(f.defaultTtlSeconds, f.maxTtlSeconds),
+  securitySchemes,
   renderError,
   rateLimits: DEFAULT_LIMITS,
   credentialOf: (c) =>

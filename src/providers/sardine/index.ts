@@ -1,5 +1,6 @@
 import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
+import { operations, securitySchemes } from "./contract.js";
 import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { KEY_SET, sardineRoutes } from "./routes.js";
@@ -12,6 +13,8 @@ export const sardine = defineProvider({
   fixtureSchema,
   keySets: [KEY_SET],
   errors: catalogue,
+  operations: () => operations,
+  securitySchemes,
   renderError,
   rateLimits: DEFAULT_LIMITS,
   credentialOf: (c) => parseBasicAuth(c.req.header("authorization"))?.user,

@@ -1,5 +1,6 @@
 import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
+import { operations, securitySchemes } from "./contract.js";
 import { catalogue, renderError } from "./errors.js";
 import { KEY_SET } from "./grants.js";
 import { sumsubRoutes } from "./routes.js";
@@ -14,6 +15,8 @@ export const sumsub = defineProvider({
   fixtureSchema,
   keySets: [KEY_SET],
   errors: catalogue,
+  operations: () => operations,
+  securitySchemes,
   renderError,
   /** Documented: POST 50 per 5 s, GET 300 per 5 s, per app token. */
   rateLimits: { POST: { limit: 50, windowSeconds: 5 }, GET: { limit: 300, windowSeconds: 5 } },

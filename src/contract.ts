@@ -1,0 +1,118 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Hono } from "hono";
+import { html } from "hono/html";
+import { activeScenarios, clockChange, requestsQuery } from "./admin/routes.js";
+import { adminOperations } from "./admin/contract.js";
+import type { SandboxDeps } from "./app.js";
+import type { AppEnv } from "./core/context.js";
+import { openApiDocument, type ContractSource, type OpenApiDocument } from "./core/openapi.js";
+import type { Provider } from "./core/provider.js";
+
+const require = createRequire(import.meta.url);
+const VERSION = (require("../package.json") as { version: string }).version;
+
+/** Every vendor's contract and the admin API's, from the schemas the handlers validate with. */
+export function contractSources(
+  providers: readonly Provider[],
+  fixtures: Readonly<Record<string, unknown>>,
+): ContractSource[] {
+  return [
+    ...providers.map((p) => ({
+      name: p.name,
+      title: p.title,
+      operations: p.operations(fixtures[p.name]),
+      securitySchemes: p.securitySchemes,
+    })),
+    {
+      name: "__admin",
+      title: "Sandbox admin API",
+      operations: adminOperations({ clockChange, activeScenarios, requestsQuery }),
+    },
+  ];
+}
+
+/** The combined document (`vendor` undefined) or one vendor's, with servers under `baseUrl`. */
+export function contractDocument(
+  sources: readonly ContractSource[],
+  baseUrl: string,
+  vendor?: string,
+): OpenApiDocument {
+  const chosen = vendor === undefined ? sources : sources.filter((s) => s.name === vendor);
+  if (chosen.length === 0)
+    throw new Error(`unknown vendor ${vendor ?? ""}: one of ${sources.map((s) => s.name).join(", ")}`);
+  return openApiDocument(chosen, baseUrl, VERSION);
+}
+
+const SWAGGER_UI = dirname(require.resolve("swagger-ui-dist/package.json"));
+const ASSETS: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+};
+
+/**
+ * `/openapi.json`, `/<vendor>/openapi.json` and `/docs`. Documents are built once (schemas converted at start-up)
+ * and only their server URL follows the caller. The docs page's assets come from the swagger-ui-dist package,
+ * served here, so it works offline.
+ */
+export function contractRoutes(deps: SandboxDeps, providers: readonly Provider[]): Hono<AppEnv> {
+  const sources = contractSources(providers, deps.fixtures);
+  const PLACEHOLDER = "http://sandbox.invalid";
+  const documents = new Map<string, OpenApiDocument>([
+    ["", contractDocument(sources, PLACEHOLDER)],
+    ...providers.map((p): [string, OpenApiDocument] => [
+      p.name,
+      contractDocument(sources, PLACEHOLDER, p.name),
+    ]),
+  ]);
+  const serve = (key: string, base: string) => {
+    const doc = documents.get(key)!;
+    return { ...doc, servers: [{ url: key === "" ? base : `${base}/${key}` }] };
+  };
+  const assetCache = new Map<string, Promise<string>>();
+  const app = new Hono<AppEnv>();
+
+  app.get("/openapi.json", (c) => c.json(serve("", c.var.baseUrl)));
+  for (const p of providers) app.get(`/${p.name}/openapi.json`, (c) => c.json(serve(p.name, c.var.baseUrl)));
+
+  app.get("/docs", (c) => c.redirect("docs/", 302));
+  app.get("/docs/", (c) => {
+    return c.html(
+      html`<!doctype html>
+        <html lang="en">
+          <head>
+            <meta charset="utf-8" />
+            <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <title>idv-sandbox API</title>
+            <link rel="stylesheet" href="assets/swagger-ui.css" />
+          </head>
+          <body>
+            <div id="docs"></div>
+            <script src="assets/swagger-ui-bundle.js"></script>
+            <script>
+              // The combined document: every vendor is a tag; each vendor's own is at /<vendor>/openapi.json.
+              window.ui = SwaggerUIBundle({
+                dom_id: "#docs",
+                url: "../openapi.json",
+                deepLinking: true,
+                validatorUrl: null,
+              });
+            </script>
+          </body>
+        </html>`,
+    );
+  });
+  app.get("/docs/assets/:file", async (c) => {
+    const file = c.req.param("file");
+    const type = ASSETS[file];
+    if (!type) return c.notFound();
+    let text = assetCache.get(file);
+    if (!text) {
+      text = readFile(join(SWAGGER_UI, file), "utf8");
+      assetCache.set(file, text);
+    }
+    return c.body(await text, 200, { "content-type": type, "cache-control": "public, max-age=3600" });
+  });
+  return app;
+}

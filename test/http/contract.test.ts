@@ -1,0 +1,176 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contractDocument, contractSources } from "../../src/contract.js";
+import { createSandbox, providers, type Sandbox } from "../../src/index.js";
+import { launchChromium } from "../helpers/browser.js";
+import { contractChecker } from "../helpers/contract.js";
+import { BASE, testSandbox } from "../helpers/sandbox.js";
+
+describe("OpenAPI documents", () => {
+  it("serve one combined document and one per vendor, with servers under the caller's base URL", async () => {
+    const sandbox = await testSandbox();
+    const all = await (await sandbox.request("/openapi.json")).json();
+    expect(all.openapi).toBe("3.1.0");
+    expect(all.servers).toEqual([{ url: BASE }]);
+    expect(Object.keys(all.paths)).toEqual(
+      expect.arrayContaining(["/sardine/v1/identity-documents/tokens", "/__admin/clock"]),
+    );
+    for (const vendor of ["sardine", "sumsub", "dqe", "regula"]) {
+      const doc = await (await sandbox.request(`/${vendor}/openapi.json`)).json();
+      expect(doc.servers).toEqual([{ url: `${BASE}/${vendor}` }]);
+      expect(Object.keys(doc.paths).every((p) => !p.startsWith(`/${vendor}/`))).toBe(true);
+    }
+    const namespaced = await (await sandbox.request("/ns/w1/dqe/openapi.json")).json();
+    expect(namespaced.servers).toEqual([{ url: `${BASE}/ns/w1/dqe` }]);
+  });
+
+  it("document every vendor error with its vendor body schema", async () => {
+    const sandbox = await testSandbox();
+    const doc = await (await sandbox.request("/openapi.json")).json();
+    const responses = (path: string, method: string) => doc.paths[path][method].responses;
+    expect(Object.keys(responses("/sardine/v1/identity-documents/tokens", "post"))).toEqual([
+      "200",
+      "400",
+      "401",
+      "413",
+      "429",
+    ]);
+    expect(Object.keys(responses("/dqe/ACCESS_TOKEN/", "get"))).toEqual(["200", "400", "413", "429", "500"]);
+    expect(Object.keys(responses("/dqe/oauth/ACCESS_TOKEN/", "post"))).toEqual([
+      "200",
+      "400",
+      "401",
+      "413",
+      "429",
+      "500",
+    ]);
+    expect(Object.keys(responses("/regula/api/v1/deeplink", "post"))).toEqual([
+      "200",
+      "400",
+      "401",
+      "403",
+      "404",
+      "413",
+      "429",
+    ]);
+    const signed = responses("/sumsub/resources/snsId/api/connect/token", "post");
+    expect(Object.keys(signed)).toEqual(["200", "400", "401", "404", "413", "429"]);
+    expect(signed["401"].content["application/json"].schema.properties).toHaveProperty("errorCode");
+    expect(
+      responses("/dqe/ACCESS_TOKEN/", "get")["200"].content["application/json"].schema.properties.expires_in
+        .type,
+    ).toBe("string");
+    expect(
+      responses("/api/snsId/oauth/token".replace(/^/, "/sumsub"), "post")["401"].content["application/json"]
+        .schema.required,
+    ).toEqual(["error", "error_description"]);
+  });
+
+  it("describe requests from the schemas the handlers validate with", async () => {
+    const sandbox = await testSandbox();
+    const doc = await (await sandbox.request("/regula/openapi.json")).json();
+    const body = doc.paths["/api/v1/deeplink"].post.requestBody.content["application/json"].schema;
+    expect(body.properties.ttl).toMatchObject({
+      type: "integer",
+      minimum: 1,
+      maximum: 2592000,
+      default: 3600,
+    });
+    expect(body.additionalProperties).toBe(false);
+  });
+});
+
+describe("the suite's contract check", () => {
+  const check = contractChecker(
+    contractDocument(
+      contractSources(providers, {
+        sardine: undefined,
+        sumsub: undefined,
+        dqe: undefined,
+        regula: { defaultTtlSeconds: 3600, maxTtlSeconds: 2592000 },
+      }),
+      BASE,
+    ),
+  );
+  const res = (status: number, body: unknown, type = "application/json") =>
+    new Response(typeof body === "string" ? body : JSON.stringify(body), {
+      status,
+      headers: { "content-type": type },
+    });
+
+  it("passes a conforming answer", async () => {
+    await expect(
+      check(
+        "GET",
+        "/dqe/ACCESS_TOKEN/",
+        res(200, { access_token: "TKx", token_type: "Bearer", expires_in: "300", refresh_token: "*TKy" }),
+      ),
+    ).resolves.toBeUndefined();
+  });
+
+  it.each([
+    [
+      "a body that breaks the schema",
+      "GET",
+      "/dqe/ACCESS_TOKEN/",
+      res(200, { access_token: "TKx", token_type: "Bearer", expires_in: 300, refresh_token: "*TKy" }),
+      /body breaks the OpenAPI/,
+    ],
+    [
+      "an extra field",
+      "GET",
+      "/dqe/ACCESS_TOKEN/",
+      res(400, { status: "error", error_id: "01", error_type: "x", extra: 1 }),
+      /body breaks/,
+    ],
+    [
+      "an undocumented status",
+      "GET",
+      "/dqe/ACCESS_TOKEN/",
+      res(401, { status: "error", error_type: "x" }),
+      /does not document/,
+    ],
+    [
+      "an undocumented content type",
+      "GET",
+      "/dqe/ACCESS_TOKEN/",
+      res(200, "<p>", "text/html"),
+      /answered text\/html/,
+    ],
+    ["an undocumented route", "PATCH", "/dqe/ACCESS_TOKEN/", res(200, {}), /not in the published OpenAPI/],
+  ])("fails %s", async (_, method, path, response, message) => {
+    await expect(check(method, path, response)).rejects.toThrow(message);
+  });
+});
+
+describe("docs page", () => {
+  let sandbox: Sandbox | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    sandbox = await createSandbox({ port: 0 });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await sandbox?.close();
+  });
+
+  it("renders the documents in headless Chromium with nothing fetched from outside the sandbox", async () => {
+    const page = await browser!.newPage();
+    const outside: string[] = [];
+    page.on("request", (req) => {
+      if (!req.url().startsWith(sandbox!.url) && !req.url().startsWith("data:")) outside.push(req.url());
+    });
+    await page.goto(`${sandbox!.url}/docs`);
+    await page.waitForSelector(".swagger-ui .info .title", { timeout: 10_000 });
+    expect(await page.locator(".swagger-ui .info .title").first().textContent()).toContain("idv-sandbox");
+    expect(
+      await page
+        .locator(".opblock-summary-path")
+        .filter({ hasText: "/sardine/v1/identity-documents/tokens" })
+        .count(),
+    ).toBe(1);
+    expect(outside).toEqual([]);
+    await page.close();
+  });
+});
