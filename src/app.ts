@@ -13,6 +13,7 @@ import { isoAt } from "./core/clock.js";
 import type { IdGenerator } from "./core/ids.js";
 import { redactPath } from "./core/journal.js";
 import type { KeyStore } from "./core/keys.js";
+import type { Logger } from "./core/log.js";
 import { DEFAULT_NAMESPACE, type Namespaces } from "./core/namespaces.js";
 import type { Provider } from "./core/provider.js";
 import { limitFor, overLimit } from "./core/ratelimit.js";
@@ -40,6 +41,7 @@ export interface SandboxDeps {
   globalScenarios: string[];
   /** The public base URL, without a trailing slash. */
   readonly publicUrl: () => string;
+  logger: Logger;
 }
 
 /** The admin API's and unknown paths' error body. */
@@ -97,7 +99,11 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   /** The one door every error leaves through, in the format of the vendor whose route it came from. */
   const respondWithError = (err: unknown, c: Context<AppEnv>): Response | Promise<Response> => {
     const error = toSandboxError(err);
-    if (error.code === CoreErrorCode.internal) console.error("idv-sandbox: unexpected error", error.cause);
+    if (error.code === CoreErrorCode.internal) {
+      const cause =
+        error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : String(error.cause);
+      deps.logger.error("unexpected_error", { path: c.req.path, cause });
+    }
     return (c.get("renderError") ?? renderPlainError)(error, c, deps.ids);
   };
 
@@ -118,18 +124,20 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
     c.set("ns", ns);
     c.set("baseUrl", ns.id === DEFAULT_NAMESPACE ? deps.publicUrl() : `${deps.publicUrl()}/ns/${ns.id}`);
     await next();
-    const url = new URL(c.req.url);
-    ns.journal.record({
+    const query = c.req.url.indexOf("?");
+    const entry = {
       time: isoAt(ns.clock.now()),
       namespace: ns.id,
       method: c.req.method,
-      path: redactPath(c.req.path, url.search),
+      path: redactPath(c.req.path, query < 0 ? "" : c.req.url.slice(query)),
       vendor: provider?.name ?? null,
       route: answeringRoute(c),
       status: c.res.status,
       scenario: c.res.headers.get("x-sandbox-scenario"),
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
+    };
+    ns.journal.record(entry);
+    deps.logger.info("request", entry);
   };
   app.use("*", context);
 

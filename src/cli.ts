@@ -109,10 +109,20 @@ async function main(): Promise<void> {
   });
 
   if (!config.quiet) {
+    const { deps } = sandbox;
+    const active = deps.globalScenarios.length > 0 ? `; active: ${deps.globalScenarios.join(", ")}` : "";
     const lines = [
       `idv-sandbox listening on ${sandbox.url} (test-only: never for production)`,
       ...providers.map((p) => `  ${p.name.padEnd(8)} ${sandbox.url}/${p.name}`),
       `  admin    ${sandbox.url}/__admin`,
+      `  docs     ${sandbox.url}/docs/  (OpenAPI: ${sandbox.url}/openapi.json)`,
+      `  scenarios: ${String(deps.scenarios.size)} loaded from ${config.scenariosDir}${active}`,
+      "  credentials (fake, test-only):",
+      ...providers.flatMap((p) =>
+        p
+          .credentials(deps.fixtures[p.name])
+          .map(([what, value]) => `    ${p.name.padEnd(8)} ${what.padEnd(38)} ${value}`),
+      ),
     ];
     process.stdout.write(lines.join("\n") + "\n");
   }

@@ -3,6 +3,7 @@ import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { LOG_LEVELS } from "./core/log.js";
 
 /** The package's own folder: shipped fixtures and scenarios live beside src/ and dist/. */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -77,7 +78,10 @@ export const configSchema = z.strictObject({
       lenient: z.boolean().default(false),
     })
     .prefault({}),
+  /** Print nothing but errors (same as logLevel "error"). */
   quiet: z.boolean().default(false),
+  /** One JSON line per request at "info"; "warn" and "error" keep only those; "silent" prints nothing. */
+  logLevel: z.enum(LOG_LEVELS).default("info"),
 });
 
 export type SandboxConfig = z.output<typeof configSchema>;
@@ -141,6 +145,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.HOST) out.host = env.HOST;
   if (env.PUBLIC_URL) out.publicUrl = env.PUBLIC_URL;
   if (env.ADMIN_TOKEN) out.adminToken = env.ADMIN_TOKEN;
+  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
   return out;
 }
 

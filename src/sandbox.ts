@@ -14,6 +14,7 @@ import type { Namespace } from "./core/context.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore } from "./core/keys.js";
 import { createNamespaces } from "./core/namespaces.js";
+import { createLogger, type Logger } from "./core/log.js";
 import { loadFixtures } from "./core/provider.js";
 import { loadScenarios, outcomeSchema, ruleProblem, type Outcome } from "./core/scenarios.js";
 
@@ -23,6 +24,7 @@ export interface DepsOverrides {
   ids?: IdGenerator;
   /** Where the public base URL comes from; `http://HOST:PORT` (or `publicUrl`) otherwise. */
   publicUrl?: () => string;
+  logger?: Logger;
 }
 
 /** Loads keys and fixtures once, at start-up, and builds the state every request shares. */
@@ -53,6 +55,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     }),
     scenarios,
     globalScenarios: [...config.scenarios],
+    logger: overrides.logger ?? createLogger(config.quiet ? "error" : config.logLevel),
     publicUrl: overrides.publicUrl ?? (() => fixedBase),
   };
 }
@@ -103,7 +106,8 @@ export interface SandboxOptions extends Omit<SandboxConfigInput, "port"> {
  */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const { clock, ids, ...configInput } = options;
-  const config = parseConfig(configInput, "createSandbox options");
+  // In a test suite, a line per request is noise: warnings and errors only, unless asked.
+  const config = parseConfig({ logLevel: "warn", ...configInput }, "createSandbox options");
   return startSandbox(config, { clock, ids });
 }
 

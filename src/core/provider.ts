@@ -43,6 +43,8 @@ export interface ProviderDefinition<F> {
   /** The routes as the OpenAPI contract describes them, from the same schemas the handlers validate with. */
   readonly operations: (fixtures: F) => readonly Operation[];
   readonly securitySchemes?: Record<string, unknown>;
+  /** The fixture credentials, as `[what, value]` rows for the start-up banner. */
+  readonly credentials: (fixtures: F) => [string, string][];
 }
 
 /**
@@ -57,6 +59,7 @@ export function defineProvider<F>(definition: ProviderDefinition<F>): Provider {
     // loadFixtures parsed the fixtures with this provider's fixtureSchema, so they are an F.
     routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F }),
     operations: (fixtures) => definition.operations(fixtures as F),
+    credentials: (fixtures) => definition.credentials(fixtures as F),
   };
 }
 

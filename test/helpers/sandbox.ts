@@ -27,7 +27,7 @@ export interface TestSandbox {
 
 export async function testSandbox(config: Omit<SandboxConfigInput, "port"> = {}): Promise<TestSandbox> {
   const clock = createClock({ start: T0, frozen: true });
-  const deps = await createDeps(parseConfig({ publicUrl: BASE, ...config }), { clock });
+  const deps = await createDeps(parseConfig({ publicUrl: BASE, logLevel: "silent", ...config }), { clock });
   const app = createApp(deps);
   const check = contractChecker(contractDocument(contractSources(providers, deps.fixtures), BASE));
   return {

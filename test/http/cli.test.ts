@@ -25,6 +25,35 @@ describe("command line", () => {
     await expect(fetch(`${url}/__admin/health`)).rejects.toThrow();
   });
 
+  it("prints the docs URL, scenarios and fixture credentials, then one redacted JSON line per request; --quiet none", async () => {
+    const cli = runCli(["--port", "0"]);
+    const out = await cli.waitFor(/workflows/);
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    expect(out).toContain(`docs     ${url}/docs/`);
+    expect(out).toMatch(/scenarios: 26 loaded/);
+    expect(out).toMatch(/dqe +licence \/ secret +SANDBOX-LICENCE \/ sandbox-secret/);
+    await fetch(
+      `${url}/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE`,
+    );
+    const logged = await cli.waitFor(/"event":"request"/);
+    const line = JSON.parse(logged.split("\n").find((l) => l.includes('"event":"request"'))!);
+    expect(line).toMatchObject({
+      level: "info",
+      method: "GET",
+      status: 200,
+      vendor: "dqe",
+      route: "/dqe/ACCESS_TOKEN/",
+    });
+    expect(JSON.stringify(line)).not.toContain("sandbox-secret");
+    cli.child.kill("SIGTERM");
+    await cli.exited;
+
+    const quiet = runCli(["--port", "0", "--quiet"]);
+    await new Promise((r) => setTimeout(r, 1500));
+    quiet.child.kill("SIGTERM");
+    expect((await quiet.exited).stdout).toBe("");
+  });
+
   it("takes port and public URL from the environment, flags winning over it", async () => {
     const cli = runCli(["--public-url", "https://idv.example.test/"], {
       PORT: "0",

@@ -17,6 +17,11 @@ export const dqe = defineProvider({
   errors: catalogue,
   operations: () => operations,
   renderError,
+  credentials: (f) =>
+    f.licences.map((l) => [
+      l.creditsExhausted ? "licence / secret (no credits)" : "licence / secret",
+      `${l.licence} / ${l.clientSecret}`,
+    ]),
   rateLimits: DEFAULT_LIMITS,
   credentialOf: async (c) => c.req.query("licence") ?? (await readForm(c)).get("licence")?.at(-1),
   routes: dqeRoutes,

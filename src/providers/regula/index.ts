@@ -16,6 +16,10 @@ export const regula = defineProvider({
   operations: (f) => operations(f.defaultTtlSeconds, f.maxTtlSeconds),
   securitySchemes,
   renderError,
+  credentials: (f) => [
+    ...f.apiKeys.map((k): [string, string] => ["API key", `${k.key} (${k.permissions.join(", ")})`]),
+    ["workflows", f.workflows.map((w) => w.id).join(", ")],
+  ],
   rateLimits: DEFAULT_LIMITS,
   credentialOf: (c) =>
     parseAuthScheme(c.req.header("authorization"), "ApiKey") ?? c.req.header("authorization"),

@@ -16,6 +16,7 @@ export const sardine = defineProvider({
   operations: () => operations,
   securitySchemes,
   renderError,
+  credentials: (f) => f.clients.map((c) => ["Basic client id / secret", `${c.clientId} / ${c.clientSecret}`]),
   rateLimits: DEFAULT_LIMITS,
   credentialOf: (c) => parseBasicAuth(c.req.header("authorization"))?.user,
   routes: sardineRoutes,

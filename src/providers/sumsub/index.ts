@@ -18,6 +18,16 @@ export const sumsub = defineProvider({
   operations: () => operations,
   securitySchemes,
   renderError,
+  credentials: (f) => [
+    ...f.apps.map((a): [string, string] => [
+      a.idConnectEnabled ? "app token / secret" : "app token / secret (ID Connect off)",
+      `${a.appToken} / ${a.secretKey}`,
+    ]),
+    ...f.clients.map((c): [string, string] => [
+      "OIDC client / secret",
+      `${c.clientId} / ${c.clientSecret} → ${c.redirectUris.join(", ")}`,
+    ]),
+  ],
   /** Documented: POST 50 per 5 s, GET 300 per 5 s, per app token. */
   rateLimits: { POST: { limit: 50, windowSeconds: 5 }, GET: { limit: 300, windowSeconds: 5 } },
   credentialOf: (c) =>
