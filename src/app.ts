@@ -1,10 +1,10 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { matchedRoutes } from "hono/route";
 import { getPath } from "hono/utils/url";
 import { adminRoutes } from "./admin/routes.js";
+import { bodyLimit } from "./core/body-limit.js";
 import { contractRoutes } from "./contract.js";
 import type { SandboxConfig } from "./config.js";
 import type { AppEnv, ErrorRenderer } from "./core/context.js";
@@ -126,7 +126,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
     await next();
     const query = c.req.url.indexOf("?");
     const entry = {
-      time: isoAt(ns.clock.now()),
+      at: ns.clock.now(),
       namespace: ns.id,
       method: c.req.method,
       path: redactPath(c.req.path, query < 0 ? "" : c.req.url.slice(query)),
@@ -137,7 +137,10 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     };
     ns.journal.record(entry);
-    deps.logger.info("request", entry);
+    if (deps.logger.enabled("info")) {
+      const { at, ...fields } = entry;
+      deps.logger.info("request", { time: isoAt(at), ...fields });
+    }
   };
   app.use("*", context);
 
@@ -149,19 +152,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       maxAge: 600,
     }),
   );
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: config.bodyLimit,
-      onError: () => {
-        throw new SandboxError(
-          CoreErrorCode.payloadTooLarge,
-          413,
-          `request body is larger than ${config.bodyLimit} bytes`,
-        );
-      },
-    }),
-  );
+  app.use("*", bodyLimit(config.bodyLimit));
 
   app.get("/", (c) =>
     c.json({

@@ -1,5 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { customAlphabet } from "nanoid";
+import { randomFillSync, randomUUID } from "node:crypto";
 
 /** Where every random identifier comes from, so tests can swap in a predictable one. */
 export interface IdGenerator {
@@ -12,17 +11,37 @@ export interface IdGenerator {
   uuid(): string;
 }
 
-const alnum = customAlphabet("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
-const urlSafe = customAlphabet("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-");
+const URL_SAFE = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+const HEX = "0123456789abcdef";
 
+/**
+ * Cryptographically random ids from a pooled buffer: one `randomFillSync` per 16 KiB instead of one per id, which
+ * profiling showed as the largest single cost of a token request. Characters are drawn without bias (rejection of
+ * bytes past the largest multiple of the alphabet size).
+ */
 export function createIdGenerator(): IdGenerator {
+  const pool = Buffer.allocUnsafe(16 * 1024);
+  let offset = pool.length;
+  const byte = () => {
+    if (offset === pool.length) {
+      randomFillSync(pool);
+      offset = 0;
+    }
+    return pool[offset++]!;
+  };
+  const draw = (alphabet: string, size: number) => {
+    const limit = 256 - (256 % alphabet.length);
+    let out = "";
+    while (out.length < size) {
+      const b = byte();
+      if (b < limit) out += alphabet[b % alphabet.length]!;
+    }
+    return out;
+  };
   return {
-    token: (size) => urlSafe(size),
-    alnum: (size) => alnum(size),
-    hex: (size) =>
-      randomBytes(Math.ceil(size / 2))
-        .toString("hex")
-        .slice(0, size),
+    token: (size) => draw(URL_SAFE, size),
+    alnum: (size) => draw(URL_SAFE.slice(0, 62), size),
+    hex: (size) => draw(HEX, size),
     uuid: () => randomUUID(),
   };
 }

@@ -24,16 +24,19 @@ export interface JournalQuery {
   limit?: number;
 }
 
+/** What a request records: the time as a number, formatted only when someone reads the journal. */
+export type JournalRecord = Omit<JournalEntry, "id" | "time"> & { at: number };
+
 /** A bounded ring of recent requests; the oldest go first. */
 export interface Journal {
-  record(entry: Omit<JournalEntry, "id">): void;
+  record(entry: JournalRecord): void;
   query(query: JournalQuery): JournalEntry[];
   clear(): void;
   readonly size: number;
 }
 
 export function createJournal(capacity: number): Journal {
-  const ring: (JournalEntry | undefined)[] = new Array<JournalEntry | undefined>(capacity);
+  const ring: ((JournalRecord & { id: number }) | undefined)[] = new Array<(JournalRecord & { id: number }) | undefined>(capacity);
   let next = 0;
   let count = 0;
   return {
@@ -50,7 +53,8 @@ export function createJournal(capacity: number): Journal {
         if (vendor !== undefined && e.vendor !== vendor) continue;
         if (route !== undefined && e.route !== route && !e.path.startsWith(route)) continue;
         if (status !== undefined && e.status !== status) continue;
-        out.push(e);
+        const { at, id, ...rest } = e;
+        out.push({ id, time: new Date(at).toISOString(), ...rest });
       }
       return out;
     },

@@ -7,6 +7,8 @@ export interface Logger {
   warn(event: string, fields: Record<string, unknown>): void;
   error(event: string, fields: Record<string, unknown>): void;
   readonly level: LogLevel;
+  /** Whether a line at `level` would be written: skip building it otherwise. */
+  enabled(level: LogLevel): boolean;
 }
 
 export function createLogger(
@@ -29,5 +31,6 @@ export function createLogger(
       emit("error", event, fields);
     },
     level,
+    enabled: (at) => LOG_LEVELS.indexOf(at) >= rank,
   };
 }

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: the sandbox's production entry and a bare Hono baseline, started in this run, each driven by
+ * autocannon (50 connections, a warm-up, then ≥ 10 s), on loopback only. Prints ratios, since absolute numbers
+ * drift between runs and machines.
+ */
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { loadKeyStore } from "../src/core/keys.js";
+import { coldStart, load, median, ROOT, startServer, type Load } from "./lib.js";
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = 2;
+const SANDBOX = ["dist/cli.js", "--port", "0"];
+const SANDBOX_ENV = { LOG_LEVEL: "warn" };
+const BASELINE = ["bench/baseline.mjs"];
+
+async function measure(options: Parameters<typeof load>[0]): Promise<Load> {
+  await load({ ...options, duration: WARMUP });
+  return load({ ...options, duration: DURATION });
+}
+
+/** jose RS256 signing with 16 in flight for `seconds`: the ceiling for any endpoint that signs a JWT per request. */
+async function signingCeiling(seconds: number): Promise<number> {
+  const keys = await loadKeyStore(join(ROOT, "fixtures/keys"), ["sardine"]);
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (performance.now() < until) {
+        await keys.sign("sardine", { sub: "x", iat: 1, exp: 2, jti: String(done) });
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+const verifier = "bench-verifier-bench-verifier-bench-verifier-01";
+const challenge = createHash("sha256").update(verifier).digest("base64url");
+
+/** Codes for the Sumsub exchange, one per request, made through authorize beforehand. */
+async function makeCodes(url: string, count: number): Promise<string[]> {
+  const query = new URLSearchParams({
+    client_id: "sandbox-client",
+    response_type: "code",
+    redirect_uri: "http://localhost:3000/callback",
+    scope: "openid email",
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  });
+  const codes: string[] = [];
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (codes.length < count) {
+        const res = await fetch(`${url}/sumsub/api/snsId/oauth/authorize?${query}`, { redirect: "manual" });
+        codes.push(new URL(res.headers.get("location")!).searchParams.get("code")!);
+      }
+    }),
+  );
+  return codes;
+}
+
+const row = (name: string, r: Load, baseline: number, baselineName: string, p99Target?: number) => {
+  const ratio = r.reqPerSec / baseline;
+  return `| ${name} | ${r.reqPerSec.toFixed(0)} | ${String(r.p50)} | ${String(r.p99)}${p99Target !== undefined && r.p99 > p99Target ? " ✗" : ""} | ${ratio.toFixed(2)} × ${baselineName} | ${String(r.non2xx + r.errors)} |`;
+};
+
+const sandbox = await startServer(SANDBOX, SANDBOX_ENV);
+const baseline = await startServer(BASELINE);
+const basic = `Basic ${Buffer.from("sandbox-client:sandbox-secret").toString("base64")}`;
+try {
+  const bare = await measure({ url: `${baseline.url}/json`, method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1,"b":"two"}' });
+  const ceiling = await signingCeiling(5);
+
+  const dqeGet = await measure({ url: `${sandbox.url}/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE` });
+  const dqePost = await measure({
+    url: `${sandbox.url}/dqe/ACCESS_TOKEN/`,
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: "licence=SANDBOX-LICENCE&client_secret=sandbox-secret&grant_type=client_idmobile",
+  });
+  const regula = await measure({
+    url: `${sandbox.url}/regula/api/v1/deeplink?workflowId=wf-document`,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "ApiKey sandbox-api-key" },
+    body: '{"metadata":{"foo":"bar"},"locale":"ru-ru","ttl":3600}',
+  });
+  const sardine = await measure({
+    url: `${sandbox.url}/sardine/v1/identity-documents/tokens`,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: basic },
+    body: '{"sessionKey":"bench-session","customerId":"c-1"}',
+  });
+  const codes = await makeCodes(sandbox.url, Math.ceil(ceiling * (DURATION + WARMUP) * 1.3));
+  const sumsub = await measure({
+    url: `${sandbox.url}/sumsub/api/snsId/oauth/token`,
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic },
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          body: new URLSearchParams({
+            grant_type: "authorization_code",
+            code: codes.pop() ?? "exhausted",
+            redirect_uri: "http://localhost:3000/callback",
+            code_verifier: verifier,
+          }).toString(),
+        }),
+      },
+    ],
+  });
+
+  sandbox.stop();
+  baseline.stop();
+  const sandboxStarts: number[] = [];
+  const baselineStarts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    sandboxStarts.push(await coldStart(SANDBOX, "/__admin/health", SANDBOX_ENV));
+    baselineStarts.push(await coldStart(BASELINE, "/json"));
+  }
+
+  const lines = [
+    `Machine: ${String(cpus().length)} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${String(DURATION)} s per endpoint after ${String(WARMUP)} s warm-up, 50 connections, loopback.`,
+    "",
+    "| endpoint | req/s | p50 ms | p99 ms | ratio | non-2xx + errors |",
+    "|---|---|---|---|---|---|",
+    row("bare Hono JSON (baseline)", bare, bare.reqPerSec, "bare"),
+    `| jose RS256 sign, 16 in flight (ceiling) | ${ceiling.toFixed(0)} | | | | |`,
+    row("DQE ACCESS_TOKEN GET", dqeGet, bare.reqPerSec, "bare", 10),
+    row("DQE ACCESS_TOKEN POST", dqePost, bare.reqPerSec, "bare", 10),
+    row("Regula deeplink", regula, bare.reqPerSec, "bare", 10),
+    row("Sardine au10tix token (RS256)", sardine, ceiling, "signing"),
+    row("Sumsub code exchange + id_token (RS256)", sumsub, ceiling, "signing"),
+    "",
+    `Cold start to first 200 (median of 5): sandbox ${median(sandboxStarts).toFixed(0)} ms, bare Hono ${median(baselineStarts).toFixed(0)} ms, ratio ${(median(sandboxStarts) / median(baselineStarts)).toFixed(2)}.`,
+    "Targets: non-JWT ≥ 0.75 × bare, p99 < 10 ms; RS256 ≥ 0.90 × signing ceiling; cold start ≤ 1.6 × bare.",
+  ];
+  console.log(lines.join("\n"));
+} finally {
+  sandbox.stop();
+  baseline.stop();
+}

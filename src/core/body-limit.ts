@@ -1,0 +1,29 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit as streamingBodyLimit } from "hono/body-limit";
+import type { AppEnv } from "./context.js";
+import { CoreErrorCode, SandboxError } from "./errors.js";
+
+/**
+ * Refuses bodies over `maxSize` bytes with 413, without reading them whole. A request that declares its length is
+ * judged from `Content-Length` alone, so the Node adapter keeps its fast path (touching the raw body stream would
+ * make it build a full `Request` per request); only a chunked body is streamed and counted.
+ */
+export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
+  const tooLarge = () => new SandboxError(CoreErrorCode.payloadTooLarge, 413, `request body is larger than ${String(maxSize)} bytes`);
+  const streaming = streamingBodyLimit({
+    maxSize,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD") return next();
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+      if (Number(length) > maxSize) throw tooLarge();
+      return next();
+    }
+    return streaming(c, next);
+  };
+}
