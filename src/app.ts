@@ -1,17 +1,17 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { matchedRoutes } from "hono/route";
 import { getPath } from "hono/utils/url";
 import { adminRoutes } from "./admin/routes.js";
 import { bodyLimit } from "./core/body-limit.js";
+import { cors } from "./core/cors.js";
 import { contractRoutes } from "./contract.js";
 import type { SandboxConfig } from "./config.js";
 import type { AppEnv, ErrorRenderer } from "./core/context.js";
 import { CoreErrorCode, SandboxError } from "./core/errors.js";
 import { isoAt } from "./core/clock.js";
 import type { IdGenerator } from "./core/ids.js";
-import { redactPath } from "./core/journal.js";
+import { redactPathAndQuery } from "./core/journal.js";
 import type { KeyStore } from "./core/keys.js";
 import type { Logger } from "./core/log.js";
 import { DEFAULT_NAMESPACE, type Namespaces } from "./core/namespaces.js";
@@ -129,28 +129,25 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       at: ns.clock.now(),
       namespace: ns.id,
       method: c.req.method,
-      path: redactPath(c.req.path, query < 0 ? "" : c.req.url.slice(query)),
+      // Redacted when read (admin API, logs), not on every request.
+      path: query < 0 ? c.req.path : c.req.path + c.req.url.slice(query),
       vendor: provider?.name ?? null,
       route: answeringRoute(c),
       status: c.res.status,
-      scenario: c.res.headers.get("x-sandbox-scenario"),
+      scenario: c.var.scenario ?? null,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     };
     ns.journal.record(entry);
     if (deps.logger.enabled("info")) {
-      const { at, ...fields } = entry;
-      deps.logger.info("request", { time: isoAt(at), ...fields });
+      const { at, path, ...fields } = entry;
+      deps.logger.info("request", { time: isoAt(at), path: redactPathAndQuery(path), ...fields });
     }
   };
   app.use("*", context);
 
   app.use(
     "*",
-    cors({
-      origin: config.cors.origins === "*" ? (origin) => origin || "*" : [...config.cors.origins],
-      exposeHeaders: ["Retry-After", "Location", "X-Sandbox-Scenario"],
-      maxAge: 600,
-    }),
+    cors({ origins: config.cors.origins, exposeHeaders: ["Retry-After", "Location", "X-Sandbox-Scenario"], maxAgeSeconds: 600 }),
   );
   app.use("*", bodyLimit(config.bodyLimit));
 

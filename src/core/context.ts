@@ -35,5 +35,7 @@ export interface AppEnv {
     baseUrl: string;
     /** Set by each provider's sub-app (or route group) so errors leave in that vendor's format. */
     renderError?: ErrorRenderer;
+    /** The scenario that shaped this answer, for the journal. */
+    scenario?: string;
   };
 }

@@ -53,8 +53,8 @@ export function createJournal(capacity: number): Journal {
         if (vendor !== undefined && e.vendor !== vendor) continue;
         if (route !== undefined && e.route !== route && !e.path.startsWith(route)) continue;
         if (status !== undefined && e.status !== status) continue;
-        const { at, id, ...rest } = e;
-        out.push({ id, time: new Date(at).toISOString(), ...rest });
+        const { at, id, path, ...rest } = e;
+        out.push({ id, time: new Date(at).toISOString(), path: redactPathAndQuery(path), ...rest });
       }
       return out;
     },
@@ -70,6 +70,12 @@ export function createJournal(capacity: number): Journal {
 
 const SECRET_PARAM =
   /^(client_secret|secret|password|licence|access_token|refresh_token|id_token|code|code_verifier|codeverifier|authorization|token|api_?key)$/i;
+
+/** `path?query` with every value of a secret-looking parameter replaced. */
+export function redactPathAndQuery(pathAndQuery: string): string {
+  const q = pathAndQuery.indexOf("?");
+  return q < 0 ? pathAndQuery : redactPath(pathAndQuery.slice(0, q), pathAndQuery.slice(q));
+}
 
 /** The path and query, with every value of a secret-looking parameter replaced. */
 export function redactPath(path: string, search: string): string {

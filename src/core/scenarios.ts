@@ -292,6 +292,7 @@ export async function applyOutcome(
 ): Promise<Response | undefined> {
   const { rule } = chosen;
   c.header("X-Sandbox-Scenario", chosen.scenario);
+  c.set("scenario", chosen.scenario);
   if (rule.delayMs) await sleep(rule.delayMs);
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   switch (rule.fault) {
