@@ -4,13 +4,13 @@ import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["dist/", "node_modules/", "coverage/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "**/*.tmp.*"] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["eslint.config.js"] },
+        projectService: { allowDefaultProject: ["eslint.config.js", "bench/*.mjs"] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -39,6 +39,10 @@ export default defineConfig(
   {
     files: ["src/core/clock.ts", "test/**", "bench/**"],
     rules: { "no-restricted-syntax": "off" },
+  },
+  {
+    files: ["bench/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {
     files: ["test/**"],

@@ -11,15 +11,23 @@ export interface Server {
 }
 
 /** Starts `node <args>` and waits for "listening on <url>" on its stdout. */
-export function startServer(args: string[], env: Record<string, string> = {}): Promise<Server & { startedMs: number }> {
+export function startServer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Server & { startedMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((done, fail) => {
     let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) done({ url: m[1]!, child, startedMs: performance.now() - t0, stop: () => child.kill("SIGTERM") });
+      if (m)
+        done({ url: m[1]!, child, startedMs: performance.now() - t0, stop: () => child.kill("SIGTERM") });
     });
     child.on("exit", (code) => {
       fail(new Error(`server exited ${String(code)}: ${out}`));
@@ -28,7 +36,11 @@ export function startServer(args: string[], env: Record<string, string> = {}): P
 }
 
 /** Milliseconds from spawn to the first 200 on `healthPath`. */
-export async function coldStart(args: string[], healthPath: string, env: Record<string, string> = {}): Promise<number> {
+export async function coldStart(
+  args: string[],
+  healthPath: string,
+  env: Record<string, string> = {},
+): Promise<number> {
   const t0 = performance.now();
   const server = await startServer(args, env);
   for (;;) {

@@ -70,10 +70,17 @@ const sandbox = await startServer(SANDBOX, SANDBOX_ENV);
 const baseline = await startServer(BASELINE);
 const basic = `Basic ${Buffer.from("sandbox-client:sandbox-secret").toString("base64")}`;
 try {
-  const bare = await measure({ url: `${baseline.url}/json`, method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1,"b":"two"}' });
+  const bare = await measure({
+    url: `${baseline.url}/json`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"a":1,"b":"two"}',
+  });
   const ceiling = await signingCeiling(5);
 
-  const dqeGet = await measure({ url: `${sandbox.url}/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE` });
+  const dqeGet = await measure({
+    url: `${sandbox.url}/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE`,
+  });
   const dqePost = await measure({
     url: `${sandbox.url}/dqe/ACCESS_TOKEN/`,
     method: "POST",

@@ -147,7 +147,11 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
 
   app.use(
     "*",
-    cors({ origins: config.cors.origins, exposeHeaders: ["Retry-After", "Location", "X-Sandbox-Scenario"], maxAgeSeconds: 600 }),
+    cors({
+      origins: config.cors.origins,
+      exposeHeaders: ["Retry-After", "Location", "X-Sandbox-Scenario"],
+      maxAgeSeconds: 600,
+    }),
   );
   app.use("*", bodyLimit(config.bodyLimit));
 

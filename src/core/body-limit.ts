@@ -9,7 +9,12 @@ import { CoreErrorCode, SandboxError } from "./errors.js";
  * make it build a full `Request` per request); only a chunked body is streamed and counted.
  */
 export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
-  const tooLarge = () => new SandboxError(CoreErrorCode.payloadTooLarge, 413, `request body is larger than ${String(maxSize)} bytes`);
+  const tooLarge = () =>
+    new SandboxError(
+      CoreErrorCode.payloadTooLarge,
+      413,
+      `request body is larger than ${String(maxSize)} bytes`,
+    );
   const streaming = streamingBodyLimit({
     maxSize,
     onError: () => {

@@ -36,7 +36,9 @@ export interface Journal {
 }
 
 export function createJournal(capacity: number): Journal {
-  const ring: ((JournalRecord & { id: number }) | undefined)[] = new Array<(JournalRecord & { id: number }) | undefined>(capacity);
+  const ring: ((JournalRecord & { id: number }) | undefined)[] = new Array<
+    (JournalRecord & { id: number }) | undefined
+  >(capacity);
   let next = 0;
   let count = 0;
   return {

@@ -50,8 +50,16 @@ export interface StoreOptions {
 /** How many entries at the front of the store each write checks for expiry. */
 const FRONT_CHECK = 4;
 
+/**
+ * Eviction and front-expiry walk their own queue of `[key, seq]` in insertion order, never `Map#keys()`: V8 keeps a
+ * deleted Map slot as a hole until it rehashes, so taking the "first" key of a Map that is used as a queue scans a
+ * growing run of holes on every write (profiling showed a full store dropping to a third of its throughput).
+ */
 export function createStore(clock: Clock, options: StoreOptions): Store {
-  const entries = new Map<string, StoreEntry<unknown>>();
+  const entries = new Map<string, StoreEntry<unknown> & { seq: number }>();
+  let queue: [key: string, seq: number][] = [];
+  let head = 0;
+  let seq = 0;
   let evicted = 0;
   const keyOf = (k: Kind<unknown>, id: string) => `${k.name}\u0000${id}`;
   const live = (entry: StoreEntry<unknown> | undefined, key: string) => {
@@ -62,34 +70,53 @@ export function createStore(clock: Clock, options: StoreOptions): Store {
     }
     return entry;
   };
+  /** The oldest queued key that still names its entry, dropping stale ones (rewritten or deleted since). */
+  const oldest = (): string | undefined => {
+    while (head < queue.length) {
+      const [key, at] = queue[head]!;
+      if (entries.get(key)?.seq === at) return key;
+      head++;
+    }
+    return undefined;
+  };
+  const compact = () => {
+    if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+  };
   const trimFront = () => {
-    let checked = 0;
     const now = clock.now();
-    for (const [key, entry] of entries) {
-      if (checked++ >= FRONT_CHECK || entry.expiresAt > now) break;
+    for (let checked = 0; checked < FRONT_CHECK; checked++) {
+      const key = oldest();
+      if (key === undefined || entries.get(key)!.expiresAt > now) break;
       entries.delete(key);
+      head++;
     }
   };
 
   return {
     put(k, id, value, ttlSeconds) {
       const now = clock.now();
-      const entry: StoreEntry<typeof value> = {
+      const key = keyOf(k, id);
+      const entry = {
         kind: k.name,
         id,
         value,
         createdAt: now,
         expiresAt: now + ttlSeconds * 1000,
+        seq: ++seq,
       };
-      const key = keyOf(k, id);
-      entries.delete(key); // a rewrite moves the entry to the back: it is the newest now
+      entries.delete(key); // a rewrite is the newest entry now
       entries.set(key, entry);
+      queue.push([key, entry.seq]);
       trimFront();
       while (entries.size > options.maxEntries) {
-        const oldest = entries.keys().next().value as string;
-        entries.delete(oldest);
+        entries.delete(oldest()!);
+        head++;
         evicted++;
       }
+      compact();
       return entry;
     },
     get<T>(k: Kind<T>, id: string) {
@@ -116,10 +143,15 @@ export function createStore(clock: Clock, options: StoreOptions): Store {
           dropped++;
         }
       }
+      // Rebuild the queue from what is left, so it never outgrows the store for long.
+      queue = [...entries].map(([key, e]): [string, number] => [key, e.seq]);
+      head = 0;
       return dropped;
     },
     reset() {
       entries.clear();
+      queue = [];
+      head = 0;
     },
     get size() {
       return entries.size;

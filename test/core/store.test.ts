@@ -55,6 +55,21 @@ describe("store", () => {
     expect(store.list().map((e) => e.id)).toEqual(["t15", "t16", "t17", "t18", "t19"]);
   });
 
+  it("evicts in insertion order through rewrites and deletes, a rewrite counting as new", () => {
+    const { store } = setup(3);
+    store.put(tokens, "a", "1", 3600);
+    store.put(tokens, "b", "1", 3600);
+    store.put(tokens, "c", "1", 3600);
+    store.put(tokens, "a", "2", 3600); // a is now the newest
+    store.delete(tokens, "b");
+    store.put(tokens, "d", "1", 3600);
+    store.put(tokens, "e", "1", 3600); // over the bound: c goes, not a
+    expect(store.list().map((e) => `${e.id}=${String(e.value)}`)).toEqual(["a=2", "d=1", "e=1"]);
+    for (let i = 0; i < 5000; i++) store.put(tokens, `t${String(i % 7)}`, "v", 3600);
+    expect(store.size).toBe(3);
+    expect(store.list().map((e) => e.id)).toEqual(["t6", "t0", "t1"]); // the last three written
+  });
+
   it("drops expired entries at the front as new ones are written", () => {
     const { clock, store } = setup();
     store.put(tokens, "old", "v", 1);
