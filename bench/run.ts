@@ -103,7 +103,10 @@ try {
     headers: { "content-type": "application/json", authorization: basic },
     body: '{"sessionKey":"bench-session","customerId":"c-1"}',
   });
-  const codes = await makeCodes(sandbox.url, Math.min(300_000, Math.ceil(ceiling * (DURATION + WARMUP) * 1.3)));
+  const codes = await makeCodes(
+    sandbox.url,
+    Math.min(300_000, Math.ceil(ceiling * (DURATION + WARMUP) * 1.3)),
+  );
   const sumsub = await measure({
     url: `${sandbox.url}/sumsub/api/snsId/oauth/token`,
     method: "POST",

@@ -3,7 +3,10 @@ import autocannon from "autocannon";
 
 const [url, amountArg, secondsArg] = process.argv.slice(2);
 const basic = `Basic ${Buffer.from("sandbox-client:sandbox-secret").toString("base64")}`;
-const dqe = { method: "GET" as const, path: "/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE" };
+const dqe = {
+  method: "GET" as const,
+  path: "/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE",
+};
 const dqePost = {
   method: "POST" as const,
   path: "/dqe/ACCESS_TOKEN/",

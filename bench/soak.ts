@@ -23,9 +23,13 @@ const sandbox = await createSandbox({ port: 0, logLevel: "silent" });
 /** Runs the load child for `amount` requests; resolves with how many it sent. */
 function drive(amount: number, seconds: number): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/soak-load.ts", sandbox.url, String(amount), String(seconds)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "bench/soak-load.ts", sandbox.url, String(amount), String(seconds)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("exit", (code) => {
