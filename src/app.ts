@@ -8,7 +8,7 @@ import { cors } from "./core/cors.js";
 import { contractRoutes } from "./contract.js";
 import type { SandboxConfig } from "./config.js";
 import type { AppEnv, ErrorRenderer } from "./core/context.js";
-import { CoreErrorCode, SandboxError } from "./core/errors.js";
+import { coreError, CoreErrorCode, SandboxError, type VendorCatalogue } from "./core/errors.js";
 import { isoAt } from "./core/clock.js";
 import type { IdGenerator } from "./core/ids.js";
 import { redactPathAndQuery } from "./core/journal.js";
@@ -26,6 +26,11 @@ import { sumsub } from "./providers/sumsub/index.js";
 
 /** Every vendor the sandbox serves, each under `/<name>`. */
 export const providers: readonly Provider[] = [sardine, sumsub, dqe, regula];
+
+/** Each vendor's error catalogue, by name: what scenario rules are checked against. */
+export const catalogues: Readonly<Record<string, VendorCatalogue>> = Object.fromEntries(
+  providers.map((p) => [p.name, p.errors]),
+);
 
 /** What createApp is built from; `createDeps` (src/sandbox.ts) makes them from a config. */
 export interface SandboxDeps {
@@ -53,11 +58,11 @@ function toSandboxError(err: unknown): SandboxError {
   if (err instanceof HTTPException) {
     return new SandboxError(
       err.status === 413 ? CoreErrorCode.payloadTooLarge : CoreErrorCode.invalidRequest,
-      err.status,
+      err.status, // Hono's own status, which may be any 4xx
       err.message || "request refused",
     );
   }
-  return new SandboxError(CoreErrorCode.internal, 500, "internal sandbox error", {}, { cause: err });
+  return coreError(CoreErrorCode.internal, "internal sandbox error", {}, { cause: err });
 }
 
 /** The route pattern whose handler answered (middleware is registered as ALL). */
@@ -194,10 +199,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   }
 
   app.notFound((c) =>
-    respondWithError(
-      new SandboxError(CoreErrorCode.notFound, 404, `no route for ${c.req.method} ${c.req.path}`),
-      c,
-    ),
+    respondWithError(coreError(CoreErrorCode.notFound, `no route for ${c.req.method} ${c.req.path}`), c),
   );
   app.onError(respondWithError);
   return app;
@@ -224,11 +226,7 @@ function vendorGate(deps: SandboxDeps, provider: Provider): MiddlewareHandler<Ap
       : [];
     for (const name of fromHeader) {
       if (!deps.scenarios.has(name)) {
-        throw new SandboxError(
-          CoreErrorCode.invalidRequest,
-          400,
-          `unknown scenario in X-Sandbox-Scenario: ${name}`,
-        );
+        throw coreError(CoreErrorCode.invalidRequest, `unknown scenario in X-Sandbox-Scenario: ${name}`);
       }
     }
     const hinted = (text: string) => text.includes(SCENARIO_HINT) || text.includes(SCENARIO_HINT_ENCODED);
@@ -268,9 +266,8 @@ async function enforceLimit(
   const retryAfter = overLimit(c.var.ns, `${provider.name}:${selector}:${who}`, limit);
   if (retryAfter !== undefined) {
     c.header("Retry-After", String(retryAfter));
-    throw new SandboxError(
+    throw coreError(
       CoreErrorCode.rateLimited,
-      429,
       `rate limit of ${limit.limit} per ${limit.windowSeconds} s exceeded`,
     );
   }

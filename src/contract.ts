@@ -52,22 +52,21 @@ const ASSETS: Record<string, string> = {
 };
 
 /**
- * `/openapi.json`, `/<vendor>/openapi.json` and `/docs`. Documents are built once (schemas converted at start-up)
- * and only their server URL follows the caller. The docs page's assets come from the swagger-ui-dist package,
+ * `/openapi.json`, `/<vendor>/openapi.json` and `/docs`. Each document is built once, when first asked for (not at
+ * start-up, which it would slow for every run that never reads it), and only its server URL follows the caller. The docs page's assets come from the swagger-ui-dist package,
  * served here, so it works offline.
  */
 export function contractRoutes(deps: SandboxDeps, providers: readonly Provider[]): Hono<AppEnv> {
-  const sources = contractSources(providers, deps.fixtures);
   const PLACEHOLDER = "http://sandbox.invalid";
-  const documents = new Map<string, OpenApiDocument>([
-    ["", contractDocument(sources, PLACEHOLDER)],
-    ...providers.map((p): [string, OpenApiDocument] => [
-      p.name,
-      contractDocument(sources, PLACEHOLDER, p.name),
-    ]),
-  ]);
+  let sources: ContractSource[] | undefined;
+  const documents = new Map<string, OpenApiDocument>();
   const serve = (key: string, base: string) => {
-    const doc = documents.get(key)!;
+    let doc = documents.get(key);
+    if (!doc) {
+      sources ??= contractSources(providers, deps.fixtures);
+      doc = contractDocument(sources, PLACEHOLDER, key === "" ? undefined : key);
+      documents.set(key, doc);
+    }
     return { ...doc, servers: [{ url: key === "" ? base : `${base}/${key}` }] };
   };
   const assetCache = new Map<string, Promise<string>>();

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { createApp, providers, type SandboxDeps } from "./app.js";
+import { catalogues, createApp, providers, type SandboxDeps } from "./app.js";
 import {
   ConfigError,
   parseConfig,
@@ -13,7 +13,7 @@ import type { Clock } from "./core/clock.js";
 import type { Namespace } from "./core/context.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore } from "./core/keys.js";
-import { createNamespaces } from "./core/namespaces.js";
+import { createNamespaces, resetNamespace } from "./core/namespaces.js";
 import { createLogger, type Logger } from "./core/log.js";
 import { loadFixtures } from "./core/provider.js";
 import { loadScenarios, outcomeSchema, ruleProblem, type Outcome } from "./core/scenarios.js";
@@ -33,7 +33,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
   const [keys, fixtures, scenarios] = await Promise.all([
     loadKeyStore(join(config.fixturesDir, "keys"), keySets),
     loadFixtures(config.fixturesDir, providers),
-    loadScenarios(config.scenariosDir, Object.fromEntries(providers.map((p) => [p.name, p.errors]))),
+    loadScenarios(config.scenariosDir, catalogues),
   ]);
   const unknown = config.scenarios.filter((name) => !scenarios.has(name));
   if (unknown.length > 0) {
@@ -138,16 +138,11 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     deps,
     state: deps.namespaces.default,
     reset: () => {
-      for (const ns of deps.namespaces.all()) {
-        ns.store.reset();
-        ns.scenarios.queue.length = 0;
-        ns.scenarios.counters.clear();
-        ns.journal.clear();
-      }
+      for (const ns of deps.namespaces.all()) resetNamespace(ns);
     },
     enqueue(vendor, route, outcome, options = {}) {
       const rule = { ...outcomeSchema.parse(outcome), vendor, route, times: options.times ?? 1 };
-      const problem = ruleProblem(rule, Object.fromEntries(providers.map((p) => [p.name, p.errors])));
+      const problem = ruleProblem(rule, catalogues);
       if (problem) throw new TypeError(`enqueue: ${problem}`);
       deps.namespaces.get(options.namespace ?? deps.namespaces.default.id).scenarios.queue.push(rule);
     },

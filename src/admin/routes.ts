@@ -5,7 +5,7 @@ import { isoAt } from "../core/clock.js";
 import type { AppEnv, Namespace } from "../core/context.js";
 import { invalidRequest, parseWith, readJson } from "../core/http.js";
 import { redactToken } from "../core/journal.js";
-import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
+import { DEFAULT_NAMESPACE, resetNamespace } from "../core/namespaces.js";
 
 export const clockChange = z.union(
   [
@@ -46,11 +46,7 @@ export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
   admin.get("/health", (c) => c.json({ status: "ok" }));
 
   admin.post("/reset", (c) => {
-    const { store, scenarios, journal } = c.var.ns;
-    store.reset();
-    scenarios.queue.length = 0;
-    scenarios.counters.clear();
-    journal.clear();
+    resetNamespace(c.var.ns);
     return c.json({ status: "reset", namespace: c.var.ns.id });
   });
 

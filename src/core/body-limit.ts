@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit as streamingBodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./context.js";
-import { CoreErrorCode, SandboxError } from "./errors.js";
+import { coreError, CoreErrorCode } from "./errors.js";
 
 /**
  * Refuses bodies over `maxSize` bytes with 413, without reading them whole. A request that declares its length is
@@ -10,11 +10,7 @@ import { CoreErrorCode, SandboxError } from "./errors.js";
  */
 export function bodyLimit(maxSize: number): MiddlewareHandler<AppEnv> {
   const tooLarge = () =>
-    new SandboxError(
-      CoreErrorCode.payloadTooLarge,
-      413,
-      `request body is larger than ${String(maxSize)} bytes`,
-    );
+    coreError(CoreErrorCode.payloadTooLarge, `request body is larger than ${String(maxSize)} bytes`);
   const streaming = streamingBodyLimit({
     maxSize,
     onError: () => {

@@ -41,13 +41,70 @@ export interface ErrorEntry {
 /** A vendor's documented errors by name: what scenarios can produce and what handlers throw. */
 export type ErrorCatalogue = Readonly<Record<string, ErrorEntry>>;
 
+export type CoreCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];
+
+/** The status of each error the core raises: kept here, not restated by every caller or vendor. */
+const CORE_STATUS: Readonly<Record<CoreCode, ContentfulStatusCode>> = {
+  invalid_request: 400,
+  not_found: 404,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal: 500,
+};
+
+/** One of the core's errors, with its status. */
+export function coreError(
+  code: CoreCode,
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause?: unknown },
+): SandboxError {
+  return new SandboxError(code, CORE_STATUS[code], message, details, options);
+}
+
+/** A catalogue that can render everything the core raises: every vendor's must be one. */
+export type VendorCatalogue = ErrorCatalogue & Readonly<Record<CoreCode, ErrorEntry>>;
+
+/**
+ * The core's errors as catalogue entries in a vendor's own words (what a scenario's `error: rate_limited` answers
+ * with). Without words of its own, a vendor gets HTTP reason phrases.
+ */
+export function coreErrors(messages: Partial<Record<CoreCode, string>> = {}): Record<CoreCode, ErrorEntry> {
+  const words: Record<CoreCode, string> = {
+    invalid_request: "invalid request",
+    not_found: "Not Found",
+    payload_too_large: "request body too large",
+    rate_limited: "Too Many Requests",
+    internal: "Internal Server Error",
+    ...messages,
+  };
+  const entry = (code: CoreCode): ErrorEntry => ({ status: CORE_STATUS[code], message: words[code] });
+  return {
+    invalid_request: entry("invalid_request"),
+    not_found: entry("not_found"),
+    payload_too_large: entry("payload_too_large"),
+    rate_limited: entry("rate_limited"),
+    internal: entry("internal"),
+  };
+}
+
 /**
  * Builds the throw-helper for a catalogue, so a handler writes `fail("invalid_code")` and the status and
  * default message stay in the catalogue.
  */
 export function errorFactory<C extends ErrorCatalogue>(catalogue: C) {
-  return (code: keyof C & string, message?: string, details?: Record<string, unknown>): SandboxError => {
-    const entry = catalogue[code]!;
-    return new SandboxError(code, entry.status, message ?? entry.message, details);
-  };
+  return (code: keyof C & string, message?: string, details?: Record<string, unknown>): SandboxError =>
+    errorFrom(catalogue, code, message, details);
+}
+
+/** The catalogue's error `code`, with its status and (unless given) its message. */
+export function errorFrom(
+  catalogue: ErrorCatalogue,
+  code: string,
+  message?: string,
+  details?: Record<string, unknown>,
+): SandboxError {
+  const entry = catalogue[code];
+  if (!entry) return coreError(CoreErrorCode.internal, `no error ${code} in this vendor's catalogue`);
+  return new SandboxError(code, entry.status, message ?? entry.message, details);
 }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { CoreErrorCode, SandboxError } from "./errors.js";
+import { coreError, CoreErrorCode, type SandboxError } from "./errors.js";
 
 export interface FieldIssue {
   field: string;
@@ -50,7 +50,7 @@ function describe(issue: z.core.$ZodIssue): FieldIssue {
 
 /** A 400 `invalid_request` naming the first bad field; all issues in `details.issues`. */
 export function invalidRequest(message: string, issues: FieldIssue[] = []): SandboxError {
-  return new SandboxError(CoreErrorCode.invalidRequest, 400, message, { issues });
+  return coreError(CoreErrorCode.invalidRequest, message, { issues });
 }
 
 /**

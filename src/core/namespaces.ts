@@ -1,6 +1,6 @@
 import { createClock, type Clock } from "./clock.js";
 import type { Namespace } from "./context.js";
-import { SandboxError, CoreErrorCode } from "./errors.js";
+import { coreError, CoreErrorCode } from "./errors.js";
 import { createJournal } from "./journal.js";
 import { createScenarioState } from "./scenarios.js";
 import { createStore } from "./store.js";
@@ -16,6 +16,14 @@ export interface Namespaces {
   all(): Namespace[];
   /** Drops expired entries in every namespace. */
   sweep(): number;
+}
+
+/** Forgets what a namespace holds: state, queued one-shots, scenario counters and journal (not its clock). */
+export function resetNamespace(ns: Namespace): void {
+  ns.store.reset();
+  ns.scenarios.queue.length = 0;
+  ns.scenarios.counters.clear();
+  ns.journal.clear();
 }
 
 export interface NamespaceOptions {
@@ -49,11 +57,7 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
         byId.delete(id); // re-inserted below: the most recently used go last
       } else {
         if (!NAMESPACE_ID.test(id)) {
-          throw new SandboxError(
-            CoreErrorCode.invalidRequest,
-            400,
-            "namespace must match [A-Za-z0-9._-]{1,64}",
-          );
+          throw coreError(CoreErrorCode.invalidRequest, "namespace must match [A-Za-z0-9._-]{1,64}");
         }
         ns = make(id);
       }

@@ -5,7 +5,7 @@ import type { z } from "zod";
 import type { SandboxConfig } from "../config.js";
 import { ConfigError } from "../config.js";
 import type { AppEnv, ErrorRenderer } from "./context.js";
-import type { ErrorCatalogue } from "./errors.js";
+import type { VendorCatalogue } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
 import type { KeyStore } from "./keys.js";
 import type { Operation } from "./openapi.js";
@@ -32,7 +32,7 @@ export interface ProviderDefinition<F> {
   /** Signing key sets this vendor needs from fixtures/keys. */
   readonly keySets: readonly string[];
   /** Every documented error, by name. */
-  readonly errors: ErrorCatalogue;
+  readonly errors: VendorCatalogue;
   /** Writes any SandboxError in this vendor's default error format. */
   readonly renderError: ErrorRenderer;
   /** Per-credential limits when rate limiting is on: the vendor's documented ones, else the sandbox's default. */

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../config.js";
 import type { AppEnv } from "./context.js";
-import { CoreErrorCode, SandboxError, type ErrorCatalogue } from "./errors.js";
+import { errorFrom, type ErrorCatalogue } from "./errors.js";
 
 /** What happens instead of (or before) the real answer. */
 export const outcomeSchema = z.strictObject({
@@ -319,12 +319,8 @@ export async function applyOutcome(
       break;
   }
   if (rule.error !== undefined) {
-    const entry = catalogue[rule.error];
-    if (!entry) throw new SandboxError(CoreErrorCode.internal, 500, `unknown error ${rule.error}`);
     for (const [name, value] of Object.entries(rule.headers ?? {})) c.header(name, value);
-    throw new SandboxError(rule.error, entry.status, rule.message ?? entry.message, {
-      scenario: chosen.scenario,
-    });
+    throw errorFrom(catalogue, rule.error, rule.message, { scenario: chosen.scenario });
   }
   if (rule.status !== undefined) {
     const headers = { ...rule.headers };

@@ -1,8 +1,7 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { contractDocument, contractSources } from "../../src/contract.js";
-import { createSandbox, providers, type Sandbox } from "../../src/index.js";
-import { launchChromium } from "../helpers/browser.js";
+import { providers } from "../../src/index.js";
+import { useSandboxAndBrowser } from "../helpers/browser.js";
 import { contractChecker } from "../helpers/contract.js";
 import { BASE, testSandbox } from "../helpers/sandbox.js";
 
@@ -144,24 +143,16 @@ describe("the suite's contract check", () => {
 });
 
 describe("docs page", () => {
-  let sandbox: Sandbox | undefined;
-  let browser: Browser | undefined;
-  beforeAll(async () => {
-    sandbox = await createSandbox({ port: 0 });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await sandbox?.close();
-  });
+  const running = useSandboxAndBrowser();
 
   it("renders the documents in headless Chromium with nothing fetched from outside the sandbox", async () => {
-    const page = await browser!.newPage();
+    const page = await running.browser().newPage();
     const outside: string[] = [];
     page.on("request", (req) => {
-      if (!req.url().startsWith(sandbox!.url) && !req.url().startsWith("data:")) outside.push(req.url());
+      if (!req.url().startsWith(running.sandbox().url) && !req.url().startsWith("data:"))
+        outside.push(req.url());
     });
-    await page.goto(`${sandbox!.url}/docs`);
+    await page.goto(`${running.sandbox().url}/docs`);
     await page.waitForSelector(".swagger-ui .info .title", { timeout: 10_000 });
     expect(await page.locator(".swagger-ui .info .title").first().textContent()).toContain("idv-sandbox");
     expect(

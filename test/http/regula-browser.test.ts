@@ -1,22 +1,11 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSandbox, type Sandbox } from "../../src/index.js";
-import { launchChromium } from "../helpers/browser.js";
+import { describe, expect, it } from "vitest";
+import { useSandboxAndBrowser } from "../helpers/browser.js";
 
-let sandbox: Sandbox | undefined;
-let browser: Browser | undefined;
-beforeAll(async () => {
-  sandbox = await createSandbox({ port: 0 });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await sandbox?.close();
-});
+const running = useSandboxAndBrowser();
 
 async function deeplink(): Promise<{ url: string; sessionId: string }> {
   const res = await fetch(
-    `${sandbox!.url}/regula/api/v1/deeplink?workflowId=wf-document&workflowId=wf-selfie`,
+    `${running.sandbox().url}/regula/api/v1/deeplink?workflowId=wf-document&workflowId=wf-selfie`,
     {
       method: "POST",
       headers: { authorization: "ApiKey sandbox-api-key", "content-type": "application/json" },
@@ -28,7 +17,7 @@ async function deeplink(): Promise<{ url: string; sessionId: string }> {
 }
 
 async function sessionStatus(id: string): Promise<string> {
-  const res = await fetch(`${sandbox!.url}/regula/api/sessions/${id}`, {
+  const res = await fetch(`${running.sandbox().url}/regula/api/sessions/${id}`, {
     headers: { authorization: "ApiKey sandbox-api-key" },
   });
   return ((await res.json()) as { status: string }).status;
@@ -37,7 +26,7 @@ async function sessionStatus(id: string): Promise<string> {
 describe("Regula hand-off page in headless Chromium", () => {
   it("opens the deeplink URL, and clicking Complete finishes the session", async () => {
     const { url, sessionId } = await deeplink();
-    const page = await browser!.newPage();
+    const page = await running.browser().newPage();
     const requests: string[] = [];
     page.on("request", (req) => requests.push(req.url()));
     const response = await page.goto(url);
@@ -51,14 +40,14 @@ describe("Regula hand-off page in headless Chromium", () => {
     expect(await page.locator("#status").textContent()).toBe("completed");
     expect(await page.getByRole("button", { name: "Complete" }).count()).toBe(0);
     expect(await sessionStatus(sessionId)).toBe("completed");
-    expect(requests.every((r) => r.startsWith(sandbox!.url))).toBe(true);
+    expect(requests.every((r) => r.startsWith(running.sandbox().url))).toBe(true);
     await page.close();
   });
 
   it("shows the error page with 401 once the session has expired on the sandbox clock", async () => {
     const { url } = await deeplink();
-    sandbox!.clock.advance(3600);
-    const page = await browser!.newPage();
+    running.sandbox().clock.advance(3600);
+    const page = await running.browser().newPage();
     const response = await page.goto(url);
     expect(response?.status()).toBe(401);
     expect(await page.locator(".error").textContent()).toBe("This link is invalid or has expired.");

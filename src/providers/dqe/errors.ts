@@ -1,11 +1,17 @@
 import type { ErrorRenderer } from "../../core/context.js";
-import { errorFactory, type ErrorCatalogue } from "../../core/errors.js";
+import { coreErrors, errorFactory, type ErrorCatalogue, type VendorCatalogue } from "../../core/errors.js";
 
 /**
  * DQE's errors. `vendorCode` is the documented `error_id`; which id goes with the table's "Invalid Client" is not
  * documented (this sandbox's choice: `22` for an unknown licence, `03` for a wrong secret).
  */
 export const catalogue = {
+  ...coreErrors({
+    not_found: "not found",
+    payload_too_large: "request too large",
+    rate_limited: "too many requests",
+    internal: "internal server error",
+  }),
   invalid_request: { status: 400, vendorCode: "01", message: "invalid request" },
   invalid_client_secret: { status: 400, vendorCode: "03", message: "invalid client secret" },
   unauthorized_client: { status: 400, vendorCode: "22", message: "unauthorized client" },
@@ -14,11 +20,7 @@ export const catalogue = {
   credits_exhausted: { status: 400, vendorCode: "98", message: "credits exhausted" },
   /** A misspelled or unknown parameter name: the vendor answers 500. */
   unknown_parameter: { status: 500, message: "internal server error" },
-  not_found: { status: 404, message: "not found" },
-  payload_too_large: { status: 413, message: "request too large" },
-  rate_limited: { status: 429, message: "too many requests" },
-  internal: { status: 500, message: "internal server error" },
-} as const satisfies ErrorCatalogue;
+} as const satisfies VendorCatalogue;
 
 export const fail = errorFactory(catalogue);
 

@@ -1,24 +1,20 @@
 import { html } from "hono/html";
 import type { ErrorRenderer } from "../../core/context.js";
-import { errorFactory, type ErrorCatalogue } from "../../core/errors.js";
+import { coreErrors, errorFactory, type VendorCatalogue } from "../../core/errors.js";
 import { page } from "./pages.js";
 
 /** Regula's errors; the API body is `{"message": ...}` (this sandbox's choice, the vendor page shows none). */
 export const catalogue = {
   unauthorized: { status: 401, message: "Unauthorized: missing or unknown API key" },
   forbidden: { status: 403, message: "Forbidden: the API key lacks the required permission" },
-  invalid_request: { status: 400, message: "invalid request" },
   workflow_required: { status: 400, message: "workflowId is required" },
   workflow_not_found: { status: 404, message: "workflow not found" },
   session_not_found: { status: 404, message: "session not found" },
   /** The hand-off page's token is wrong, for another session, or expired. */
   handoff_unauthorized: { status: 401, message: "This link is invalid or has expired." },
   session_finished: { status: 409, message: "This session is already finished." },
-  not_found: { status: 404, message: "Not Found" },
-  payload_too_large: { status: 413, message: "request body too large" },
-  rate_limited: { status: 429, message: "Too Many Requests" },
-  internal: { status: 500, message: "Internal Server Error" },
-} as const satisfies ErrorCatalogue;
+  ...coreErrors(),
+} as const satisfies VendorCatalogue;
 
 export const fail = errorFactory(catalogue);
 

@@ -1,7 +1,7 @@
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ErrorRenderer } from "../../core/context.js";
-import { errorFactory, type ErrorCatalogue } from "../../core/errors.js";
+import { coreErrors, errorFactory, type ErrorCatalogue, type VendorCatalogue } from "../../core/errors.js";
 
 /**
  * Sumsub's errors, by stable code. Status, description, `errorCode` and `errorName` are the vendor's where it
@@ -25,12 +25,14 @@ export const catalogue = {
   invalid_scope: { status: 400, message: "Requested scope exceeds the granted scope" },
   invalid_token: { status: 401, message: "Invalid or expired token" },
   sharing_not_allowed: { status: 403, message: "The share scope was not granted for this token" },
-  invalid_request: { status: 400, message: "Invalid request" },
-  not_found: { status: 404, message: "Not found" },
-  payload_too_large: { status: 413, message: "Request body too large" },
-  rate_limited: { status: 429, message: "Too many requests" },
-  internal: { status: 500, message: "Internal error" },
-} as const satisfies ErrorCatalogue;
+  ...coreErrors({
+    invalid_request: "Invalid request",
+    not_found: "Not found",
+    payload_too_large: "Request body too large",
+    rate_limited: "Too many requests",
+    internal: "Internal error",
+  }),
+} as const satisfies VendorCatalogue;
 
 export const fail = errorFactory(catalogue);
 
