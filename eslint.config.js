@@ -33,6 +33,10 @@ export default defineConfig(
           selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
           message: "Use the id generator passed in through deps.",
         },
+        {
+          selector: "MemberExpression[property.name='var'][object.name='c']",
+          message: "Use c.get(name): Hono's c.var copies every variable into a new object on each read.",
+        },
       ],
     },
   },

@@ -115,11 +115,12 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   // Who is asking, in which namespace, and a journal line once answered.
   const context: MiddlewareHandler<AppEnv> = async (c, next) => {
     const started = performance.now();
-    const segment = c.req.path.split("/", 2)[1] ?? "";
+    const path = c.req.path;
+    const end = path.indexOf("/", 1);
+    const segment = end < 0 ? path.slice(1) : path.slice(1, end);
     const provider = byName.get(segment);
     if (provider) c.set("renderError", provider.renderError);
-    const rawPath = getPath(c.req.raw);
-    const fromPath = rawPath.startsWith("/ns/") ? namespacePrefix(rawPath) : undefined;
+    const fromPath = c.req.url.includes("/ns/") ? namespacePrefix(getPath(c.req.raw)) : undefined;
     const id =
       fromPath ??
       c.req.header("x-sandbox-namespace") ??
@@ -135,11 +136,11 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       namespace: ns.id,
       method: c.req.method,
       // Redacted when read (admin API, logs), not on every request.
-      path: query < 0 ? c.req.path : c.req.path + c.req.url.slice(query),
+      path: query < 0 ? path : path + c.req.url.slice(query),
       vendor: provider?.name ?? null,
       route: answeringRoute(c),
       status: c.res.status,
-      scenario: c.var.scenario ?? null,
+      scenario: c.get("scenario") ?? null,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     };
     ns.journal.record(entry);
@@ -164,10 +165,10 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
     c.json({
       name: "idv-sandbox",
       warning: "Test-only sandbox. Never send real personal data or real credentials here.",
-      vendors: Object.fromEntries(providers.map((p) => [p.name, `${c.var.baseUrl}/${p.name}`])),
-      admin: `${c.var.baseUrl}/__admin`,
-      openapi: `${c.var.baseUrl}/openapi.json`,
-      docs: `${c.var.baseUrl}/docs/`,
+      vendors: Object.fromEntries(providers.map((p) => [p.name, `${c.get("baseUrl")}/${p.name}`])),
+      admin: `${c.get("baseUrl")}/__admin`,
+      openapi: `${c.get("baseUrl")}/openapi.json`,
+      docs: `${c.get("baseUrl")}/docs/`,
     }),
   );
 
@@ -216,7 +217,7 @@ function vendorGate(deps: SandboxDeps, provider: Provider): MiddlewareHandler<Ap
   const { config } = deps;
   const limits = { ...provider.rateLimits, ...config.rateLimits.limits[provider.name] };
   return async (c, next) => {
-    const ns = c.var.ns;
+    const ns = c.get("ns");
     const header = c.req.header("x-sandbox-scenario");
     const fromHeader = header
       ? header
@@ -231,10 +232,13 @@ function vendorGate(deps: SandboxDeps, provider: Provider): MiddlewareHandler<Ap
     }
     const hinted = (text: string) => text.includes(SCENARIO_HINT) || text.includes(SCENARIO_HINT_ENCODED);
     const mayHaveMagic = hinted(c.req.url) || (c.req.method !== "GET" && hinted(await c.req.text()));
-    const names = [...fromHeader, ...ns.scenarios.active, ...deps.globalScenarios];
-    const anything = names.length > 0 || mayHaveMagic || ns.scenarios.queue.length > 0;
+    const anything =
+      mayHaveMagic ||
+      fromHeader.length + ns.scenarios.active.length + deps.globalScenarios.length > 0 ||
+      ns.scenarios.queue.length > 0;
 
     if (anything) {
+      const names = [...fromHeader, ...ns.scenarios.active, ...deps.globalScenarios];
       const needBody =
         mayHaveMagic || names.some((n) => deps.scenarios.get(n)?.rules.some((r) => r.match?.body));
       const view = await viewRequest(c, provider.name, needBody);
@@ -263,7 +267,7 @@ async function enforceLimit(
   if (!found) return;
   const [selector, limit] = found;
   const who = (await provider.credentialOf(c)) ?? "anonymous";
-  const retryAfter = overLimit(c.var.ns, `${provider.name}:${selector}:${who}`, limit);
+  const retryAfter = overLimit(c.get("ns"), `${provider.name}:${selector}:${who}`, limit);
   if (retryAfter !== undefined) {
     c.header("Retry-After", String(retryAfter));
     throw coreError(

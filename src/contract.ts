@@ -72,8 +72,9 @@ export function contractRoutes(deps: SandboxDeps, providers: readonly Provider[]
   const assetCache = new Map<string, Promise<string>>();
   const app = new Hono<AppEnv>();
 
-  app.get("/openapi.json", (c) => c.json(serve("", c.var.baseUrl)));
-  for (const p of providers) app.get(`/${p.name}/openapi.json`, (c) => c.json(serve(p.name, c.var.baseUrl)));
+  app.get("/openapi.json", (c) => c.json(serve("", c.get("baseUrl"))));
+  for (const p of providers)
+    app.get(`/${p.name}/openapi.json`, (c) => c.json(serve(p.name, c.get("baseUrl"))));
 
   app.get("/docs", (c) => c.redirect("docs/", 302));
   app.get("/docs/", (c) => {

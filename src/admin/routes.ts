@@ -46,8 +46,8 @@ export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
   admin.get("/health", (c) => c.json({ status: "ok" }));
 
   admin.post("/reset", (c) => {
-    resetNamespace(c.var.ns);
-    return c.json({ status: "reset", namespace: c.var.ns.id });
+    resetNamespace(c.get("ns"));
+    return c.json({ status: "reset", namespace: c.get("ns").id });
   });
 
   const clockView = (ns: Namespace) => ({
@@ -55,15 +55,15 @@ export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
     frozen: ns.clock.frozen,
     namespace: ns.id,
   });
-  admin.get("/clock", (c) => c.json(clockView(c.var.ns)));
+  admin.get("/clock", (c) => c.json(clockView(c.get("ns"))));
   admin.post("/clock", async (c) => {
     const change = parseWith(clockChange, await readJson(c));
-    const { clock, store } = c.var.ns;
+    const { clock, store } = c.get("ns");
     if ("advance" in change) clock.advance(change.advance);
     else if ("set" in change) clock.set(new Date(change.set));
     else clock.freeze(change.freeze);
     store.sweep();
-    return c.json(clockView(c.var.ns));
+    return c.json(clockView(c.get("ns")));
   });
 
   admin.get("/scenarios", (c) =>
@@ -75,8 +75,8 @@ export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
         rules: s.rules.length,
         rateLimits: s.rateLimits,
       })),
-      active: { global: deps.globalScenarios, namespace: c.var.ns.scenarios.active },
-      queued: c.var.ns.scenarios.queue.length,
+      active: { global: deps.globalScenarios, namespace: c.get("ns").scenarios.active },
+      queued: c.get("ns").scenarios.queue.length,
     }),
   );
   // Without a namespace, the active list is everyone's; with one, that namespace's own.
@@ -84,36 +84,36 @@ export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
     const { names } = parseWith(activeScenarios, await readJson(c));
     const unknown = names.filter((n) => !deps.scenarios.has(n));
     if (unknown.length > 0) throw invalidRequest(`unknown scenario: ${unknown.join(", ")}`);
-    const target = isDefault(c.var.ns) ? deps.globalScenarios : c.var.ns.scenarios.active;
+    const target = isDefault(c.get("ns")) ? deps.globalScenarios : c.get("ns").scenarios.active;
     target.splice(0, target.length, ...names);
-    c.var.ns.scenarios.counters.clear();
-    return c.json({ active: names, scope: isDefault(c.var.ns) ? "global" : c.var.ns.id });
+    c.get("ns").scenarios.counters.clear();
+    return c.json({ active: names, scope: isDefault(c.get("ns")) ? "global" : c.get("ns").id });
   });
   admin.delete("/scenarios/active", (c) => {
-    const target = isDefault(c.var.ns) ? deps.globalScenarios : c.var.ns.scenarios.active;
+    const target = isDefault(c.get("ns")) ? deps.globalScenarios : c.get("ns").scenarios.active;
     target.length = 0;
-    c.var.ns.scenarios.counters.clear();
-    return c.json({ active: [], scope: isDefault(c.var.ns) ? "global" : c.var.ns.id });
+    c.get("ns").scenarios.counters.clear();
+    return c.json({ active: [], scope: isDefault(c.get("ns")) ? "global" : c.get("ns").id });
   });
 
   admin.get("/requests", (c) => {
     const query = parseWith(requestsQuery, c.req.query());
-    return c.json({ requests: c.var.ns.journal.query(query) });
+    return c.json({ requests: c.get("ns").journal.query(query) });
   });
   admin.delete("/requests", (c) => {
-    c.var.ns.journal.clear();
+    c.get("ns").journal.clear();
     return c.json({ requests: [] });
   });
 
   admin.get("/tokens", (c) =>
     c.json({
       tokens: stateView(
-        c.var.ns,
+        c.get("ns"),
         (k) => !k.startsWith("ratelimit") && !k.includes("session") && !k.includes("family"),
       ),
     }),
   );
-  admin.get("/sessions", (c) => c.json({ sessions: stateView(c.var.ns, (k) => k.includes("session")) }));
+  admin.get("/sessions", (c) => c.json({ sessions: stateView(c.get("ns"), (k) => k.includes("session")) }));
 
   return admin;
 }

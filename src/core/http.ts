@@ -75,23 +75,31 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
+/** Name → every value given, in order, from `application/x-www-form-urlencoded` text (a form body or a query). */
+function fieldsOf(encoded: string, into = new Map<string, string[]>()): Map<string, string[]> {
+  for (const [name, value] of new URLSearchParams(encoded)) {
+    const values = into.get(name);
+    if (values === undefined) into.set(name, [value]);
+    else values.push(value);
+  }
+  return into;
+}
+
 /**
  * Form fields of a request (`application/x-www-form-urlencoded`) as name → every value given.
  * Any other content type has no form fields.
  */
 export async function readForm(c: Context): Promise<Map<string, string[]>> {
-  const fields = new Map<string, string[]>();
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") return fields;
-  for (const [name, value] of new URLSearchParams(await c.req.text())) {
-    fields.set(name, [...(fields.get(name) ?? []), value]);
-  }
-  return fields;
+  if (type !== "application/x-www-form-urlencoded") return new Map();
+  return fieldsOf(await c.req.text());
 }
 
 /** Query parameters as name → every value given. */
 export function readQuery(c: Context): Map<string, string[]> {
-  return new Map(Object.entries(c.req.queries()));
+  const url = c.req.url;
+  const start = url.indexOf("?");
+  return start < 0 ? new Map<string, string[]>() : fieldsOf(url.slice(start + 1));
 }
 
 /** `Authorization: Basic base64(user:pass)`, or undefined when absent or malformed. */

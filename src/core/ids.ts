@@ -29,12 +29,20 @@ export function createIdGenerator(): IdGenerator {
     }
     return pool[offset++]!;
   };
+  const scratch = Buffer.allocUnsafe(256);
   const draw = (alphabet: string, size: number) => {
-    const limit = 256 - (256 % alphabet.length);
+    const length = alphabet.length;
+    const limit = 256 - (256 % length);
     let out = "";
-    while (out.length < size) {
-      const b = byte();
-      if (b < limit) out += alphabet[b % alphabet.length]!;
+    // Characters go into a scratch buffer and leave as one string, not one concatenation per character.
+    for (let done = 0; done < size; done += scratch.length) {
+      const chunk = Math.min(scratch.length, size - done);
+      let n = 0;
+      while (n < chunk) {
+        const b = byte();
+        if (b < limit) scratch[n++] = alphabet.charCodeAt(b % length);
+      }
+      out += scratch.toString("latin1", 0, chunk);
     }
     return out;
   };

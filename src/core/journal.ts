@@ -36,14 +36,15 @@ export interface Journal {
 }
 
 export function createJournal(capacity: number): Journal {
-  const ring: ((JournalRecord & { id: number }) | undefined)[] = new Array<
-    (JournalRecord & { id: number }) | undefined
-  >(capacity);
+  // Records are kept as they were passed in, their ids alongside: no copy per request.
+  const ring = new Array<JournalRecord | undefined>(capacity);
+  const ids = new Float64Array(capacity);
   let next = 0;
   let count = 0;
   return {
     record(entry) {
-      ring[next % capacity] = { id: next + 1, ...entry };
+      ring[next % capacity] = entry;
+      ids[next % capacity] = next + 1;
       next++;
       count = Math.min(count + 1, capacity);
     },
@@ -51,11 +52,12 @@ export function createJournal(capacity: number): Journal {
       const out: JournalEntry[] = [];
       for (let i = next - 1; i >= next - count && out.length < limit; i--) {
         const e = ring[i % capacity]!;
-        if (since !== undefined && e.id <= since) break;
+        const id = ids[i % capacity]!;
+        if (since !== undefined && id <= since) break;
         if (vendor !== undefined && e.vendor !== vendor) continue;
         if (route !== undefined && e.route !== route && !e.path.startsWith(route)) continue;
         if (status !== undefined && e.status !== status) continue;
-        const { at, id, path, ...rest } = e;
+        const { at, path, ...rest } = e;
         out.push({ id, time: new Date(at).toISOString(), path: redactPathAndQuery(path), ...rest });
       }
       return out;

@@ -12,8 +12,8 @@ import type { Operation } from "./openapi.js";
 import type { Limits } from "./ratelimit.js";
 
 /**
- * What a provider's routes are built from. Per-request state comes from the context: `c.var.ns` (clock, store)
- * and `c.var.baseUrl` (the public URL to write into tokens and links).
+ * What a provider's routes are built from. Per-request state comes from the context: `c.get("ns")` (clock, store)
+ * and `c.get("baseUrl")` (the public URL to write into tokens and links).
  */
 export interface ProviderDeps<F> {
   config: SandboxConfig;

@@ -70,6 +70,18 @@ describe("store", () => {
     expect(store.list().map((e) => e.id)).toEqual(["t6", "t0", "t1"]); // the last three written
   });
 
+  it("does not keep taken entries queued behind a long-lived one", () => {
+    const { store } = setup(100_000);
+    store.put(tokens, "refresh", "v", 30 * 86_400);
+    for (let i = 0; i < 50_000; i++) {
+      store.put(codes, `c${String(i)}`, { client: "a" }, 60);
+      expect(store.take(codes, `c${String(i)}`)?.value).toEqual({ client: "a" });
+    }
+    expect(store.size).toBe(1);
+    expect(store.queued).toBeLessThanOrEqual(2 * store.size + 1024 + 1);
+    expect(store.list().map((e) => e.id)).toEqual(["refresh"]);
+  });
+
   it("drops expired entries at the front as new ones are written", () => {
     const { clock, store } = setup();
     store.put(tokens, "old", "v", 1);

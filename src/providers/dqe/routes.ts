@@ -31,7 +31,7 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures>): Hono<AppEnv> {
   const issuePair = (c: Context<AppEnv>, licence: string) => {
     const accessToken = `TK${ids.hex(20)}${ids.alnum(24)}`;
     const refreshToken = `*TK${ids.hex(21)}${ids.alnum(26)}`;
-    const { store } = c.var.ns;
+    const { store } = c.get("ns");
     store.put(accessTokens, accessToken, { licence, refreshToken }, fixtures.accessTokenTtlSeconds);
     store.put(refreshTokens, refreshToken, { licence, accessToken }, fixtures.refreshTokenTtlSeconds);
     return c.json({
@@ -60,7 +60,7 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures>): Hono<AppEnv> {
     if (!access || !refreshToken || scope !== "refresh_token") {
       throw fail("invalid_request", "access_token, refresh_token and scope=refresh_token are required");
     }
-    const { store } = c.var.ns;
+    const { store } = c.get("ns");
     const entry = store.get(refreshTokens, refreshToken);
     if (!entry || entry.value.accessToken !== access) throw fail("invalid_token");
     // Single use: the old pair is gone before the new one exists.

@@ -58,7 +58,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
     ttlSeconds: number,
     token: string,
   ): SessionRecord => {
-    const { clock, store } = c.var.ns;
+    const { clock, store } = c.get("ns");
     const now = clock.now();
     const session: SessionRecord = {
       id: ids.uuid(),
@@ -83,7 +83,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
       body.ttl,
       token,
     );
-    const url = new URL(`${c.var.baseUrl}/regula/mobile`);
+    const url = new URL(`${c.get("baseUrl")}/regula/mobile`);
     url.search = `authorization=${encodeURIComponent(`Token ${token}`)}&sessionId=${encodeURIComponent(session.id)}`;
     return c.json({
       url: url.toString(),
@@ -95,9 +95,9 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
 
   app.get("/api/sessions/:id", (c) => {
     requireKey(c, "session:read");
-    const entry = c.var.ns.store.get(sessions, c.req.param("id"));
+    const entry = c.get("ns").store.get(sessions, c.req.param("id"));
     if (!entry) throw fail("session_not_found");
-    return c.json(sessionView(c.var.ns, entry.value));
+    return c.json(sessionView(c.get("ns"), entry.value));
   });
 
   // The older flow: an ephemeral device token, then a session started with it.
@@ -105,19 +105,19 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
     requireKey(c, "session:write", true);
     const { ttl } = parseWith(ephemeralBody, await readJson(c));
     const token = ids.token(48);
-    c.var.ns.store.put(deviceTokens, token, { ttlSeconds: ttl }, ttl);
+    c.get("ns").store.put(deviceTokens, token, { ttlSeconds: ttl }, ttl);
     return c.json({ authorization: `Token ${token}` });
   });
 
   app.post("/api/sessions", async (c) => {
     const token = parseAuthScheme(c.req.header("authorization"), "Token");
-    const device = token === undefined ? undefined : c.var.ns.store.take(deviceTokens, token);
+    const device = token === undefined ? undefined : c.get("ns").store.take(deviceTokens, token);
     if (!token || !device) throw fail("unauthorized", "Unauthorized: missing, unknown or used device token");
     const workflows = requireWorkflows(c);
     const body = parseWith(sessionRequestSchema, await readJson(c));
-    const remaining = Math.max(1, Math.floor((device.expiresAt - c.var.ns.clock.now()) / 1000));
+    const remaining = Math.max(1, Math.floor((device.expiresAt - c.get("ns").clock.now()) / 1000));
     const session = startSession(c, { workflowIds: workflows, ...body }, remaining, token);
-    return c.json(sessionView(c.var.ns, session));
+    return c.json(sessionView(c.get("ns"), session));
   });
 
   // The hand-off page a phone or browser opens; its errors are pages with 401, not JSON.
@@ -137,7 +137,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
     sessionId: string | undefined,
   ) => {
     const token = parseAuthScheme(authorization, "Token");
-    const { store, clock } = c.var.ns;
+    const { store, clock } = c.get("ns");
     const handoff = token === undefined ? undefined : store.get(handoffTokens, token);
     const session = sessionId === undefined ? undefined : store.get(sessions, sessionId)?.value;
     if (!token || !handoff || !session || handoff.value.sessionId !== session.id)
@@ -149,7 +149,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
   app.get("/mobile", (c) => {
     const authorization = c.req.query("authorization");
     const { session } = handoffSession(c, authorization, c.req.query("sessionId"));
-    return c.html(sessionPage(session, statusAt(session, c.var.ns.clock.now()), authorization ?? ""));
+    return c.html(sessionPage(session, statusAt(session, c.get("ns").clock.now()), authorization ?? ""));
   });
 
   app.post("/mobile/finish", async (c) => {

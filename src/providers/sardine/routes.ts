@@ -25,7 +25,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
   const { authServerId } = fixtures.au10tix;
   const ttl = fixtures.tokenTtlSeconds;
   const issuerPath = `/au10tix/oauth2/${authServerId}`;
-  const issuer = (c: Context<AppEnv>) => `${c.var.baseUrl}/sardine${issuerPath}`;
+  const issuer = (c: Context<AppEnv>) => `${c.get("baseUrl")}/sardine${issuerPath}`;
   const app = new Hono<AppEnv>();
 
   app.post("/v1/identity-documents/tokens", async (c) => {
@@ -35,7 +35,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
       throw fail("unauthorized");
     }
     const body = parseWith(tokenRequestSchema, await readJson(c));
-    const { clock, store } = c.var.ns;
+    const { clock, store } = c.get("ns");
     const record: IssuedToken = {
       provider: body.provider,
       clientId: client.clientId,
@@ -51,7 +51,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
       return c.json({
         access_token: accessToken,
         verification_id: verificationId,
-        incode_sdk_base_url: `${c.var.baseUrl}/sardine/incode/0`,
+        incode_sdk_base_url: `${c.get("baseUrl")}/sardine/incode/0`,
         token_type: "Bearer",
         expires_in: ttl,
       });
@@ -68,8 +68,8 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
       cid: client.au10tixClientId,
       scp: ["mobilesdk"],
       sub: client.au10tixClientId,
-      apiUrl: `${c.var.baseUrl}/sardine/au10tix/api`,
-      bosUrl: `${c.var.baseUrl}/sardine/au10tix/bos`,
+      apiUrl: `${c.get("baseUrl")}/sardine/au10tix/api`,
+      bosUrl: `${c.get("baseUrl")}/sardine/au10tix/bos`,
       clientOrganizationName: client.organizationName,
       clientOrganizationId: client.organizationId,
     };
@@ -85,7 +85,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures>): Hono<AppEnv>
     c.json({
       issuer: issuer(c),
       jwks_uri: `${issuer(c)}/v1/keys`,
-      token_endpoint: `${c.var.baseUrl}/sardine/v1/identity-documents/tokens`,
+      token_endpoint: `${c.get("baseUrl")}/sardine/v1/identity-documents/tokens`,
       scopes_supported: ["mobilesdk"],
       id_token_signing_alg_values_supported: ["RS256"],
     }),

@@ -25,7 +25,7 @@ const PREFIX = "/sumsub";
 
 export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
   const { fixtures, keys, ids, config } = deps;
-  const issuer = (c: Context<AppEnv>) => `${c.var.baseUrl}${PREFIX}`;
+  const issuer = (c: Context<AppEnv>) => `${c.get("baseUrl")}${PREFIX}`;
   const grants = createGrants(deps);
   const lenient = config.sumsub.lenient;
   const app = new Hono<AppEnv>();
@@ -43,7 +43,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
     const caller = await signedApp(c);
     if (!caller.idConnectEnabled) throw fail("invalid_client_id", `Invalid clientId: ${caller.clientId}`);
     const body = parseWith(connectTokenRequestSchema, await readJson(c));
-    const ns = c.var.ns;
+    const ns = c.get("ns");
 
     if (body.grant_type === "authorization_code") {
       const grant = grants.redeemCode(ns, {
@@ -78,7 +78,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
   app.post("/resources/accessTokens/sumsubIdShareToken", async (c) => {
     await signedApp(c);
     const body = parseWith(shareTokenRequestSchema, await readJson(c));
-    const ns = c.var.ns;
+    const ns = c.get("ns");
     const grant = grants.accessGrant(ns, body.sumsubIdConnectToken);
     if (!grant.scopes.includes("share")) throw fail("sharing_not_allowed");
     const token = `snd-id-share-${ids.token(64)}`;
@@ -162,7 +162,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
     }
     const user = grants.userForHint(q("login_hint"));
     if (!user) return refuse("login_required", "login_hint names no sandbox user");
-    const code = grants.issueCode(c.var.ns, {
+    const code = grants.issueCode(c.get("ns"), {
       clientId: client.clientId,
       redirectUri,
       codeChallenge: challenge,
@@ -192,7 +192,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
     const form = await readForm(c);
     const field = (name: string) => form.get(name)?.at(-1);
     const client = authenticateClient(c, form);
-    const ns = c.var.ns;
+    const ns = c.get("ns");
     c.header("Cache-Control", "no-store");
     const grantType = field("grant_type");
 
@@ -235,7 +235,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
   });
 
   const userInfo = (c: Context<AppEnv>) => {
-    const grant = grants.accessGrant(c.var.ns, parseAuthScheme(c.req.header("authorization"), "Bearer"));
+    const grant = grants.accessGrant(c.get("ns"), parseAuthScheme(c.req.header("authorization"), "Bearer"));
     return c.json({ sub: grant.sub, ...grants.userClaims(grants.userOf(grant.sub), grant.scopes) });
   };
   app.get("/api/snsId/oauth/userInfo", userInfo);

@@ -35,7 +35,7 @@ export async function verifySignedRequest(
 
   const ts = c.req.header("x-app-access-ts") ?? "";
   const seconds = /^\d{1,12}$/.test(ts) ? Number(ts) : Number.NaN;
-  if (!(Math.abs(c.var.ns.clock.nowSeconds() - seconds) <= options.windowSeconds)) {
+  if (!(Math.abs(c.get("ns").clock.nowSeconds() - seconds) <= options.windowSeconds)) {
     throw fail("timestamp_out_of_range");
   }
 
