@@ -1,11 +1,12 @@
 # idv-sandbox: test-only stand-in for identity-verification vendors' token APIs. Never for production.
 
-# --- build: compile TypeScript with the dev dependencies ---------------------------------------------------------
+# --- build: compile TypeScript and bundle the CLI, with the dev dependencies -------------------------------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle-cli.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 

@@ -10,7 +10,7 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["eslint.config.js", "bench/*.mjs"] },
+        projectService: { allowDefaultProject: ["eslint.config.js", "bench/*.mjs", "scripts/*.mjs"] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -45,7 +45,7 @@ export default defineConfig(
     rules: { "no-restricted-syntax": "off" },
   },
   {
-    files: ["bench/*.mjs"],
+    files: ["bench/*.mjs", "scripts/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {

@@ -1,8 +1,9 @@
+import { safeParseOnce } from "./core/http.js";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
+import { parseDataFile } from "./core/data-file.js";
 import { LOG_LEVELS } from "./core/log.js";
 
 /** The package's own folder: shipped fixtures and scenarios live beside src/ and dist/. */
@@ -103,7 +104,7 @@ function describeIssues(error: z.ZodError, source: string): string {
 }
 
 export function parseConfig(input: unknown, source = "config"): SandboxConfig {
-  const result = configSchema.safeParse(input);
+  const result = safeParseOnce(configSchema, input);
   if (!result.success) throw new ConfigError(describeIssues(result.error, source));
   return result.data;
 }
@@ -122,7 +123,7 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   }
   let data: unknown;
   try {
-    data = [".yaml", ".yml"].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+    data = parseDataFile(path, text);
   } catch (cause) {
     throw new ConfigError(
       `config file ${path} is not valid ${extname(path) || "JSON"}: ${(cause as Error).message}`,

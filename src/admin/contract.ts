@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Operation } from "../core/openapi.js";
 
 const ns = z.object({ namespace: z.string().optional().describe("Or the X-Sandbox-Namespace header") });

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { SandboxDeps } from "../app.js";
 import { isoAt } from "../core/clock.js";
 import type { AppEnv, Namespace } from "../core/context.js";

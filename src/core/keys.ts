@@ -1,8 +1,9 @@
+import { safeParseOnce } from "./http.js";
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { calculateJwkThumbprint, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The signing keys, one key set per name (a vendor's issuer), loaded once from `fixtures/keys/<name>.json`.
@@ -50,7 +51,7 @@ export async function loadKeyStore(dir: string, names: readonly string[]): Promi
     } catch (cause) {
       throw new KeyFileError(`cannot read signing key ${file}: ${(cause as Error).message}`, { cause });
     }
-    const parsed = keyFileSchema.safeParse(raw);
+    const parsed = safeParseOnce(keyFileSchema, raw);
     if (!parsed.success) throw new KeyFileError(`invalid signing key file ${file}: ${parsed.error.message}`);
     const active = await publicJwk(parsed.data.jwk);
     const retired = await Promise.all(parsed.data.previous.map((jwk) => publicJwk(jwk as JWK)));

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** One documented response: its schema (JSON unless `contentType` says otherwise) and what it means. */
 export interface ResponseSpec {

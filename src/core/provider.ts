@@ -1,7 +1,8 @@
+import { safeParseOnce } from "./http.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context, Hono } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { SandboxConfig } from "../config.js";
 import { ConfigError } from "../config.js";
 import type { AppEnv, ErrorRenderer } from "./context.js";
@@ -77,7 +78,7 @@ export async function loadFixtures(
     } catch (cause) {
       throw new ConfigError(`cannot read fixture file ${file}: ${(cause as Error).message}`);
     }
-    const parsed = provider.fixtureSchema.safeParse(raw);
+    const parsed = safeParseOnce(provider.fixtureSchema, raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new ConfigError(`fixture file ${file}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);

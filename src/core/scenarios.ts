@@ -1,12 +1,13 @@
+import { safeParseOnce } from "./http.js";
 import { readdir, readFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { basename, extname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context } from "hono";
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError } from "../config.js";
 import type { AppEnv } from "./context.js";
+import { parseDataFile } from "./data-file.js";
 import { errorFrom, type ErrorCatalogue } from "./errors.js";
 
 /** What happens instead of (or before) the real answer. */
@@ -85,18 +86,19 @@ export async function loadScenarios(
     );
   }
   const scenarios = new Map<string, Scenario>();
-  for (const file of files) {
+  const texts = await Promise.all(files.map((file) => readFile(join(dir, file), "utf8")));
+  for (const [i, file] of files.entries()) {
     const path = join(dir, file);
-    const text = await readFile(path, "utf8");
+    const text = texts[i]!;
     let raw: unknown;
     try {
-      raw = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+      raw = parseDataFile(file, text);
     } catch (cause) {
       throw new ConfigError(
         `scenario file ${path} is not valid ${extname(file).slice(1)}: ${(cause as Error).message}`,
       );
     }
-    const parsed = scenarioSchema.safeParse(raw);
+    const parsed = safeParseOnce(scenarioSchema, raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field =

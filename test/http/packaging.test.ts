@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import addFormatsModule from "ajv-formats";
-import { parse as parseYaml } from "yaml";
+import { load as parseYaml } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
 
@@ -45,7 +45,7 @@ describe("the Docker image recipe, performed without a Docker engine", () => {
     expect(stage.user).toBe("node");
     expect(stage.env).toMatchObject({ NODE_ENV: "production", HOST: "0.0.0.0" });
     const app = await mkdtemp(join(tmpdir(), "idv-image-"));
-    // The build stage: compile src/ into the runtime's dist/.
+    // The build stage (npm run build): compile src/ into the runtime's dist/, then bundle the CLI over it.
     await run(process.execPath, [
       join(ROOT, "node_modules/typescript/bin/tsc"),
       "-p",
@@ -53,6 +53,10 @@ describe("the Docker image recipe, performed without a Docker engine", () => {
       "--outDir",
       join(app, "dist"),
     ]);
+    await run(process.execPath, [join(ROOT, "scripts/bundle-cli.mjs"), join(app, "dist")]);
+    expect(JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"))).toMatchObject({
+      scripts: { build: "tsc -p tsconfig.build.json && node scripts/bundle-cli.mjs" },
+    });
     // The runtime stage, step by step.
     for (const source of stage.copies) await cp(join(ROOT, source), join(app, source), { recursive: true });
     for (const command of stage.runs)

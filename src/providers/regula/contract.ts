@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { commonErrors, errorResponses, type Operation } from "../../core/openapi.js";
 import {
   deeplinkRequestSchema,

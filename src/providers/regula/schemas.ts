@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const permissionSchema = z.enum(["deeplink:write", "session:read", "session:write"]);
 export type Permission = z.output<typeof permissionSchema>;

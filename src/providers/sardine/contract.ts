@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { commonErrors, errorResponses, jwksSchema, type Operation } from "../../core/openapi.js";
 import {
   au10tixTokenResponseSchema,

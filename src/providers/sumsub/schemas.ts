@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 export const SCOPES = ["openid", "profile", "email", "name", "share", "offline_access"] as const;
 export type Scope = (typeof SCOPES)[number];

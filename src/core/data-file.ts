@@ -1,0 +1,10 @@
+import { CORE_SCHEMA, load } from "js-yaml";
+
+/**
+ * The data in a config or scenario file's text: YAML for `.yaml` and `.yml`, JSON otherwise. YAML is read with the
+ * 1.2 core schema, so values mean what they would in JSON (no dates, no `yes`/`no` booleans). Bad text throws the
+ * parser's error, which names the line and column.
+ */
+export function parseDataFile(path: string, text: string): unknown {
+  return /\.ya?ml$/i.test(path) ? load(text, { schema: CORE_SCHEMA, filename: path }) : JSON.parse(text);
+}
