@@ -26,4 +26,4 @@ EXPOSE 4010
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4010)+'/__admin/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Set PUBLIC_URL to the address clients reach the container at (written into tokens and hand-off URLs).
-CMD ["node", "dist/cli.js"]
+CMD ["node", "dist/cli.cjs"]

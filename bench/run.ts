@@ -15,7 +15,7 @@ const WARMUP = 2;
 // A store large enough that the codes made for the Sumsub exchange are not evicted before they are used.
 const CONFIG = join(mkdtempSync(join(tmpdir(), "idv-bench-")), "bench.json");
 writeFileSync(CONFIG, JSON.stringify({ store: { maxEntries: 2_000_000 } }));
-const SANDBOX = ["dist/cli.js", "--port", "0", "--config", CONFIG];
+const SANDBOX = ["dist/cli.cjs", "--port", "0", "--config", CONFIG];
 const SANDBOX_ENV = { LOG_LEVEL: "warn" };
 const BASELINE = ["bench/baseline.mjs"];
 

@@ -1,6 +1,8 @@
-// Bundles the command line (src/cli.ts with hono, zod, jose and yaml) into one ES module, dist/cli.js, written over
-// what tsc emitted for it. Loading ~300 small modules through Node's ESM loader was most of the start-up time
-// (spawn to first answer 350 → 245 ms here); the library entry (dist/index.js) stays unbundled for importers.
+// Bundles the command line (src/cli.ts with hono, zod, jose and js-yaml) into one CommonJS file, dist/cli.cjs: the
+// `idv-sandbox` bin and the image's CMD. The library entry (dist/index.js, from tsc) stays unbundled for importers.
+// Why: loading ~300 small ES modules was most of the start-up time (spawn to first answer ~350 → ~170 ms here),
+// and the ESM loader reads files through libuv's thread pool, which starts the pool before the CLI can size it
+// (src/cli.ts sets UV_THREADPOOL_SIZE); CommonJS loads synchronously.
 // Usage: node scripts/bundle-cli.mjs [outdir]   (default: dist)
 import { build } from "esbuild";
 import { join, resolve } from "node:path";
@@ -10,18 +12,16 @@ const outdir = resolve(process.argv[2] ?? join(root, "dist"));
 
 await build({
   entryPoints: [join(root, "src/cli.ts")],
-  outfile: join(outdir, "cli.js"),
-  allowOverwrite: true,
+  outfile: join(outdir, "cli.cjs"),
   bundle: true,
   platform: "node",
-  format: "esm",
+  format: "cjs",
   target: "node20",
   sourcemap: "linked",
   // Only its files are served (/docs); resolved at run time from node_modules, never imported.
   external: ["swagger-ui-dist"],
-  // CommonJS dependencies (yaml) call require() for Node built-ins, which an ES module must be given.
-  banner: {
-    js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',
-  },
+  // The sources locate the package (fixtures, scenarios, package.json) from import.meta.url.
+  define: { "import.meta.url": "__import_meta_url" },
+  banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
