@@ -64,7 +64,24 @@ export function createClock(options: ClockOptions = {}): Clock {
   return clock;
 }
 
-/** ISO 8601 with milliseconds, the format every vendor here writes times in. */
+/** The last two seconds formatted, as `YYYY-MM-DDTHH:MM:SS.` by whole second: most calls format a recent instant. */
+const isoSeconds: [second: number, prefix: string][] = [
+  [NaN, ""],
+  [NaN, ""],
+];
+let isoNext = 0;
+
+/** ISO 8601 with milliseconds (`2026-11-22T03:39:03.123Z`), the format every vendor here writes times in. */
 export function isoAt(ms: number): string {
-  return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  const millis = ms - second * 1000;
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 253402300800000) return new Date(ms).toISOString();
+  let prefix: string | undefined;
+  for (const [s, p] of isoSeconds) if (s === second) prefix = p;
+  if (prefix === undefined) {
+    prefix = new Date(second * 1000).toISOString().slice(0, 20);
+    isoSeconds[isoNext] = [second, prefix];
+    isoNext ^= 1;
+  }
+  return `${prefix}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${String(millis)}Z`;
 }

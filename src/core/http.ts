@@ -78,7 +78,7 @@ export function safeParseOnce<S extends z.ZodType>(
 /** The JSON body, or `{}` when there is none; malformed JSON is an `invalid_request`, never a 500. */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  if (text.trim() === "") return {};
+  if (!/\S/.test(text)) return {};
   try {
     return JSON.parse(text) as unknown;
   } catch {

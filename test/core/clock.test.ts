@@ -53,3 +53,14 @@ describe("clock", () => {
     expect(() => clock.set(new Date("nope"))).toThrow(RangeError);
   });
 });
+
+describe("isoAt", () => {
+  it("formats exactly as Date#toISOString, across seconds, days, years and odd inputs", () => {
+    const instants = [
+      0, 1, 999, 1000, 1001, 86_399_999, 86_400_000, 951_782_400_000, 1_798_761_599_999, 1_798_761_600_000,
+      253_402_300_799_999, -1, 1.5, -62_135_596_800_000,
+    ];
+    for (let ms = 1_790_000_000_000; ms < 1_790_000_003_000; ms += 7) instants.push(ms);
+    for (const ms of [...instants, ...instants.reverse()]) expect(isoAt(ms)).toBe(new Date(ms).toISOString());
+  });
+});

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../../core/context.js";
 import { isoAt } from "../../core/clock.js";
-import { parseAuthScheme, parseWith, readForm, readJson } from "../../core/http.js";
+import { parseAuthScheme, parseWith, readForm, readJson, readQuery } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { fail, renderPageError } from "./errors.js";
 import { sessionPage } from "./pages.js";
@@ -45,7 +45,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
   };
 
   const requireWorkflows = (c: Context<AppEnv>): string[] => {
-    const given = c.req.queries("workflowId") ?? [];
+    const given = readQuery(c).get("workflowId") ?? [];
     if (given.length === 0 || given.some((id) => id === "")) throw fail("workflow_required");
     const unknown = given.find((id) => !workflowIds.has(id));
     if (unknown !== undefined) throw fail("workflow_not_found", `workflow not found: ${unknown}`);
@@ -83,10 +83,10 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
       body.ttl,
       token,
     );
-    const url = new URL(`${c.get("baseUrl")}/regula/mobile`);
-    url.search = `authorization=${encodeURIComponent(`Token ${token}`)}&sessionId=${encodeURIComponent(session.id)}`;
+    // Tokens are URL-safe and session ids are UUIDs: only the space after "Token" needs escaping.
+    const url = `${c.get("baseUrl")}/regula/mobile?authorization=Token%20${token}&sessionId=${session.id}`;
     return c.json({
-      url: url.toString(),
+      url,
       createdAt: isoAt(session.createdAt),
       expiresAt: isoAt(session.expiresAt),
       workflowIds: session.workflowIds,
