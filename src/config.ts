@@ -1,9 +1,8 @@
-import { safeParseOnce } from "./core/http.js";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
-import { parseDataFile } from "./core/data-file.js";
+import { parseDataFile, safeParseOnce } from "./core/data-file.js";
 import { LOG_LEVELS } from "./core/log.js";
 
 /** The package's own folder: shipped fixtures and scenarios live beside src/ and dist/. */

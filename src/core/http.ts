@@ -64,17 +64,6 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.out
   throw invalidRequest(issues[0]?.message ?? "invalid request", issues);
 }
 
-/**
- * `schema.safeParse` for input read once, at start-up (config, key files, fixtures, scenarios). Zod compiles a fast
- * path for an object schema on its first parse, which pays off only for schemas that parse every request.
- */
-export function safeParseOnce<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-): z.ZodSafeParseResult<z.output<S>> {
-  return schema.safeParse(input, { jitless: true });
-}
-
 /** The JSON body, or `{}` when there is none; malformed JSON is an `invalid_request`, never a 500. */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();

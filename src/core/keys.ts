@@ -1,9 +1,9 @@
-import { safeParseOnce } from "./http.js";
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { calculateJwkThumbprint, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from "jose";
 import * as z from "zod";
+import { safeParseOnce } from "./data-file.js";
 
 /**
  * The signing keys, one key set per name (a vendor's issuer), loaded once from `fixtures/keys/<name>.json`.

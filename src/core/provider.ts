@@ -1,4 +1,3 @@
-import { safeParseOnce } from "./http.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context, Hono } from "hono";
@@ -6,6 +5,7 @@ import type * as z from "zod";
 import type { SandboxConfig } from "../config.js";
 import { ConfigError } from "../config.js";
 import type { AppEnv, ErrorRenderer } from "./context.js";
+import { safeParseOnce } from "./data-file.js";
 import type { VendorCatalogue } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
 import type { KeyStore } from "./keys.js";

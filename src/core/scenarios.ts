@@ -1,4 +1,3 @@
-import { safeParseOnce } from "./http.js";
 import { readdir, readFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { basename, extname, join } from "node:path";
@@ -7,7 +6,7 @@ import type { Context } from "hono";
 import * as z from "zod";
 import { ConfigError } from "../config.js";
 import type { AppEnv } from "./context.js";
-import { parseDataFile } from "./data-file.js";
+import { parseDataFile, safeParseOnce } from "./data-file.js";
 import { errorFrom, type ErrorCatalogue } from "./errors.js";
 
 /** What happens instead of (or before) the real answer. */
