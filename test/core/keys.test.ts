@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -7,7 +7,9 @@ import {
   decodeProtectedHeader,
   exportJWK,
   generateKeyPair,
+  importJWK,
   jwtVerify,
+  SignJWT,
 } from "jose";
 import { describe, expect, it } from "vitest";
 import { KeyFileError, loadKeyStore } from "../../src/core/keys.js";
@@ -15,6 +17,29 @@ import { KeyFileError, loadKeyStore } from "../../src/core/keys.js";
 const keysDir = resolve(import.meta.dirname, "../../fixtures/keys");
 
 describe("key store", () => {
+  it("writes exactly the token jose's SignJWT writes for the same claims and key", async () => {
+    const keys = await loadKeyStore(keysDir, ["sardine"]);
+    const file = JSON.parse(await readFile(join(keysDir, "sardine.json"), "utf8")) as {
+      jwk: Record<string, string>;
+    };
+    const claims = {
+      iss: "https://sandbox.test",
+      sub: "x",
+      iat: 1_790_000_000,
+      exp: 1_790_000_600,
+      nested: { a: [1] },
+    };
+    const expected = await new SignJWT(claims)
+      .setProtectedHeader({ kid: keys.kid("sardine"), alg: "RS256" })
+      .sign(await importJWK(file.jwk, "RS256"));
+    expect(await keys.sign("sardine", claims)).toBe(expected);
+  });
+
+  it("refuses a time claim that is not a finite number, as SignJWT does", async () => {
+    const keys = await loadKeyStore(keysDir, ["sardine"]);
+    await expect(keys.sign("sardine", { exp: Number.NaN })).rejects.toThrow(/"exp" must be a finite number/);
+  });
+
   it("signs RS256 with kid = RFC 7638 thumbprint, verifiable through its JWKS", async () => {
     const keys = await loadKeyStore(keysDir, ["sardine"]);
     const jwks = keys.jwks("sardine");
