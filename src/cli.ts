@@ -40,6 +40,12 @@ function fail(message: string): never {
  */
 process.env.UV_THREADPOOL_SIZE ??= String(Math.min(4, availableParallelism()));
 
+// `idv-sandbox openapi | head`: a reader that stops early is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 async function main(): Promise<void> {
   let parsed;
   try {

@@ -114,6 +114,14 @@ describe("command line", () => {
     expect(stderr).toMatch(/unknown scenario nope/);
   });
 
+  it("exits 0 without a stack trace when its reader stops early (openapi | head)", async () => {
+    const cli = runCli(["openapi"]);
+    cli.child.stdout.destroy(); // the reader is gone before the first write
+    const { code, stderr } = await cli.exited;
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
+  });
+
   it("exits 2 for an unknown flag and a missing config file", async () => {
     const unknown = await runCli(["--prot", "1"]).exited;
     expect(unknown.code).toBe(2);
