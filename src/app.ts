@@ -18,7 +18,7 @@ import { DEFAULT_NAMESPACE, type Namespaces } from "./core/namespaces.js";
 import type { Provider } from "./core/provider.js";
 import { limitFor, overLimit } from "./core/ratelimit.js";
 import { applyOutcome, chooseRule, magicScenarios, viewRequest, type Scenario } from "./core/scenarios.js";
-import { sameSecret, parseAuthScheme } from "./core/http.js";
+import { parseAuthScheme, readText, sameSecret } from "./core/http.js";
 import { dqe } from "./providers/dqe/index.js";
 import { regula } from "./providers/regula/index.js";
 import { sardine } from "./providers/sardine/index.js";
@@ -231,7 +231,7 @@ function vendorGate(deps: SandboxDeps, provider: Provider): MiddlewareHandler<Ap
       }
     }
     const hinted = (text: string) => text.includes(SCENARIO_HINT) || text.includes(SCENARIO_HINT_ENCODED);
-    const mayHaveMagic = hinted(c.req.url) || (c.req.method !== "GET" && hinted(await c.req.text()));
+    const mayHaveMagic = hinted(c.req.url) || (c.req.method !== "GET" && hinted(await readText(c)));
     const anything =
       mayHaveMagic ||
       fromHeader.length + ns.scenarios.active.length + deps.globalScenarios.length > 0 ||

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type * as z from "zod";
 import { coreError, CoreErrorCode, type SandboxError } from "./errors.js";
@@ -64,9 +65,33 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.out
   throw invalidRequest(issues[0]?.message ?? "invalid request", issues);
 }
 
+/** The Node request a response is served for, when served by `@hono/node-server` (not for `app.request()`). */
+export function nodeIncoming(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/**
+ * Whether a request served over HTTP declares no body: no `Transfer-Encoding`, and `Content-Length` absent or 0
+ * (RFC 9112 §6.3). Undefined for in-process requests (`app.request()`), which carry a body without a length header.
+ */
+export function declaresNoBody(c: Context): boolean | undefined {
+  const headers = nodeIncoming(c)?.headers;
+  if (headers === undefined) return undefined;
+  return headers["transfer-encoding"] === undefined && Number(headers["content-length"] ?? 0) === 0;
+}
+
+/**
+ * The request body as text. A request that declares no body reads as "" without touching the body stream, which the
+ * Node adapter would otherwise serve by building a full `Request` (a POST with its fields in the query ran at a
+ * third of the speed).
+ */
+export function readText(c: Context): Promise<string> {
+  return declaresNoBody(c) === true ? Promise.resolve("") : c.req.text();
+}
+
 /** The JSON body, or `{}` when there is none; malformed JSON is an `invalid_request`, never a 500. */
 export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readText(c);
   if (!/\S/.test(text)) return {};
   try {
     return JSON.parse(text) as unknown;
@@ -75,12 +100,27 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-/** Name → every value given, in order, from `application/x-www-form-urlencoded` text (a form body or a query). */
-function fieldsOf(encoded: string, into = new Map<string, string[]>()): Map<string, string[]> {
-  for (const [name, value] of new URLSearchParams(encoded)) {
+/**
+ * Name → every value given, in order, from `application/x-www-form-urlencoded` text (a form body or a query), exactly
+ * as `URLSearchParams` reads it. Text with no `%` or `+` needs no decoding, so it is split directly (the common case,
+ * and several µs cheaper than URLSearchParams per request).
+ */
+export function fieldsOf(encoded: string, into = new Map<string, string[]>()): Map<string, string[]> {
+  const add = (name: string, value: string) => {
     const values = into.get(name);
     if (values === undefined) into.set(name, [value]);
     else values.push(value);
+  };
+  if (encoded.includes("%") || encoded.includes("+")) {
+    for (const [name, value] of new URLSearchParams(encoded)) add(name, value);
+    return into;
+  }
+  // Like URLSearchParams, a leading "?" is not part of the first name.
+  for (const pair of (encoded.startsWith("?") ? encoded.slice(1) : encoded).split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    if (eq < 0) add(pair, "");
+    else add(pair.slice(0, eq), pair.slice(eq + 1));
   }
   return into;
 }
@@ -92,7 +132,7 @@ function fieldsOf(encoded: string, into = new Map<string, string[]>()): Map<stri
 export async function readForm(c: Context): Promise<Map<string, string[]>> {
   const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") return new Map();
-  return fieldsOf(await c.req.text());
+  return fieldsOf(await readText(c));
 }
 
 /** Query parameters as name → every value given. */

@@ -1,5 +1,4 @@
 import { readdir, readFile } from "node:fs/promises";
-import type { IncomingMessage } from "node:http";
 import { basename, extname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Context } from "hono";
@@ -8,6 +7,7 @@ import { ConfigError } from "../config.js";
 import type { AppEnv } from "./context.js";
 import { parseDataFile, safeParseOnce } from "./data-file.js";
 import { errorFrom, type ErrorCatalogue } from "./errors.js";
+import { nodeIncoming, readText } from "./http.js";
 
 /** What happens instead of (or before) the real answer. */
 export const outcomeSchema = z.strictObject({
@@ -181,7 +181,7 @@ export async function viewRequest(
 ): Promise<RequestView> {
   let body: Record<string, unknown> = {};
   if (needBody && c.req.method !== "GET" && c.req.method !== "HEAD") {
-    const text = await c.req.text();
+    const text = await readText(c);
     const type = c.req.header("content-type") ?? "";
     if (type.includes("application/x-www-form-urlencoded"))
       body = Object.fromEntries(new URLSearchParams(text));
@@ -295,7 +295,7 @@ export async function applyOutcome(
   c.header("X-Sandbox-Scenario", chosen.scenario);
   c.set("scenario", chosen.scenario);
   if (rule.delayMs) await sleep(rule.delayMs);
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = nodeIncoming(c);
   switch (rule.fault) {
     case "reset":
       incoming?.socket.destroy();

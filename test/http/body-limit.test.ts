@@ -64,3 +64,38 @@ describe("bodies over the limit (default 1 MiB)", () => {
     expect(await res.json()).toEqual({ status: "error", error_type: "request too large" });
   });
 });
+
+describe("requests that declare no body (no Content-Length, no Transfer-Encoding: RFC 9112 §6.3)", () => {
+  /** The whole answer to one request written on a raw socket; the server closes after it. */
+  function rawRequest(head: string): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(sandbox!.port, "127.0.0.1", () => socket.write(head));
+      let answer = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk: string) => (answer += chunk));
+      socket.on("end", () => {
+        const [headers = "", body = ""] = answer.split("\r\n\r\n");
+        resolve({ status: Number(headers.split(" ")[1]), body: JSON.parse(body) });
+      });
+      socket.on("error", reject);
+    });
+  }
+
+  it("are answered as bodiless: DQE's POST with its fields in the query issues a token", async () => {
+    const query = "licence=SANDBOX-LICENCE&client_secret=sandbox-secret&grant_type=client_idmobile";
+    const answer = await rawRequest(
+      `POST /dqe/ACCESS_TOKEN/?${query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ token_type: "Bearer", expires_in: "300" });
+  });
+
+  it("read as an empty JSON body: a Regula deeplink takes its defaults", async () => {
+    const answer = await rawRequest(
+      "POST /regula/api/v1/deeplink?workflowId=wf-document HTTP/1.1\r\nHost: x\r\n" +
+        "Authorization: ApiKey sandbox-api-key\r\nConnection: close\r\n\r\n",
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ workflowIds: ["wf-document"] });
+  });
+});

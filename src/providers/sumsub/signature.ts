@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Context } from "hono";
 import type { AppEnv } from "../../core/context.js";
-import { sameSecret } from "../../core/http.js";
+import { readText, sameSecret } from "../../core/http.js";
 import { fail } from "./errors.js";
 import type { SumsubFixtures } from "./schemas.js";
 
@@ -43,7 +43,7 @@ export async function verifySignedRequest(
   const full = c.req.path + new URL(c.req.url).search;
   const candidates = [full];
   if (c.req.path.startsWith(`${options.prefix}/`)) candidates.push(full.slice(options.prefix.length));
-  const body = await c.req.text();
+  const body = await readText(c);
   const given = (c.req.header("x-app-access-sig") ?? "").toLowerCase();
   const matches = candidates.some((path) =>
     sameSecret(given, signRequest(app.secretKey, ts, c.req.method, path, body)),
