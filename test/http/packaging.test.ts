@@ -1,6 +1,7 @@
 import { execFile, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { cp, mkdtemp, readFile, access } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Ajv2019 } from "ajv/dist/2019.js";
@@ -76,14 +77,13 @@ describe("the Docker image recipe, performed without a Docker engine", () => {
     await expect(access(join(app, "node_modules/typescript"))).rejects.toThrow();
 
     // Loopback only in tests: the image binds 0.0.0.0 inside its container.
-    const child = spawn(stage.cmd[0] === "node" ? process.execPath : stage.cmd[0]!, stage.cmd.slice(1), {
-      cwd: app,
-      env: { PATH: process.env.PATH, ...stage.env, HOST: "127.0.0.1", PORT: "0", PUBLIC_URL: "" },
-    });
-    try {
+    const start = (env: Record<string, string> = {}) => {
+      const child = spawn(stage.cmd[0] === "node" ? process.execPath : stage.cmd[0]!, stage.cmd.slice(1), {
+        cwd: app,
+        env: { PATH: process.env.PATH, ...stage.env, HOST: "127.0.0.1", PORT: "0", PUBLIC_URL: "", ...env },
+      });
       let out = "";
-      const started = performance.now();
-      const url = await new Promise<string>((resolve, reject) => {
+      const listening = new Promise<string>((resolve, reject) => {
         child.stdout.on("data", (d: Buffer) => {
           out += d.toString();
           const m = /listening on (http:\/\/\S+)/.exec(out);
@@ -91,6 +91,12 @@ describe("the Docker image recipe, performed without a Docker engine", () => {
         });
         child.on("exit", (code) => reject(new Error(`exited ${String(code)}: ${out}`)));
       });
+      return { child, listening };
+    };
+    const { child, listening } = start();
+    try {
+      const started = performance.now();
+      const url = await listening;
       expect(performance.now() - started).toBeLessThan(5000);
       expect((await fetch(`${url}/__admin/health`)).status).toBe(200);
       const token = await fetch(
@@ -103,6 +109,21 @@ describe("the Docker image recipe, performed without a Docker engine", () => {
       await expect(
         run(bin === "node" ? process.execPath : bin!, args, { env: { PORT: port } }),
       ).resolves.toBeDefined();
+
+      // The CLI sizes libuv's thread pool to the cores, at most 4 (Node's default is 4 on any machine): against a
+      // start with the pool pinned to one thread, it runs min(4, cores) - 1 more threads, all else being equal.
+      if (process.platform === "linux") {
+        const threads = (pid: number) => readdirSync(`/proc/${String(pid)}/task`).length;
+        const pinned = start({ UV_THREADPOOL_SIZE: "1" });
+        try {
+          await fetch(`${await pinned.listening}/__admin/health`);
+          expect(threads(child.pid!) - threads(pinned.child.pid!)).toBe(
+            Math.min(4, availableParallelism()) - 1,
+          );
+        } finally {
+          pinned.child.kill("SIGTERM");
+        }
+      }
     } finally {
       child.kill("SIGTERM");
     }
