@@ -105,7 +105,8 @@ export async function readJson(c: Context): Promise<unknown> {
  * as `URLSearchParams` reads it. Text with no `%` or `+` needs no decoding, so it is split directly (the common case,
  * and several µs cheaper than URLSearchParams per request).
  */
-export function fieldsOf(encoded: string, into = new Map<string, string[]>()): Map<string, string[]> {
+export function fieldsOf(encoded: string): Map<string, string[]> {
+  const into = new Map<string, string[]>();
   const add = (name: string, value: string) => {
     const values = into.get(name);
     if (values === undefined) into.set(name, [value]);
