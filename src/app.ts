@@ -206,8 +206,8 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   return app;
 }
 
-const SCENARIO_HINT = "scenario:";
-const SCENARIO_HINT_ENCODED = "scenario%3A";
+/** Whether text may carry a magic `scenario:<name>` value (plain or URL-encoded): only then is it parsed for one. */
+const mayNameScenario = (text: string) => text.includes("scenario:") || text.includes("scenario%3A");
 
 /**
  * Before a vendor's routes: the scenarios this request selects (header, magic input, namespace, global) and
@@ -230,8 +230,8 @@ function vendorGate(deps: SandboxDeps, provider: Provider): MiddlewareHandler<Ap
         throw coreError(CoreErrorCode.invalidRequest, `unknown scenario in X-Sandbox-Scenario: ${name}`);
       }
     }
-    const hinted = (text: string) => text.includes(SCENARIO_HINT) || text.includes(SCENARIO_HINT_ENCODED);
-    const mayHaveMagic = hinted(c.req.url) || (c.req.method !== "GET" && hinted(await readText(c)));
+    const mayHaveMagic =
+      mayNameScenario(c.req.url) || (c.req.method !== "GET" && mayNameScenario(await readText(c)));
     const anything =
       mayHaveMagic ||
       fromHeader.length + ns.scenarios.active.length + deps.globalScenarios.length > 0 ||
@@ -239,8 +239,7 @@ function vendorGate(deps: SandboxDeps, provider: Provider): MiddlewareHandler<Ap
 
     if (anything) {
       const names = [...fromHeader, ...ns.scenarios.active, ...deps.globalScenarios];
-      const needBody =
-        mayHaveMagic || names.some((n) => deps.scenarios.get(n)?.rules.some((r) => r.match?.body));
+      const needBody = mayHaveMagic || names.some((n) => deps.scenarios.get(n)?.readsBody);
       const view = await viewRequest(c, provider.name, needBody);
       const magic = mayHaveMagic ? magicScenarios(view).filter((n) => deps.scenarios.has(n)) : [];
       const all = [...fromHeader, ...magic, ...ns.scenarios.active, ...deps.globalScenarios];

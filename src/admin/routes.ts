@@ -41,7 +41,11 @@ function stateView(ns: Namespace, kinds: (kind: string) => boolean) {
 /** `/__admin`: health, state, the clock, scenarios and the journal, each scoped to the caller's namespace. */
 export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
   const admin = new Hono<AppEnv>();
-  const isDefault = (ns: Namespace) => ns.id === DEFAULT_NAMESPACE;
+  /** Without a namespace, the active list is everyone's; with one, that namespace's own. */
+  const activeList = (ns: Namespace) =>
+    ns.id === DEFAULT_NAMESPACE
+      ? { names: deps.globalScenarios, scope: "global" }
+      : { names: ns.scenarios.active, scope: ns.id };
 
   admin.get("/health", (c) => c.json({ status: "ok" }));
 
@@ -79,22 +83,20 @@ export function adminRoutes(deps: SandboxDeps): Hono<AppEnv> {
       queued: c.get("ns").scenarios.queue.length,
     }),
   );
-  // Without a namespace, the active list is everyone's; with one, that namespace's own.
+  /** Replaces the caller's active list and restarts the rule counters. */
+  const setActive = (ns: Namespace, names: string[]) => {
+    const target = activeList(ns);
+    target.names.splice(0, target.names.length, ...names);
+    ns.scenarios.counters.clear();
+    return { active: names, scope: target.scope };
+  };
   admin.put("/scenarios/active", async (c) => {
     const { names } = parseWith(activeScenarios, await readJson(c));
     const unknown = names.filter((n) => !deps.scenarios.has(n));
     if (unknown.length > 0) throw invalidRequest(`unknown scenario: ${unknown.join(", ")}`);
-    const target = isDefault(c.get("ns")) ? deps.globalScenarios : c.get("ns").scenarios.active;
-    target.splice(0, target.length, ...names);
-    c.get("ns").scenarios.counters.clear();
-    return c.json({ active: names, scope: isDefault(c.get("ns")) ? "global" : c.get("ns").id });
+    return c.json(setActive(c.get("ns"), names));
   });
-  admin.delete("/scenarios/active", (c) => {
-    const target = isDefault(c.get("ns")) ? deps.globalScenarios : c.get("ns").scenarios.active;
-    target.length = 0;
-    c.get("ns").scenarios.counters.clear();
-    return c.json({ active: [], scope: isDefault(c.get("ns")) ? "global" : c.get("ns").id });
-  });
+  admin.delete("/scenarios/active", (c) => c.json(setActive(c.get("ns"), [])));
 
   admin.get("/requests", (c) => {
     const query = parseWith(requestsQuery, c.req.query());

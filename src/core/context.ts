@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Clock } from "./clock.js";
 import type { SandboxError } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
@@ -39,3 +39,14 @@ export interface AppEnv {
     scenario?: string;
   };
 }
+
+/** Middleware that makes every error under its path leave in `renderer`'s format (a page, the OAuth error JSON). */
+export function errorsAs(renderer: ErrorRenderer): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set("renderError", renderer);
+    await next();
+  };
+}
+
+/** `{"message": ...}` with the error's status: the body Sardine's and Regula's clients read. */
+export const renderMessage: ErrorRenderer = (error, c) => c.json({ message: error.message }, error.status);

@@ -126,14 +126,16 @@ export function fieldsOf(encoded: string): Map<string, string[]> {
   return into;
 }
 
-/**
- * Form fields of a request (`application/x-www-form-urlencoded`) as name → every value given.
- * Any other content type has no form fields.
- */
+/** Whether the request's body is a form (`application/x-www-form-urlencoded`, parameters aside). */
+export function isForm(c: Context): boolean {
+  return (
+    c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase() === "application/x-www-form-urlencoded"
+  );
+}
+
+/** Form fields of a request as name → every value given. A body of any other content type has no form fields. */
 export async function readForm(c: Context): Promise<Map<string, string[]>> {
-  const type = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") return new Map();
-  return fieldsOf(await readText(c));
+  return isForm(c) ? fieldsOf(await readText(c)) : new Map<string, string[]>();
 }
 
 /** Query parameters as name → every value given. */

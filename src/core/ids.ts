@@ -12,6 +12,7 @@ export interface IdGenerator {
 }
 
 const URL_SAFE = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+const ALNUM = URL_SAFE.slice(0, 62);
 const HEX = "0123456789abcdef";
 
 /**
@@ -48,7 +49,7 @@ export function createIdGenerator(): IdGenerator {
   };
   return {
     token: (size) => draw(URL_SAFE, size),
-    alnum: (size) => draw(URL_SAFE.slice(0, 62), size),
+    alnum: (size) => draw(ALNUM, size),
     hex: (size) => draw(HEX, size),
     uuid: () => randomUUID(),
   };

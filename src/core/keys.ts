@@ -35,7 +35,7 @@ const keyFileSchema = z.object({
 });
 
 interface KeySet {
-  kid: string;
+  /** The protected header of every token this set signs; its `kid` is the active key's. */
   header: { kid: string; alg: "RS256" };
   privateKey: CryptoKey;
   jwks: JSONWebKeySet;
@@ -69,7 +69,6 @@ export async function loadKeyStore(dir: string, names: readonly string[]): Promi
     const privateKey = await importJWK({ ...parsed.data.jwk, alg: "RS256" }, "RS256");
     if (privateKey instanceof Uint8Array) throw new KeyFileError(`signing key ${file} is not an RSA key`);
     sets.set(name, {
-      kid: active.kid!,
       header: { kid: active.kid!, alg: "RS256" },
       privateKey,
       jwks: { keys: [active, ...retired] },
@@ -96,6 +95,6 @@ export async function loadKeyStore(dir: string, names: readonly string[]): Promi
         .sign(set.privateKey);
     },
     jwks: (name) => get(name).jwks,
-    kid: (name) => get(name).kid,
+    kid: (name) => get(name).header.kid,
   };
 }

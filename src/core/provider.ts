@@ -10,7 +10,7 @@ import type { VendorCatalogue } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
 import type { KeyStore } from "./keys.js";
 import type { Operation } from "./openapi.js";
-import type { Limits } from "./ratelimit.js";
+import { DEFAULT_LIMITS, type Limits } from "./ratelimit.js";
 
 /**
  * What a provider's routes are built from. Per-request state comes from the context: `c.get("ns")` (clock, store)
@@ -30,14 +30,14 @@ export interface ProviderDefinition<F> {
   readonly title: string;
   /** Schema of `fixtures/<name>.json`. */
   readonly fixtureSchema: z.ZodType<F>;
-  /** Signing key sets this vendor needs from fixtures/keys. */
-  readonly keySets: readonly string[];
+  /** Signing key sets this vendor needs from fixtures/keys; none by default. */
+  readonly keySets?: readonly string[];
   /** Every documented error, by name. */
   readonly errors: VendorCatalogue;
   /** Writes any SandboxError in this vendor's default error format. */
   readonly renderError: ErrorRenderer;
-  /** Per-credential limits when rate limiting is on: the vendor's documented ones, else the sandbox's default. */
-  readonly rateLimits: Limits;
+  /** Per-credential limits when rate limiting is on: the vendor's documented ones; the sandbox's default if omitted. */
+  readonly rateLimits?: Limits;
   /** Who a request counts against for rate limits (an app token, an API key, a licence…). */
   readonly credentialOf: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
   readonly routes: (deps: ProviderDeps<F>) => Hono<AppEnv>;
@@ -52,11 +52,16 @@ export interface ProviderDefinition<F> {
  * One vendor: a folder under src/providers whose index.ts exports this object and nothing app.ts needs besides.
  * Providers depend on core/, never on each other. Its fixtures arrive already validated by its own schema.
  */
-export type Provider = ProviderDefinition<unknown>;
+export type Provider = ProviderDefinition<unknown> & {
+  readonly keySets: readonly string[];
+  readonly rateLimits: Limits;
+};
 
 export function defineProvider<F>(definition: ProviderDefinition<F>): Provider {
   return {
     ...definition,
+    keySets: definition.keySets ?? [],
+    rateLimits: definition.rateLimits ?? DEFAULT_LIMITS,
     // loadFixtures parsed the fixtures with this provider's fixtureSchema, so they are an F.
     routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F }),
     operations: (fixtures) => definition.operations(fixtures as F),

@@ -7,7 +7,7 @@ import { ConfigError } from "../config.js";
 import type { AppEnv } from "./context.js";
 import { parseDataFile, safeParseOnce } from "./data-file.js";
 import { errorFrom, type ErrorCatalogue } from "./errors.js";
-import { nodeIncoming, readText } from "./http.js";
+import { fieldsOf, isForm, nodeIncoming, readText } from "./http.js";
 
 /** What happens instead of (or before) the real answer. */
 export const outcomeSchema = z.strictObject({
@@ -56,6 +56,8 @@ export interface Scenario extends z.output<typeof scenarioSchema> {
   name: string;
   /** The file it came from, or `enqueue` for a programmatic one-shot. */
   source: string;
+  /** Whether a rule matches body fields, so a request must be read whole to be matched (known at load). */
+  readsBody: boolean;
 }
 
 /** Per-namespace scenario state: what is active there, one-shots queued from code, and rule counters. */
@@ -113,7 +115,8 @@ export async function loadScenarios(
       if (problem) throw new ConfigError(`scenario file ${path}: rules.${i}: ${problem}`);
     });
     const name = basename(file, extname(file));
-    scenarios.set(name, { ...parsed.data, name, source: file });
+    const readsBody = parsed.data.rules.some((rule) => rule.match?.body !== undefined);
+    scenarios.set(name, { ...parsed.data, name, source: file, readsBody });
   }
   return scenarios;
 }
@@ -182,9 +185,8 @@ export async function viewRequest(
   let body: Record<string, unknown> = {};
   if (needBody && c.req.method !== "GET" && c.req.method !== "HEAD") {
     const text = await readText(c);
-    const type = c.req.header("content-type") ?? "";
-    if (type.includes("application/x-www-form-urlencoded"))
-      body = Object.fromEntries(new URLSearchParams(text));
+    if (isForm(c))
+      body = Object.fromEntries([...fieldsOf(text)].map(([name, values]) => [name, values.at(-1)]));
     else {
       try {
         const parsed: unknown = JSON.parse(text);

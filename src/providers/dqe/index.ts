@@ -1,7 +1,6 @@
 import { readForm } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
 import { operations } from "./contract.js";
-import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { dqeRoutes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
@@ -13,7 +12,6 @@ export const dqe = defineProvider({
   name: "dqe",
   title: "DQE IDMobile access tokens",
   fixtureSchema,
-  keySets: [],
   errors: catalogue,
   operations: () => operations,
   renderError,
@@ -22,7 +20,6 @@ export const dqe = defineProvider({
       l.creditsExhausted ? "licence / secret (no credits)" : "licence / secret",
       `${l.licence} / ${l.clientSecret}`,
     ]),
-  rateLimits: DEFAULT_LIMITS,
   credentialOf: async (c) => c.req.query("licence") ?? (await readForm(c)).get("licence")?.at(-1),
   routes: dqeRoutes,
 });

@@ -1,5 +1,5 @@
 import { html } from "hono/html";
-import type { ErrorRenderer } from "../../core/context.js";
+import { renderMessage, type ErrorRenderer } from "../../core/context.js";
 import { coreErrors, errorFactory, type VendorCatalogue } from "../../core/errors.js";
 import { page } from "./pages.js";
 
@@ -18,7 +18,7 @@ export const catalogue = {
 
 export const fail = errorFactory(catalogue);
 
-export const renderError: ErrorRenderer = (error, c) => c.json({ message: error.message }, error.status);
+export const renderError = renderMessage;
 
 /** The hand-off page's errors are pages too: a phone shows them to a person. */
 export const renderPageError: ErrorRenderer = (error, c) =>

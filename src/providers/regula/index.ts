@@ -1,7 +1,6 @@
 import { parseAuthScheme } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
 import { operations, securitySchemes } from "./contract.js";
-import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { regulaRoutes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
@@ -11,7 +10,6 @@ export const regula = defineProvider({
   name: "regula",
   title: "Regula IDV Platform token URL",
   fixtureSchema,
-  keySets: [],
   errors: catalogue,
   operations: (f) => operations(f.defaultTtlSeconds, f.maxTtlSeconds),
   securitySchemes,
@@ -20,7 +18,6 @@ export const regula = defineProvider({
     ...f.apiKeys.map((k): [string, string] => ["API key", `${k.key} (${k.permissions.join(", ")})`]),
     ["workflows", f.workflows.map((w) => w.id).join(", ")],
   ],
-  rateLimits: DEFAULT_LIMITS,
   credentialOf: (c) =>
     parseAuthScheme(c.req.header("authorization"), "ApiKey") ?? c.req.header("authorization"),
   routes: regulaRoutes,

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { AppEnv } from "../../core/context.js";
+import { errorsAs, type AppEnv } from "../../core/context.js";
 import { isoAt } from "../../core/clock.js";
 import { parseAuthScheme, parseWith, readForm, readJson, readQuery } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
@@ -121,14 +121,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
   });
 
   // The hand-off page a phone or browser opens; its errors are pages with 401, not JSON.
-  app.use("/mobile", async (c, next) => {
-    c.set("renderError", renderPageError);
-    await next();
-  });
-  app.use("/mobile/*", async (c, next) => {
-    c.set("renderError", renderPageError);
-    await next();
-  });
+  app.use("/mobile/*", errorsAs(renderPageError)); // Hono's `/mobile/*` also matches `/mobile`
 
   /** The open session a hand-off link points at, or the 401 page. */
   const handoffSession = (

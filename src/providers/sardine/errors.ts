@@ -1,4 +1,4 @@
-import type { ErrorRenderer } from "../../core/context.js";
+import { renderMessage } from "../../core/context.js";
 import { coreErrors, errorFactory, type VendorCatalogue } from "../../core/errors.js";
 
 /** Sardine's errors. The body is `{"message": ...}`, the one field real clients read. */
@@ -9,4 +9,4 @@ export const catalogue = {
 
 export const fail = errorFactory(catalogue);
 
-export const renderError: ErrorRenderer = (error, c) => c.json({ message: error.message }, error.status);
+export const renderError = renderMessage;

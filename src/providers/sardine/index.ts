@@ -1,7 +1,6 @@
 import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
 import { operations, securitySchemes } from "./contract.js";
-import { DEFAULT_LIMITS } from "../../core/ratelimit.js";
 import { catalogue, renderError } from "./errors.js";
 import { KEY_SET, sardineRoutes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
@@ -17,7 +16,6 @@ export const sardine = defineProvider({
   securitySchemes,
   renderError,
   credentials: (f) => f.clients.map((c) => ["Basic client id / secret", `${c.clientId} / ${c.clientSecret}`]),
-  rateLimits: DEFAULT_LIMITS,
   credentialOf: (c) => parseBasicAuth(c.req.header("authorization"))?.user,
   routes: sardineRoutes,
 });

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import type { AppEnv } from "../../core/context.js";
+import { errorsAs, type AppEnv } from "../../core/context.js";
 import {
   parseAuthScheme,
   parseBasicAuth,
@@ -124,10 +124,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures>): Hono<AppEnv> {
   });
   app.get("/.well-known/jwks.json", (c) => c.json(keys.jwks(KEY_SET)));
 
-  app.use("/api/snsId/oauth/*", async (c, next) => {
-    c.set("renderError", renderOAuthError);
-    await next();
-  });
+  app.use("/api/snsId/oauth/*", errorsAs(renderOAuthError));
 
   app.get("/api/snsId/oauth/authorize", (c) => {
     const q = (name: string) => c.req.query(name);
