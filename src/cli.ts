@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { providers } from "./app.js";
+import { adminApi } from "./admin/routes.js";
 import { ConfigError, configFromEnv, parseConfig, publicUrlOf, readConfigFile } from "./config.js";
-import { contractDocument, contractSources } from "./contract.js";
-import { loadFixtures } from "./core/provider.js";
+import { contractDocument, docGroups } from "./contract.js";
 import { KeyFileError } from "./core/keys.js";
+import { createDeps } from "./deps.js";
 import { startSandbox } from "./sandbox.js";
+import { providers } from "./vendors.js";
 
 const USAGE = `Usage: idv-sandbox [options]            start the sandbox
        idv-sandbox openapi [--vendor <name>]  print the OpenAPI document (all vendors and admin, or one vendor)
@@ -88,12 +89,12 @@ async function main(): Promise<void> {
 
   const [command, ...rest] = parsed.positionals;
   if (command === "openapi" && rest.length === 0) {
-    const fixtures = await loadFixtures(config.fixturesDir, providers);
     const names = providers.map((p) => p.name);
     if (flags.vendor !== undefined && !names.includes(flags.vendor))
       fail(`--vendor must be one of ${names.join(", ")}`);
+    const deps = await createDeps(config);
     const doc = contractDocument(
-      contractSources(providers, fixtures),
+      docGroups(deps.vendors, adminApi(deps)),
       publicUrlOf(config, config.port),
       flags.vendor,
     );
@@ -132,10 +133,10 @@ async function main(): Promise<void> {
       `  docs     ${sandbox.url}/docs/  (OpenAPI: ${sandbox.url}/openapi.json)`,
       `  scenarios: ${String(deps.scenarios.size)} loaded from ${config.scenariosDir}${active}`,
       "  credentials (fake, test-only):",
-      ...providers.flatMap((p) =>
-        p
-          .credentials(deps.fixtures[p.name])
-          .map(([what, value]) => `    ${p.name.padEnd(8)} ${what.padEnd(38)} ${value}`),
+      ...deps.vendors.flatMap(({ provider, fixtures }) =>
+        provider
+          .credentials(fixtures)
+          .map(([what, value]) => `    ${provider.name.padEnd(8)} ${what.padEnd(38)} ${value}`),
       ),
     ];
     process.stdout.write(lines.join("\n") + "\n");

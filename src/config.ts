@@ -3,15 +3,19 @@ import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
 import { parseDataFile, safeParseOnce } from "./core/data-file.js";
+import { ConfigError } from "./core/errors.js";
 import { LOG_LEVELS } from "./core/log.js";
+import { providers } from "./vendors.js";
+
+export { ConfigError };
 
 /** The package's own folder: shipped fixtures and scenarios live beside src/ and dist/. */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
 
-/** Everything a config file, the environment or a flag can set. Unknown fields are refused by name. */
-export const configSchema = z.strictObject({
+/** What the core reads: everything but the vendors' own sections. */
+const coreConfigSchema = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port: portSchema.default(4010),
   /** Base URL written into issued tokens and hand-off URLs; `http://HOST:PORT` when unset. */
@@ -28,6 +32,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Most entries (tokens, codes, sessions) kept per namespace; the oldest go first past it. */
       maxEntries: z.number().int().min(1).default(100_000),
+      /** Most rate-limit windows kept per namespace, apart from the entries (the oldest go first past it). */
+      maxCounters: z.number().int().min(1).default(100_000),
       /** How often expired entries are swept, in seconds of real time. */
       sweepIntervalSeconds: z.number().positive().default(5),
     })
@@ -70,27 +76,25 @@ export const configSchema = z.strictObject({
     .int()
     .min(1)
     .default(1024 * 1024),
-  sumsub: z
-    .strictObject({
-      /** Check X-App-Access-Sig on the signed routes (on by default; off for quick manual trials). */
-      verifySignature: z.boolean().default(true),
-      /** Relax PKCE and redirect URI checks for quick manual trials. Strict by default. */
-      lenient: z.boolean().default(false),
-    })
-    .prefault({}),
   /** Print nothing but errors (same as logLevel "error"). */
   quiet: z.boolean().default(false),
   /** One JSON line per request at "info"; "warn" and "error" keep only those; "silent" prints nothing. */
   logLevel: z.enum(LOG_LEVELS).default("info"),
 });
 
-export type SandboxConfig = z.output<typeof configSchema>;
-export type SandboxConfigInput = z.input<typeof configSchema>;
+/**
+ * Everything a config file, the environment or a flag can set: the core's fields, and one section per vendor
+ * (`sumsub: {...}`) with the schema that vendor declares. Unknown fields are refused by name.
+ */
+export const configSchema = coreConfigSchema.extend(
+  Object.fromEntries(providers.map((p) => [p.name, p.configSchema.prefault({})])),
+);
 
-/** A config that cannot be used; the message names the field. The CLI prints it and exits 2. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+export type CoreConfig = z.output<typeof coreConfigSchema>;
+/** The parsed config: the core's fields, and each vendor's section under its name. */
+export type SandboxConfig = CoreConfig & { readonly [vendor: string]: unknown };
+export type CoreConfigInput = z.input<typeof coreConfigSchema>;
+export type SandboxConfigInput = CoreConfigInput & { readonly [vendor: string]: unknown };
 
 function describeIssues(error: z.ZodError, source: string): string {
   return error.issues
@@ -105,7 +109,7 @@ function describeIssues(error: z.ZodError, source: string): string {
 export function parseConfig(input: unknown, source = "config"): SandboxConfig {
   const result = safeParseOnce(configSchema, input);
   if (!result.success) throw new ConfigError(describeIssues(result.error, source));
-  return result.data;
+  return result.data as SandboxConfig;
 }
 
 /**

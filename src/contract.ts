@@ -3,45 +3,38 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { activeScenarios, clockChange, requestsQuery } from "./admin/routes.js";
-import { adminOperations } from "./admin/contract.js";
-import type { SandboxDeps } from "./app.js";
 import type { AppEnv } from "./core/context.js";
-import { openApiDocument, type ContractSource, type OpenApiDocument } from "./core/openapi.js";
-import type { Provider } from "./core/provider.js";
+import { plainFormat } from "./core/error-door.js";
+import { openApiDocument, type DocGroup, type OpenApiDocument } from "./core/openapi.js";
+import type { Route } from "./core/route.js";
+import type { Vendor } from "./deps.js";
 
 const require = createRequire(import.meta.url);
 const VERSION = (require("../package.json") as { version: string }).version;
 
-/** Every vendor's contract and the admin API's, from the schemas the handlers validate with. */
-export function contractSources(
-  providers: readonly Provider[],
-  fixtures: Readonly<Record<string, unknown>>,
-): ContractSource[] {
+/** Every vendor's contract and the admin API's, from the routes' declarations. */
+export function docGroups(vendors: readonly Vendor[], admin: readonly Route[]): DocGroup[] {
   return [
-    ...providers.map((p) => ({
-      name: p.name,
-      title: p.title,
-      operations: p.operations(fixtures[p.name]),
-      securitySchemes: p.securitySchemes,
+    ...vendors.map(({ provider, routes }) => ({
+      name: provider.name,
+      title: provider.title,
+      routes,
+      errors: provider.errors,
+      securitySchemes: provider.securitySchemes,
     })),
-    {
-      name: "__admin",
-      title: "Sandbox admin API",
-      operations: adminOperations({ clockChange, activeScenarios, requestsQuery }),
-    },
+    { name: "__admin", title: "Sandbox admin API", routes: admin, errors: plainFormat },
   ];
 }
 
 /** The combined document (`vendor` undefined) or one vendor's, with servers under `baseUrl`. */
 export function contractDocument(
-  sources: readonly ContractSource[],
+  groups: readonly DocGroup[],
   baseUrl: string,
   vendor?: string,
 ): OpenApiDocument {
-  const chosen = vendor === undefined ? sources : sources.filter((s) => s.name === vendor);
+  const chosen = vendor === undefined ? groups : groups.filter((s) => s.name === vendor);
   if (chosen.length === 0)
-    throw new Error(`unknown vendor ${vendor ?? ""}: one of ${sources.map((s) => s.name).join(", ")}`);
+    throw new Error(`unknown vendor ${vendor ?? ""}: one of ${groups.map((s) => s.name).join(", ")}`);
   return openApiDocument(chosen, baseUrl, VERSION);
 }
 
@@ -53,18 +46,18 @@ const ASSETS: Record<string, string> = {
 
 /**
  * `/openapi.json`, `/<vendor>/openapi.json` and `/docs`. Each document is built once, when first asked for (not at
- * start-up, which it would slow for every run that never reads it), and only its server URL follows the caller. The docs page's assets come from the swagger-ui-dist package,
- * served here, so it works offline.
+ * start-up, which it would slow for every run that never reads it), and only its server URL follows the caller. The
+ * docs page's assets come from the swagger-ui-dist package, served here, so it works offline.
  */
-export function contractRoutes(deps: SandboxDeps, providers: readonly Provider[]): Hono<AppEnv> {
+export function contractRoutes(deps: { vendors: readonly Vendor[] }, admin: readonly Route[]): Hono<AppEnv> {
   const PLACEHOLDER = "http://sandbox.invalid";
-  let sources: ContractSource[] | undefined;
+  let groups: DocGroup[] | undefined;
   const documents = new Map<string, OpenApiDocument>();
   const serve = (key: string, base: string) => {
     let doc = documents.get(key);
     if (!doc) {
-      sources ??= contractSources(providers, deps.fixtures);
-      doc = contractDocument(sources, PLACEHOLDER, key === "" ? undefined : key);
+      groups ??= docGroups(deps.vendors, admin);
+      doc = contractDocument(groups, PLACEHOLDER, key === "" ? undefined : key);
       documents.set(key, doc);
     }
     return { ...doc, servers: [{ url: key === "" ? base : `${base}/${key}` }] };
@@ -73,8 +66,8 @@ export function contractRoutes(deps: SandboxDeps, providers: readonly Provider[]
   const app = new Hono<AppEnv>();
 
   app.get("/openapi.json", (c) => c.json(serve("", c.get("baseUrl"))));
-  for (const p of providers)
-    app.get(`/${p.name}/openapi.json`, (c) => c.json(serve(p.name, c.get("baseUrl"))));
+  for (const { provider } of deps.vendors)
+    app.get(`/${provider.name}/openapi.json`, (c) => c.json(serve(provider.name, c.get("baseUrl"))));
 
   app.get("/docs", (c) => c.redirect("docs/", 302));
   app.get("/docs/", (c) => {

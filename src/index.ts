@@ -1,11 +1,12 @@
 /**
- * idv-sandbox: a local, test-only stand-in for the token APIs of Sardine, Sumsub ID Connect,
- * DQE IDMobile and Regula IDV.
+ * idv-sandbox: a local, test-only stand-in for the APIs of Sardine, Sumsub ID Connect, DQE IDMobile and Regula IDV.
  */
-export { createApp, providers } from "./app.js";
-export type { SandboxDeps } from "./app.js";
-export { createDeps, createSandbox, startSandbox } from "./sandbox.js";
-export type { DepsOverrides, Sandbox, SandboxOptions } from "./sandbox.js";
+export { createApp } from "./app.js";
+export { createDeps } from "./deps.js";
+export type { DepsOverrides, SandboxDeps, Vendor } from "./deps.js";
+export { providers } from "./vendors.js";
+export { createSandbox, startSandbox } from "./sandbox.js";
+export type { Sandbox, SandboxOptions } from "./sandbox.js";
 export { ConfigError, configSchema, parseConfig } from "./config.js";
 export type { SandboxConfig, SandboxConfigInput } from "./config.js";
 export { createClock } from "./core/clock.js";

@@ -1,80 +1,31 @@
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { catalogues, createApp, providers, type SandboxDeps } from "./app.js";
-import {
-  ConfigError,
-  parseConfig,
-  publicUrlOf,
-  type SandboxConfig,
-  type SandboxConfigInput,
-} from "./config.js";
+import { createApp } from "./app.js";
+import { parseConfig, publicUrlOf, type CoreConfigInput, type SandboxConfig } from "./config.js";
 import type { Clock } from "./core/clock.js";
 import type { Namespace } from "./core/context.js";
-import { createIdGenerator, type IdGenerator } from "./core/ids.js";
-import { loadKeyStore } from "./core/keys.js";
-import { createNamespaces, resetNamespace } from "./core/namespaces.js";
-import { createLogger, type Logger } from "./core/log.js";
-import { loadFixtures } from "./core/provider.js";
-import { loadScenarios, outcomeSchema, ruleProblem, type Outcome } from "./core/scenarios.js";
-
-export interface DepsOverrides {
-  /** The default namespace's clock; a fresh system clock otherwise. */
-  clock?: Clock;
-  ids?: IdGenerator;
-  /** Where the public base URL comes from; `http://HOST:PORT` (or `publicUrl`) otherwise. */
-  publicUrl?: () => string;
-  logger?: Logger;
-}
-
-/** Loads keys and fixtures once, at start-up, and builds the state every request shares. */
-export async function createDeps(config: SandboxConfig, overrides: DepsOverrides = {}): Promise<SandboxDeps> {
-  const keySets = [...new Set(providers.flatMap((p) => p.keySets))];
-  const [keys, fixtures, scenarios] = await Promise.all([
-    loadKeyStore(join(config.fixturesDir, "keys"), keySets),
-    loadFixtures(config.fixturesDir, providers),
-    loadScenarios(config.scenariosDir, catalogues),
-  ]);
-  const unknown = config.scenarios.filter((name) => !scenarios.has(name));
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      `scenarios: unknown scenario ${unknown.join(", ")} (known: ${[...scenarios.keys()].join(", ")})`,
-    );
-  }
-  const fixedBase = publicUrlOf(config, config.port);
-  return {
-    config,
-    keys,
-    fixtures,
-    ids: overrides.ids ?? createIdGenerator(),
-    namespaces: createNamespaces({
-      maxEntries: config.store.maxEntries,
-      maxNamespaces: config.namespaces.max,
-      journalSize: config.journal.size,
-      clock: overrides.clock,
-    }),
-    scenarios,
-    globalScenarios: [...config.scenarios],
-    logger: overrides.logger ?? createLogger(config.quiet ? "error" : config.logLevel),
-    publicUrl: overrides.publicUrl ?? (() => fixedBase),
-  };
-}
+import type { IdGenerator } from "./core/ids.js";
+import { resetNamespace } from "./core/namespaces.js";
+import { compileRule } from "./core/scenarios/check.js";
+import { outcomeSchema, type Outcome } from "./core/scenarios/schema.js";
+import { createDeps, routeTables, type DepsOverrides, type SandboxDeps } from "./deps.js";
 
 /** A running sandbox, for test suites. */
 export interface Sandbox {
   /** Base URL, e.g. `http://127.0.0.1:4010`; vendors live under `/<vendor>`. */
   readonly url: string;
   readonly port: number;
-  /** The default namespace's clock: advance it instead of sleeping. */
+  /** The sandbox's clock: every namespace's clock follows it. Advance it instead of sleeping. */
   readonly clock: Clock;
   readonly deps: SandboxDeps;
   /** The default namespace (its store holds every token, code and session issued without a namespace). */
   readonly state: Namespace;
   /** Forgets all state in every namespace. */
-  reset(): void;
+  reset(): Promise<void>;
   /**
-   * Makes the next matching request to `vendor` (route `METHOD /path` within the vendor, `*` wildcards) answer with
-   * `outcome` instead, once. In a namespace, if given.
+   * Makes the next matching request to `vendor` (a route name as the vendor declares it, `METHOD /path/{param}`, `*`
+   * wildcards) answer with `outcome` instead, once. In a namespace, if given. Throws a TypeError naming the problem
+   * when the rule cannot work (unknown vendor or route, an error the route's format cannot express).
    *
    * @example
    * sandbox.enqueue("sumsub", "POST /resources/snsId/api/connect/token", { error: "invalid_code" });
@@ -88,7 +39,9 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export interface SandboxOptions extends Omit<SandboxConfigInput, "port"> {
+export interface SandboxOptions extends Omit<CoreConfigInput, "port"> {
+  /** A vendor's own config section, under its name (`sumsub: { lenient: true }`). */
+  [vendor: string]: unknown;
   /** Port to listen on; 0 picks a free one. */
   port?: number;
   clock?: Clock;
@@ -125,7 +78,12 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
   });
   const port = (server.address() as AddressInfo).port;
   base = publicUrlOf(config, port);
-  const sweeper = setInterval(() => deps.namespaces.sweep(), config.store.sweepIntervalSeconds * 1000);
+  const tables = routeTables(deps.vendors);
+  const sweeper = setInterval(() => {
+    deps.namespaces.sweep().catch((err: unknown) => {
+      deps.logger.error("sweep_failed", { cause: String(err) });
+    });
+  }, config.store.sweepIntervalSeconds * 1000);
   sweeper.unref();
 
   let closing: Promise<void> | undefined;
@@ -134,17 +92,19 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
       return deps.publicUrl();
     },
     port,
-    clock: deps.namespaces.default.clock,
+    clock: deps.clock,
     deps,
     state: deps.namespaces.default,
-    reset: () => {
-      for (const ns of deps.namespaces.all()) resetNamespace(ns);
+    reset: async () => {
+      await Promise.all(deps.namespaces.all().map(resetNamespace));
     },
     enqueue(vendor, route, outcome, options = {}) {
-      const rule = { ...outcomeSchema.parse(outcome), vendor, route, times: options.times ?? 1 };
-      const problem = ruleProblem(rule, catalogues);
-      if (problem) throw new TypeError(`enqueue: ${problem}`);
-      deps.namespaces.get(options.namespace ?? deps.namespaces.default.id).scenarios.queue.push(rule);
+      const times = options.times ?? 1;
+      const rule = compileRule({ ...outcomeSchema.parse(outcome), vendor, route, times }, tables);
+      if (typeof rule === "string") throw new TypeError(`enqueue: ${rule}`);
+      deps.namespaces
+        .get(options.namespace ?? deps.namespaces.default.id)
+        .scenarios.queue.push({ ...rule, times });
     },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 /**
- * The sandbox's one clock. Every `iat`, `exp`, TTL and `createdAt` is read from here, so a test can move
- * time forward instead of sleeping. Time is system time plus an offset, or a frozen instant.
+ * The sandbox's clocks form one tree: the sandbox's own clock reads its source (the system clock, unless a test
+ * injects another), and every namespace's clock reads the sandbox's and adds its own offset or freeze on top. Every
+ * `iat`, `exp`, TTL and `createdAt` is read from a clock, so a test moves time instead of sleeping.
  *
  * @example
  * const clock = createClock();
@@ -16,17 +17,22 @@ export interface Clock {
   advance(seconds: number): void;
   /** Sets the clock to an instant; it keeps running from there unless frozen. */
   set(instant: Date | number): void;
-  /** Stops (`true`) or restarts (`false`) the clock at its current reading. */
+  /** Stops (`true`) or restarts (`false`) the clock at its current reading (it stays still while its parent is). */
   freeze(frozen: boolean): void;
+  /** Drops the offset and the freeze: the clock reads its source again. */
+  real(): void;
+  /** Whether time stands still for this clock: frozen itself, or following a frozen parent. */
   readonly frozen: boolean;
 }
 
 export interface ClockOptions {
-  /** Where real time comes from; the system clock by default. */
+  /** What this clock adds its offset to: the system clock by default, a parent clock's `now` in the tree. */
   source?: () => number;
   /** Start at this instant instead of the source's time. */
   start?: Date | number;
   frozen?: boolean;
+  /** The clock `source` reads, if it is one: a clock whose parent is frozen is frozen too. */
+  parent?: Clock;
 }
 
 export function createClock(options: ClockOptions = {}): Clock {
@@ -54,14 +60,23 @@ export function createClock(options: ClockOptions = {}): Clock {
         frozenAt = undefined;
       }
     },
+    real() {
+      offset = 0;
+      frozenAt = undefined;
+    },
     get frozen() {
-      return frozenAt !== undefined;
+      return frozenAt !== undefined || options.parent?.frozen === true;
     },
   };
   // Freeze first, so a frozen clock starts exactly at `start`, not a tick after it.
   if (options.frozen === true) clock.freeze(true);
   if (options.start !== undefined) clock.set(options.start);
   return clock;
+}
+
+/** A clock that follows `parent` and adds its own offset and freeze on top (a namespace's clock). */
+export function childClock(parent: Clock): Clock {
+  return createClock({ source: () => parent.now(), parent });
 }
 
 /** The last two seconds formatted, as `YYYY-MM-DDTHH:MM:SS.` by whole second: most calls format a recent instant. */

@@ -1,8 +1,11 @@
+import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type * as z from "zod";
+import type { IdGenerator } from "./ids.js";
 
 /**
- * The one error type handlers throw. `code` is stable (tests and scenarios switch on it); the vendor's
- * body is written later, in one place per vendor, from `status`, `message` and `details`.
+ * The one error type handlers throw. `code` is stable (tests and scenarios switch on it); the body is written later,
+ * in one place, by the error format of the route it left (see `ErrorFormat`), from `status`, `message` and `details`.
  *
  * @example
  * throw new SandboxError("unauthorized", 401, "Invalid credentials");
@@ -20,7 +23,12 @@ export class SandboxError extends Error {
   }
 }
 
-/** Codes the core itself raises; every provider's renderer must give them a body in its vendor's format. */
+/** A config, fixture, key or scenario file that cannot be used; the message names the file and field. Exit 2. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Codes the core itself raises; every error format must give them a body. */
 export const CoreErrorCode = {
   invalidRequest: "invalid_request",
   notFound: "not_found",
@@ -38,7 +46,7 @@ export interface ErrorEntry {
   vendorName?: string;
 }
 
-/** A vendor's documented errors by name: what scenarios can produce and what handlers throw. */
+/** A format's errors by name: what handlers throw and scenarios can produce. */
 export type ErrorCatalogue = Readonly<Record<string, ErrorEntry>>;
 
 export type CoreCode = (typeof CoreErrorCode)[keyof typeof CoreErrorCode];
@@ -62,12 +70,12 @@ export function coreError(
   return new SandboxError(code, CORE_STATUS[code], message, details, options);
 }
 
-/** A catalogue that can render everything the core raises: every vendor's must be one. */
-export type VendorCatalogue = ErrorCatalogue & Readonly<Record<CoreCode, ErrorEntry>>;
+/** A catalogue that can name everything the core raises: every error format's must be one. */
+export type FormatCatalogue = ErrorCatalogue & Readonly<Record<CoreCode, ErrorEntry>>;
 
 /**
- * The core's errors as catalogue entries in a vendor's own words (what a scenario's `error: rate_limited` answers
- * with). Without words of its own, a vendor gets HTTP reason phrases.
+ * The core's errors as catalogue entries in a format's own words (what a scenario's `error: rate_limited` answers
+ * with). Without words of its own, a format gets HTTP reason phrases.
  */
 export function coreErrors(messages: Partial<Record<CoreCode, string>> = {}): Record<CoreCode, ErrorEntry> {
   const words: Record<CoreCode, string> = {
@@ -105,6 +113,33 @@ export function errorFrom(
   details?: Record<string, unknown>,
 ): SandboxError {
   const entry = catalogue[code];
-  if (!entry) return coreError(CoreErrorCode.internal, `no error ${code} in this vendor's catalogue`);
+  if (!entry) return coreError(CoreErrorCode.internal, `no error ${code} in this format's catalogue`);
   return new SandboxError(code, entry.status, message ?? entry.message, details);
 }
+
+/**
+ * How the errors of a route are written: one per body shape a vendor documents (Sumsub's API JSON, RFC 6749's
+ * `{error}`, a page a phone shows). A route names its format once, in its declaration; every error that leaves that
+ * route, wherever it was raised, is written by `render`, and the OpenAPI document lists every status of `catalogue`
+ * with `schema`.
+ */
+export interface ErrorFormat {
+  /** Shown in messages: `sumsub API`, `sumsub OAuth 2.0`. */
+  readonly name: string;
+  /** Every error a handler or scenario may name on a route in this format. */
+  readonly catalogue: FormatCatalogue;
+  /** The body, for the OpenAPI document and contract checks. */
+  readonly schema: z.ZodType;
+  /** `application/json` unless given. */
+  readonly contentType?: string;
+  /** Headers every error of some status carries, for the OpenAPI document (e.g. 429's `Retry-After`). */
+  readonly headers?: Readonly<Record<number, Readonly<Record<string, string>>>>;
+  /**
+   * Writes any SandboxError (its own catalogue's or another's) as a response. `ids` is the sandbox's id generator,
+   * for formats whose bodies carry a fresh id (Sumsub's `correlationId`).
+   */
+  render(error: SandboxError, c: Context, ids: IdGenerator): Response | Promise<Response>;
+}
+
+/** 429 carries `Retry-After` in every format (RFC 9110 §10.2.3). */
+export const RETRY_AFTER = { 429: { "Retry-After": "Seconds until the rate-limit window ends" } } as const;

@@ -13,6 +13,11 @@ function fieldName(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "body" : path.map(String).join(".");
 }
 
+/** Each issue as the field it concerns and a sentence that names it. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
+  return issues.map(describe);
+}
+
 function describe(issue: z.core.$ZodIssue): FieldIssue {
   const field = fieldName(issue.path);
   switch (issue.code) {
@@ -61,7 +66,7 @@ export function invalidRequest(message: string, issues: FieldIssue[] = []): Sand
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map(describe);
+  const issues = describeIssues(result.error.issues);
   throw invalidRequest(issues[0]?.message ?? "invalid request", issues);
 }
 

@@ -8,7 +8,7 @@ export interface JournalEntry {
   /** The path with secret query values replaced by `[redacted]`. */
   path: string;
   vendor: string | null;
-  /** The route pattern that answered, e.g. `/sumsub/api/snsId/oauth/token`. */
+  /** The declared route that answered, by its name within the vendor: `POST /api/snsId/oauth/token`. */
   route: string | null;
   status: number;
   scenario: string | null;
@@ -17,6 +17,7 @@ export interface JournalEntry {
 
 export interface JournalQuery {
   vendor?: string;
+  /** A route name, exactly; raw paths are never matched (they hold secrets the journal only shows redacted). */
   route?: string;
   status?: number;
   /** Entries with an id greater than this. */
@@ -55,7 +56,7 @@ export function createJournal(capacity: number): Journal {
         const id = ids[i % capacity]!;
         if (since !== undefined && id <= since) break;
         if (vendor !== undefined && e.vendor !== vendor) continue;
-        if (route !== undefined && e.route !== route && !e.path.startsWith(route)) continue;
+        if (route !== undefined && e.route !== route) continue;
         if (status !== undefined && e.status !== status) continue;
         const { at, path, ...rest } = e;
         out.push({ id, time: new Date(at).toISOString(), path: redactPathAndQuery(path), ...rest });

@@ -1,9 +1,10 @@
-import { createClock, type Clock } from "./clock.js";
+import { childClock, type Clock } from "./clock.js";
 import type { Namespace } from "./context.js";
 import { coreError, CoreErrorCode } from "./errors.js";
 import { createJournal } from "./journal.js";
-import { createScenarioState } from "./scenarios.js";
-import { createStore } from "./store.js";
+import { createMemoryStore } from "./memory-store.js";
+import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
+import type { Store } from "./store.js";
 
 export const DEFAULT_NAMESPACE = "default";
 /** What a namespace id may be: it appears in URLs (`/ns/<id>/…`). */
@@ -15,24 +16,27 @@ export interface Namespaces {
   readonly default: Namespace;
   all(): Namespace[];
   /** Drops expired entries in every namespace. */
-  sweep(): number;
+  sweep(): Promise<number>;
 }
 
 /** Forgets what a namespace holds: state, queued one-shots, scenario counters and journal (not its clock). */
-export function resetNamespace(ns: Namespace): void {
-  ns.store.reset();
-  ns.scenarios.queue.length = 0;
-  ns.scenarios.counters.clear();
+export async function resetNamespace(ns: Namespace): Promise<void> {
+  clearScenarioState(ns.scenarios);
   ns.journal.clear();
+  await ns.store.reset();
 }
 
 export interface NamespaceOptions {
   maxEntries: number;
+  /** Most rate-limit windows kept per namespace. */
+  maxCounters: number;
   /** Most namespaces kept; past it the least recently used one (never the default) is forgotten. */
   maxNamespaces: number;
   journalSize: number;
-  /** The default namespace's clock (the one `sandbox.clock` exposes). */
-  clock?: Clock;
+  /** The sandbox's clock: every namespace's clock follows it, with its own offset and freeze on top. */
+  clock: Clock;
+  /** The store of a namespace, on its clock; in memory unless given. */
+  createStore?: (clock: Clock, id: string) => Store;
 }
 
 /**
@@ -40,14 +44,21 @@ export interface NamespaceOptions {
  * rate-limit counters and journal.
  */
 export function createNamespaces(options: NamespaceOptions): Namespaces {
-  const make = (id: string, clock: Clock = createClock()): Namespace => ({
-    id,
-    clock,
-    store: createStore(clock, { maxEntries: options.maxEntries }),
-    scenarios: createScenarioState(),
-    journal: createJournal(options.journalSize),
-  });
-  const fallback = make(DEFAULT_NAMESPACE, options.clock);
+  const storeFor =
+    options.createStore ??
+    ((clock: Clock) =>
+      createMemoryStore(clock, { maxEntries: options.maxEntries, maxCounters: options.maxCounters }));
+  const make = (id: string): Namespace => {
+    const clock = childClock(options.clock);
+    return {
+      id,
+      clock,
+      store: storeFor(clock, id),
+      scenarios: createScenarioState(),
+      journal: createJournal(options.journalSize),
+    };
+  };
+  const fallback = make(DEFAULT_NAMESPACE);
   const byId = new Map<string, Namespace>([[DEFAULT_NAMESPACE, fallback]]);
   return {
     get(id) {
@@ -70,6 +81,10 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
     },
     default: fallback,
     all: () => [...byId.values()],
-    sweep: () => [...byId.values()].reduce((n, ns) => n + ns.store.sweep(), 0),
+    sweep: async () => {
+      let dropped = 0;
+      for (const ns of byId.values()) dropped += await ns.store.sweep();
+      return dropped;
+    },
   };
 }

@@ -1,146 +1,66 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
 import * as z from "zod";
+import type { ErrorFormat } from "./errors.js";
+import { openApiRoutes, type Route } from "./route.js";
 
-/** One documented response: its schema (JSON unless `contentType` says otherwise) and what it means. */
-export interface ResponseSpec {
-  description: string;
-  schema?: z.ZodType;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
-/**
- * One route as the contract describes it. The same zod schemas validate the request in the handler and describe it
- * here, so the published OpenAPI cannot drift from what the sandbox checks.
- */
-export interface Operation {
-  method: "get" | "post" | "put" | "delete";
-  /** OpenAPI path within the vendor prefix: `/api/sessions/{id}`. */
-  path: string;
-  summary: string;
-  description?: string;
-  /** Security scheme names from the provider's `securitySchemes`. */
-  security?: string[];
-  query?: z.ZodObject;
-  pathParams?: z.ZodObject;
-  headers?: z.ZodObject;
-  body?: {
-    contentType: "application/json" | "application/x-www-form-urlencoded";
-    schema: z.ZodType;
-    required?: boolean;
-  };
-  responses: Record<number, ResponseSpec>;
-}
-
-export interface ContractSource {
+/** One part of a document: a vendor (or the admin API), its routes and its default error format. */
+export interface DocGroup {
   name: string;
   title: string;
-  operations: readonly Operation[];
+  routes: readonly Route[];
+  /** What an unknown path under the group's prefix answers; in `components.schemas["<name>.error"]`. */
+  errors: ErrorFormat;
   securitySchemes?: Record<string, unknown>;
 }
 
-type JsonSchema = Record<string, unknown>;
-
-function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
-  const out = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
-  delete out.$schema;
-  return out;
-}
-
-function parameters(where: "query" | "path" | "header", schema: z.ZodObject | undefined) {
-  if (!schema) return [];
-  const js = jsonSchema(schema, "input");
-  const props = (js.properties ?? {}) as Record<string, JsonSchema>;
-  const required = new Set((js.required as string[] | undefined) ?? []);
-  return Object.entries(props).map(([name, s]) => ({
-    name,
-    in: where,
-    required: where === "path" || required.has(name),
-    ...(typeof s.description === "string" ? { description: s.description } : {}),
-    schema: s,
-  }));
-}
-
-function pathItem(op: Operation) {
-  return {
-    summary: op.summary,
-    ...(op.description ? { description: op.description } : {}),
-    ...(op.security ? { security: op.security.map((name) => ({ [name]: [] })) } : {}),
-    parameters: [
-      ...parameters("path", op.pathParams),
-      ...parameters("query", op.query),
-      ...parameters("header", op.headers),
-    ],
-    ...(op.body
-      ? {
-          requestBody: {
-            required: op.body.required ?? true,
-            content: { [op.body.contentType]: { schema: jsonSchema(op.body.schema, "input") } },
-          },
-        }
-      : {}),
-    responses: Object.fromEntries(
-      Object.entries(op.responses).map(([status, r]) => [
-        status,
-        {
-          description: r.description,
-          ...(r.headers
-            ? {
-                headers: Object.fromEntries(
-                  Object.entries(r.headers).map(([h, d]) => [
-                    h,
-                    { description: d, schema: { type: "string" } },
-                  ]),
-                ),
-              }
-            : {}),
-          ...(r.schema
-            ? {
-                content: {
-                  [r.contentType ?? "application/json"]: { schema: jsonSchema(r.schema, "output") },
-                },
-              }
-            : {}),
-        },
-      ]),
-    ),
-  };
-}
-
-/** An OpenAPI 3.1 document for some vendors (and the admin API), each under its prefix on `baseUrl`. */
-export function openApiDocument(sources: readonly ContractSource[], baseUrl: string, version: string) {
-  const single = sources.length === 1 ? sources[0] : undefined;
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const source of sources) {
-    for (const op of source.operations) {
-      const path = single ? op.path : `/${source.name}${op.path}`;
-      (paths[path] ??= {})[op.method] = { ...pathItem(op), tags: [source.name] };
-    }
+/**
+ * An OpenAPI 3.1 document for some groups, each under its prefix on `baseUrl` (a single group's paths are relative
+ * to its own server URL). The operations come from the route declarations, through `@hono/zod-openapi`'s generator.
+ */
+export function openApiDocument(groups: readonly DocGroup[], baseUrl: string, version: string) {
+  const single = groups.length === 1 ? groups[0] : undefined;
+  const generator = new OpenAPIHono();
+  const registry = generator.openAPIRegistry;
+  for (const group of groups) {
+    for (const scheme of Object.entries(group.securitySchemes ?? {}))
+      registry.registerComponent("securitySchemes", scheme[0], scheme[1] as never);
+    for (const route of group.routes)
+      for (const config of openApiRoutes(route, single ? "" : `/${group.name}`))
+        registry.registerPath(config);
   }
-  return {
+  const doc = generator.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
       title: single ? `idv-sandbox: ${single.title}` : "idv-sandbox",
       version,
-      description: "Test-only sandbox of identity-verification vendors' token APIs. Never for production.",
+      description: "Test-only sandbox of identity-verification vendors' APIs. Never for production.",
     },
     servers: [{ url: single ? `${baseUrl}/${single.name}` : baseUrl }],
-    tags: sources.map((s) => ({ name: s.name, description: s.title })),
-    paths,
-    components: {
-      securitySchemes: Object.assign({}, ...sources.map((s) => s.securitySchemes ?? {})) as Record<
-        string,
-        unknown
-      >,
-    },
+    tags: groups.map((g) => ({ name: g.name, description: g.title })),
+  });
+  const components = doc.components ?? {};
+  components.schemas = {
+    ...components.schemas,
+    ...Object.fromEntries(
+      groups.map((g) => {
+        const schema = z.toJSONSchema(g.errors.schema, { io: "output", target: "draft-2020-12" }) as Record<
+          string,
+          unknown
+        >;
+        delete schema.$schema;
+        return [`${g.name}.error`, schema];
+      }),
+    ),
   };
+  return { ...doc, components };
 }
 
 export type OpenApiDocument = ReturnType<typeof openApiDocument>;
 
 /** A published JWKS (public RSA keys). */
-export const jwksSchema = z.object({
+export const jwksSchema = z.strictObject({
   keys: z.array(
-    z.object({
+    z.strictObject({
       kty: z.literal("RSA"),
       n: z.string(),
       e: z.string(),
@@ -150,25 +70,3 @@ export const jwksSchema = z.object({
     }),
   ),
 });
-
-/** The same error body for several statuses. */
-export function errorResponses(
-  schema: z.ZodType,
-  statuses: Record<number, string>,
-): Record<number, ResponseSpec> {
-  return Object.fromEntries(
-    Object.entries(statuses).map(([status, description]) => [status, { description, schema }]),
-  );
-}
-
-/** What any vendor route can also answer: a body over the limit, a rate limit. */
-export function commonErrors(schema: z.ZodType): Record<number, ResponseSpec> {
-  return {
-    413: { description: "Request body larger than the configured limit", schema },
-    429: {
-      description: "Rate limit exceeded (when rate limits are on)",
-      schema,
-      headers: { "Retry-After": "Seconds until the window ends" },
-    },
-  };
-}

@@ -1,70 +1,77 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Context, Hono } from "hono";
-import type * as z from "zod";
-import type { SandboxConfig } from "../config.js";
-import { ConfigError } from "../config.js";
-import type { AppEnv, ErrorRenderer } from "./context.js";
+import type { Context } from "hono";
+import * as z from "zod";
+import type { AppEnv } from "./context.js";
 import { safeParseOnce } from "./data-file.js";
-import type { VendorCatalogue } from "./errors.js";
+import { ConfigError, type ErrorFormat } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
 import type { KeyStore } from "./keys.js";
-import type { Operation } from "./openapi.js";
 import { DEFAULT_LIMITS, type Limits } from "./ratelimit.js";
+import type { RouteDeclaration } from "./route.js";
+import type { Kind } from "./store.js";
 
 /**
- * What a provider's routes are built from. Per-request state comes from the context: `c.get("ns")` (clock, store)
- * and `c.get("baseUrl")` (the public URL to write into tokens and links).
+ * What a provider's routes are built from: its own config section and fixtures, never the whole config. Per-request
+ * state comes from the context: `c.get("ns")` (clock, store) and `c.get("baseUrl")` (the URL to write into tokens).
  */
-export interface ProviderDeps<F> {
-  config: SandboxConfig;
+export interface ProviderDeps<F, C> {
+  config: C;
   fixtures: F;
   keys: KeyStore;
   ids: IdGenerator;
 }
 
-/** What a vendor folder declares: its fixtures' type flows into its routes. */
-export interface ProviderDefinition<F> {
+/** What a vendor folder declares; the core reads a vendor only through this. */
+export interface ProviderDefinition<F, C> {
   /** Path prefix and name: `/sardine`, … */
   readonly name: string;
   readonly title: string;
   /** Schema of `fixtures/<name>.json`. */
   readonly fixtureSchema: z.ZodType<F>;
+  /** Schema of the vendor's section of the config file (`<name>: {...}`), with its defaults. None by default. */
+  readonly configSchema?: z.ZodType<C>;
   /** Signing key sets this vendor needs from fixtures/keys; none by default. */
   readonly keySets?: readonly string[];
-  /** Every documented error, by name. */
-  readonly errors: VendorCatalogue;
-  /** Writes any SandboxError in this vendor's default error format. */
-  readonly renderError: ErrorRenderer;
+  /** How the vendor's routes write errors unless a route names another format. */
+  readonly errors: ErrorFormat;
+  /** Everything the vendor stores, with how the admin API shows and redacts it. */
+  readonly kinds: readonly Kind<unknown>[];
+  /** Body fields holding objects whose values may carry a magic `scenario:<name>` (Regula's `metadata`). */
+  readonly scenarioFields?: readonly string[];
   /** Per-credential limits when rate limiting is on: the vendor's documented ones; the sandbox's default if omitted. */
   readonly rateLimits?: Limits;
   /** Who a request counts against for rate limits (an app token, an API key, a licence…). */
   readonly credentialOf: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
-  readonly routes: (deps: ProviderDeps<F>) => Hono<AppEnv>;
-  /** The routes as the OpenAPI contract describes them, from the same schemas the handlers validate with. */
-  readonly operations: (fixtures: F) => readonly Operation[];
+  /** Every route of the vendor, each declared once. */
+  readonly routes: (deps: ProviderDeps<F, C>) => readonly RouteDeclaration[];
   readonly securitySchemes?: Record<string, unknown>;
   /** The fixture credentials, as `[what, value]` rows for the start-up banner. */
   readonly credentials: (fixtures: F) => [string, string][];
 }
 
 /**
- * One vendor: a folder under src/providers whose index.ts exports this object and nothing app.ts needs besides.
- * Providers depend on core/, never on each other. Its fixtures arrive already validated by its own schema.
+ * One vendor: a folder under src/providers whose index.ts exports this object. Providers depend on core/, never on
+ * each other. Its fixtures and config section arrive already validated by its own schemas.
  */
-export type Provider = ProviderDefinition<unknown> & {
+export type Provider = ProviderDefinition<unknown, unknown> & {
+  readonly configSchema: z.ZodType;
   readonly keySets: readonly string[];
+  readonly scenarioFields: readonly string[];
   readonly rateLimits: Limits;
 };
 
-export function defineProvider<F>(definition: ProviderDefinition<F>): Provider {
+const NO_CONFIG = z.strictObject({});
+
+export function defineProvider<F, C = Record<string, never>>(definition: ProviderDefinition<F, C>): Provider {
   return {
     ...definition,
+    configSchema: definition.configSchema ?? NO_CONFIG,
     keySets: definition.keySets ?? [],
+    scenarioFields: definition.scenarioFields ?? [],
     rateLimits: definition.rateLimits ?? DEFAULT_LIMITS,
-    // loadFixtures parsed the fixtures with this provider's fixtureSchema, so they are an F.
-    routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F }),
-    operations: (fixtures) => definition.operations(fixtures as F),
+    // loadFixtures and the config parse checked both with this provider's own schemas.
+    routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F, config: deps.config as C }),
     credentials: (fixtures) => definition.credentials(fixtures as F),
   };
 }

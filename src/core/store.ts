@@ -1,202 +1,105 @@
-import type { Clock } from "./clock.js";
+/** Which admin list a kind's entries appear in, and whether their ids are secrets. */
+export interface KindDisplay {
+  /** `GET /__admin/tokens` or `GET /__admin/sessions`; a kind without one is internal and never listed. */
+  readonly list?: "tokens" | "sessions";
+  /** The id is a credential (a token, a code): shown redacted. */
+  readonly secretId: boolean;
+}
 
 /**
- * A typed slot in the store: `kind<CodeRecord>("sumsub.code")`. The type only exists at compile time;
- * the name keeps kinds apart at run time.
+ * A typed slot in the store: `kind<CodeRecord>("sumsub.code", { list: "tokens", secretId: true })`. The type only
+ * exists at compile time; the name keeps kinds apart at run time and in any backend. A vendor declares its kinds, so
+ * the core shows and redacts them without knowing what they are.
  */
-export interface Kind<T> {
+export interface Kind<T> extends KindDisplay {
   readonly name: string;
   /** Phantom field carrying the value type; never set. */
   readonly __value?: T;
 }
 
-export function kind<T>(name: string): Kind<T> {
-  return { name };
+export function kind<T>(name: string, display: Partial<KindDisplay> = {}): Kind<T> {
+  return { name, secretId: display.secretId ?? true, ...(display.list ? { list: display.list } : {}) };
 }
 
+/** What a stored value reads as: its fields are not to be changed in place. */
+export type Stored<T> = T extends object ? Readonly<T> : T;
+
+/** A stored value. Never changed in place: a change is a new value written with `replace`. */
 export interface StoreEntry<T> {
   readonly kind: string;
   readonly id: string;
-  value: T;
+  readonly value: Stored<T>;
   readonly createdAt: number;
   readonly expiresAt: number;
+  /** Bumped by every write under this id: what `replace` compares. */
+  readonly rev: number;
+}
+
+/** A fixed-window counter after one more hit. */
+export interface WindowCount {
+  count: number;
+  /** When the window ends, on the store's clock (ms). */
+  resetAt: number;
 }
 
 /**
- * In-memory state: tokens, codes and sessions with an expiry on the sandbox clock. Expired entries are
- * never returned and are dropped as they are met, by `sweep()`, and from the front of the store on every write.
- * The store holds at most `maxEntries`; past that the oldest entry is evicted, so a sandbox that runs for
- * weeks with a frozen clock still cannot grow without end.
+ * Tokens, codes and sessions with an expiry on a namespace's clock, and windowed counters. Asynchronous and atomic
+ * where the vendors are strict, so a network store (Redis, Valkey) can sit behind the same interface: every operation
+ * that reads and writes does so in one step, never as a read and a write the caller strings together.
+ *
+ * Expired entries are never returned. A store is bounded (its oldest entries go first past the bound); counters have
+ * a bound of their own, so evicting tokens never resets a rate limit and counting never evicts a token.
  */
 export interface Store {
-  put<T>(kind: Kind<T>, id: string, value: T, ttlSeconds: number): StoreEntry<T>;
-  get<T>(kind: Kind<T>, id: string): StoreEntry<T> | undefined;
-  /** Reads and deletes in one step: the way to consume a single-use code. */
-  take<T>(kind: Kind<T>, id: string): StoreEntry<T> | undefined;
-  delete(kind: Kind<unknown>, id: string): boolean;
+  put<T>(kind: Kind<T>, id: string, value: T, ttlSeconds: number): Promise<StoreEntry<T>>;
+  get<T>(kind: Kind<T>, id: string): Promise<StoreEntry<T> | undefined>;
+  /** Reads and deletes in one step: the way to consume a single-use code. Exactly one concurrent caller gets it. */
+  take<T>(kind: Kind<T>, id: string): Promise<StoreEntry<T> | undefined>;
+  /**
+   * Compare-and-set: writes `value` under `id` only if the stored entry is still revision `rev`, keeping its
+   * `createdAt`, and its expiry unless `ttlSeconds` is given. Undefined when it changed, went or expired in between (nothing is written).
+   */
+  replace<T>(
+    kind: Kind<T>,
+    id: string,
+    rev: number,
+    value: T,
+    ttlSeconds?: number,
+  ): Promise<StoreEntry<T> | undefined>;
+  /** Whether a live entry was there to delete (an expired one was not). */
+  delete(kind: Kind<unknown>, id: string): Promise<boolean>;
   /** Live entries, oldest first; all kinds unless one is named. */
-  list(kind?: Kind<unknown>): StoreEntry<unknown>[];
-  /** Drops every expired entry now; returns how many went. */
-  sweep(): number;
-  reset(): void;
-  readonly size: number;
-  readonly evicted: number;
-  /** Length of the internal insertion queue, retired entries included; stays within about twice `size`. */
-  readonly queued: number;
-}
-
-export interface StoreOptions {
-  maxEntries: number;
-}
-
-/** How many entries at the front of the store each write checks for expiry. */
-const FRONT_CHECK = 4;
-
-/** A stored entry, with what the store needs to find and retire it. */
-interface Slot extends StoreEntry<unknown> {
-  readonly bucket: Map<string, Slot>;
-  /** Deleted, rewritten, taken, expired or evicted: no longer in its bucket. */
-  gone: boolean;
+  list(kind?: Kind<unknown>): Promise<StoreEntry<unknown>[]>;
+  /** Counts one hit on `key` in a fixed window of `windowSeconds` that starts with the window's first hit. */
+  hit(key: string, windowSeconds: number): Promise<WindowCount>;
+  /** Drops every expired entry and counter now; returns how many entries went. */
+  sweep(): Promise<number>;
+  /** Forgets every entry and counter. */
+  reset(): Promise<void>;
+  /** Live entries (expired ones not yet swept may count) and how many the bound evicted so far. */
+  stats(): Promise<{ size: number; evicted: number }>;
 }
 
 /**
- * One Map per kind (no key string built per call) and one insertion queue of the entries themselves, oldest first,
- * for eviction, front-expiry and listing. A removed entry is only marked `gone` and skipped when the queue reaches
- * it, so no operation scans: V8 keeps a deleted Map slot as a hole until it rehashes, and taking the "first" key of
- * a Map used as a queue scanned a growing run of holes on every write (a full store fell to a third of its
- * throughput).
+ * Applies `change` to the entry under `id` with compare-and-set, retrying when another writer got there first.
+ * `change` returns the new value, or undefined to leave the entry as it is; the result is the entry written, or
+ * undefined when there was none or `change` declined.
+ *
+ * @example
+ * await update(store, sessions, id, (s) => (s.status === "created" ? { ...s, status: "completed" } : undefined));
  */
-export function createStore(clock: Clock, options: StoreOptions): Store {
-  const buckets = new Map<string, Map<string, Slot>>();
-  let queue: Slot[] = [];
-  let head = 0;
-  let size = 0;
-  let evicted = 0;
-  const bucketOf = (k: Kind<unknown>) => {
-    let bucket = buckets.get(k.name);
-    if (bucket === undefined) buckets.set(k.name, (bucket = new Map<string, Slot>()));
-    return bucket;
-  };
-  const remove = (slot: Slot) => {
-    slot.bucket.delete(slot.id);
-    slot.gone = true;
-    size--;
-  };
-  /** The entry under `id`, unless it has expired (then it goes now). */
-  const live = (k: Kind<unknown>, id: string): Slot | undefined => {
-    const slot = buckets.get(k.name)?.get(id);
-    if (slot === undefined) return undefined;
-    if (slot.expiresAt <= clock.now()) {
-      remove(slot);
-      return undefined;
-    }
-    return slot;
-  };
-  /** The oldest entry still stored, skipping the queue's retired ones. */
-  const oldest = (): Slot | undefined => {
-    while (head < queue.length) {
-      const slot = queue[head]!;
-      if (!slot.gone) return slot;
-      head++;
-    }
-    return undefined;
-  };
-  /**
-   * Keeps the queue within about twice the store: entries taken or deleted behind a long-lived one never reach the
-   * front, so they are filtered out once they outnumber the live ones (amortized: at most once per `size` writes).
-   */
-  const compact = () => {
-    if (queue.length - head > 2 * size + 1024) {
-      queue = queue.slice(head).filter((slot) => !slot.gone);
-      head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-  };
-
-  return {
-    put<T>(k: Kind<T>, id: string, value: T, ttlSeconds: number) {
-      const now = clock.now();
-      const bucket = bucketOf(k);
-      const previous = bucket.get(id);
-      if (previous !== undefined) remove(previous); // a rewrite is the newest entry now
-      const slot: Slot = {
-        kind: k.name,
-        id,
-        value,
-        createdAt: now,
-        expiresAt: now + ttlSeconds * 1000,
-        bucket,
-        gone: false,
-      };
-      bucket.set(id, slot);
-      queue.push(slot);
-      size++;
-      for (let checked = 0; checked < FRONT_CHECK; checked++) {
-        const first = oldest();
-        if (first === undefined || first.expiresAt > now) break;
-        remove(first);
-      }
-      while (size > options.maxEntries) {
-        remove(oldest()!);
-        evicted++;
-      }
-      compact();
-      return slot as StoreEntry<T>;
-    },
-    get<T>(k: Kind<T>, id: string) {
-      return live(k, id) as StoreEntry<T> | undefined;
-    },
-    take<T>(k: Kind<T>, id: string) {
-      const slot = live(k, id);
-      if (slot) remove(slot);
-      return slot as StoreEntry<T> | undefined;
-    },
-    delete(k, id) {
-      const slot = buckets.get(k.name)?.get(id);
-      if (slot) remove(slot);
-      return slot !== undefined;
-    },
-    list(k) {
-      const now = clock.now();
-      const out: StoreEntry<unknown>[] = [];
-      for (let i = head; i < queue.length; i++) {
-        const slot = queue[i]!;
-        if (!slot.gone && slot.expiresAt > now && (k === undefined || slot.kind === k.name)) out.push(slot);
-      }
-      return out;
-    },
-    sweep() {
-      const now = clock.now();
-      let dropped = 0;
-      for (let i = head; i < queue.length; i++) {
-        const slot = queue[i]!;
-        if (!slot.gone && slot.expiresAt <= now) {
-          remove(slot);
-          dropped++;
-        }
-      }
-      // Keep only what is left, so the queue never outgrows the store for long.
-      queue = queue.slice(head).filter((slot) => !slot.gone);
-      head = 0;
-      return dropped;
-    },
-    reset() {
-      buckets.clear();
-      for (let i = head; i < queue.length; i++) queue[i]!.gone = true;
-      queue = [];
-      head = 0;
-      size = 0;
-    },
-    get size() {
-      return size;
-    },
-    get evicted() {
-      return evicted;
-    },
-    get queued() {
-      return queue.length - head;
-    },
-  };
+export async function update<T>(
+  store: Store,
+  k: Kind<T>,
+  id: string,
+  change: (value: Stored<T>) => T | undefined,
+): Promise<StoreEntry<T> | undefined> {
+  for (;;) {
+    const entry = await store.get(k, id);
+    if (entry === undefined) return undefined;
+    const next = change(entry.value);
+    if (next === undefined) return undefined;
+    const written = await store.replace(k, id, entry.rev, next);
+    if (written !== undefined) return written;
+  }
 }

@@ -1,100 +1,376 @@
-import { describe, expect, it } from "vitest";
-import { createClock } from "../../src/core/clock.js";
-import { createStore, kind } from "../../src/core/store.js";
+import { describe, expect, it, vi } from "vitest";
+import { createClock, type Clock } from "../../src/core/clock.js";
+import { createMemoryStore } from "../../src/core/memory-store.js";
+import { kind, update, type Store, type StoreEntry } from "../../src/core/store.js";
+
+interface Backend {
+  name: string;
+  create: (clock: Clock, limits: { maxEntries: number; maxCounters: number }) => Store;
+}
+
+// The Redis backend joins this list later: the suite only goes through the Store interface, so every backend
+// passes the same tests.
+const backends: Backend[] = [{ name: "memory", create: (clock, limits) => createMemoryStore(clock, limits) }];
 
 const codes = kind<{ client: string }>("test.code");
 const tokens = kind<string>("test.token");
+const counts = kind<{ n: number }>("test.count");
 
-function setup(maxEntries = 100) {
-  const clock = createClock({ start: 0, frozen: true });
-  return { clock, store: createStore(clock, { maxEntries }) };
-}
+const ids = (entries: readonly StoreEntry<unknown>[]) => entries.map((e) => e.id);
+const many = <T>(n: number, call: (i: number) => Promise<T>) =>
+  Promise.all(Array.from({ length: n }, (_, i) => call(i)));
 
-describe("store", () => {
-  it("returns an entry until the clock reaches its expiry", () => {
+describe.each(backends)("$name store", ({ create }) => {
+  function setup(limits: { maxEntries?: number; maxCounters?: number } = {}) {
+    // Frozen at 0, so every createdAt, expiresAt and resetAt below is an exact number.
+    const clock = createClock({ start: 0, frozen: true });
+    return { clock, store: create(clock, { maxEntries: 100, maxCounters: 100, ...limits }) };
+  }
+
+  describe("entries", () => {
+    it("returns an entry until the clock reaches its expiry, and never after", async () => {
+      const { clock, store } = setup();
+      const entry = await store.put(codes, "c1", { client: "a" }, 60);
+      expect(entry).toMatchObject({
+        kind: "test.code",
+        id: "c1",
+        value: { client: "a" },
+        createdAt: 0,
+        expiresAt: 60_000,
+      });
+      expect(entry.rev).toEqual(expect.any(Number));
+
+      clock.advance(59.999);
+      expect(await store.get(codes, "c1")).toMatchObject({
+        value: { client: "a" },
+        createdAt: 0,
+        expiresAt: 60_000,
+        rev: entry.rev,
+      });
+
+      clock.advance(0.001);
+      expect(await store.get(codes, "c1")).toBeUndefined();
+      expect(await store.take(codes, "c1")).toBeUndefined();
+      expect(await store.replace(codes, "c1", entry.rev, { client: "b" })).toBeUndefined();
+      expect(await store.list()).toEqual([]);
+      expect(await store.list(codes)).toEqual([]);
+    });
+
+    it("stamps createdAt and expiresAt from the clock at the time of the put", async () => {
+      const { clock, store } = setup();
+      clock.advance(5);
+      expect(await store.put(tokens, "t", "v", 30)).toMatchObject({ createdAt: 5_000, expiresAt: 35_000 });
+    });
+
+    it("keeps kinds apart under the same id", async () => {
+      const { store } = setup();
+      await store.put(codes, "x", { client: "a" }, 60);
+      await store.put(tokens, "x", "token", 60);
+      expect((await store.get(codes, "x"))?.value).toEqual({ client: "a" });
+      expect((await store.get(tokens, "x"))?.value).toBe("token");
+      expect((await store.list(tokens)).map((e) => `${e.kind}:${e.id}`)).toEqual(["test.token:x"]);
+
+      expect(await store.delete(codes, "x")).toBe(true);
+      expect(await store.get(codes, "x")).toBeUndefined();
+      expect((await store.take(tokens, "x"))?.value).toBe("token");
+    });
+
+    it("lists live entries oldest first, all kinds or one", async () => {
+      const { clock, store } = setup();
+      await store.put(codes, "a", { client: "a" }, 10);
+      clock.advance(1);
+      await store.put(tokens, "b", "b", 60);
+      clock.advance(1);
+      await store.put(codes, "c", { client: "c" }, 60);
+      expect((await store.list()).map((e) => `${e.kind}:${e.id}`)).toEqual([
+        "test.code:a",
+        "test.token:b",
+        "test.code:c",
+      ]);
+      expect(ids(await store.list(codes))).toEqual(["a", "c"]);
+
+      clock.advance(8); // a expires at 10 s
+      expect(ids(await store.list())).toEqual(["b", "c"]);
+      expect(ids(await store.list(codes))).toEqual(["c"]);
+    });
+
+    it("delete says whether there was an entry", async () => {
+      const { store } = setup();
+      await store.put(tokens, "t", "v", 60);
+      expect(await store.delete(tokens, "t")).toBe(true);
+      expect(await store.get(tokens, "t")).toBeUndefined();
+      expect(await store.delete(tokens, "t")).toBe(false);
+      expect(await store.delete(tokens, "never")).toBe(false);
+    });
+  });
+
+  describe("take", () => {
+    it("returns the entry once, then nothing", async () => {
+      const { store } = setup();
+      await store.put(codes, "c1", { client: "a" }, 60);
+      expect(await store.take(codes, "c1")).toMatchObject({ id: "c1", value: { client: "a" }, createdAt: 0 });
+      expect(await store.take(codes, "c1")).toBeUndefined();
+      expect(await store.get(codes, "c1")).toBeUndefined();
+      expect((await store.stats()).size).toBe(0);
+    });
+
+    it("hands a code to exactly one of 50 concurrent callers", async () => {
+      const { store } = setup();
+      await store.put(codes, "c1", { client: "a" }, 60);
+      const taken = (await many(50, () => store.take(codes, "c1"))).filter((e) => e !== undefined);
+      expect(taken).toHaveLength(1);
+      expect(taken[0]?.value).toEqual({ client: "a" });
+    });
+  });
+
+  describe("replace", () => {
+    it("writes with the current rev, keeping createdAt and expiry", async () => {
+      const { clock, store } = setup();
+      const first = await store.put(counts, "k", { n: 1 }, 60);
+      clock.advance(10);
+      const second = await store.replace(counts, "k", first.rev, { n: 2 });
+      expect(second).toMatchObject({ value: { n: 2 }, createdAt: 0, expiresAt: 60_000 });
+      expect(second?.rev).not.toBe(first.rev);
+      expect(await store.get(counts, "k")).toMatchObject({ value: { n: 2 }, rev: second?.rev });
+    });
+
+    it("sets a new expiry from now when ttlSeconds is given", async () => {
+      const { clock, store } = setup();
+      const first = await store.put(counts, "k", { n: 1 }, 60);
+      clock.advance(10);
+      expect(await store.replace(counts, "k", first.rev, { n: 2 }, 30)).toMatchObject({
+        createdAt: 0,
+        expiresAt: 40_000,
+      });
+      clock.advance(30);
+      expect(await store.get(counts, "k")).toBeUndefined();
+    });
+
+    it("refuses a stale rev and writes nothing", async () => {
+      const { store } = setup();
+      const first = await store.put(counts, "k", { n: 1 }, 60);
+      const second = await store.replace(counts, "k", first.rev, { n: 2 });
+      expect(await store.replace(counts, "k", first.rev, { n: 3 })).toBeUndefined();
+      expect(await store.get(counts, "k")).toMatchObject({ value: { n: 2 }, rev: second?.rev });
+    });
+
+    it("refuses the rev of an entry that was put again under the same id", async () => {
+      // Otherwise a writer holding the old rev would overwrite a fresh entry (the ABA problem).
+      const { store } = setup();
+      const first = await store.put(counts, "k", { n: 1 }, 60);
+      await store.put(counts, "k", { n: 10 }, 60);
+      expect(await store.replace(counts, "k", first.rev, { n: 2 })).toBeUndefined();
+      await store.delete(counts, "k");
+      await store.put(counts, "k", { n: 20 }, 60);
+      expect(await store.replace(counts, "k", first.rev, { n: 2 })).toBeUndefined();
+      expect((await store.get(counts, "k"))?.value).toEqual({ n: 20 });
+    });
+
+    it("refuses a missing, taken or expired entry and writes nothing", async () => {
+      const { clock, store } = setup();
+      expect(await store.replace(counts, "missing", 1, { n: 1 })).toBeUndefined();
+      expect(await store.get(counts, "missing")).toBeUndefined();
+
+      const taken = await store.put(counts, "taken", { n: 1 }, 60);
+      await store.take(counts, "taken");
+      expect(await store.replace(counts, "taken", taken.rev, { n: 2 })).toBeUndefined();
+      expect(await store.get(counts, "taken")).toBeUndefined();
+
+      const expiring = await store.put(counts, "expiring", { n: 1 }, 1);
+      clock.advance(1);
+      expect(await store.replace(counts, "expiring", expiring.rev, { n: 2 }, 60)).toBeUndefined();
+      expect(await store.get(counts, "expiring")).toBeUndefined();
+      expect(await store.list()).toEqual([]);
+    });
+
+    it("lets exactly one of 50 concurrent writers with the same rev win", async () => {
+      const { store } = setup();
+      const first = await store.put(counts, "k", { n: 0 }, 60);
+      const results = await many(50, (i) => store.replace(counts, "k", first.rev, { n: i + 1 }));
+      const winners = results.filter((e) => e !== undefined);
+      expect(winners).toHaveLength(1);
+      expect(await store.get(counts, "k")).toMatchObject({ value: winners[0]?.value, rev: winners[0]?.rev });
+    });
+  });
+
+  describe("update()", () => {
+    it("applies a change and returns the entry written", async () => {
+      const { store } = setup();
+      await store.put(counts, "k", { n: 1 }, 60);
+      const written = await update(store, counts, "k", (v) => ({ n: v.n + 1 }));
+      expect(written).toMatchObject({ value: { n: 2 }, expiresAt: 60_000 });
+      expect(await store.get(counts, "k")).toMatchObject({ value: { n: 2 }, rev: written?.rev });
+    });
+
+    it("returns undefined without calling the change when there is no live entry", async () => {
+      const { clock, store } = setup();
+      const change = vi.fn((v: Readonly<{ n: number }>) => ({ n: v.n + 1 }));
+      expect(await update(store, counts, "missing", change)).toBeUndefined();
+      await store.put(counts, "expiring", { n: 1 }, 1);
+      clock.advance(1);
+      expect(await update(store, counts, "expiring", change)).toBeUndefined();
+      expect(change).not.toHaveBeenCalled();
+      expect(await store.get(counts, "missing")).toBeUndefined();
+    });
+
+    it("leaves the entry as it is when the change declines", async () => {
+      const { store } = setup();
+      const entry = await store.put(counts, "k", { n: 1 }, 60);
+      expect(await update(store, counts, "k", () => undefined)).toBeUndefined();
+      expect(await store.get(counts, "k")).toMatchObject({ value: { n: 1 }, rev: entry.rev });
+    });
+
+    it("propagates an error thrown by the change and writes nothing", async () => {
+      const { store } = setup();
+      const entry = await store.put(counts, "k", { n: 1 }, 60);
+      const error = new Error("change failed");
+      await expect(
+        update(store, counts, "k", () => {
+          throw error;
+        }),
+      ).rejects.toBe(error);
+      expect(await store.get(counts, "k")).toMatchObject({ value: { n: 1 }, rev: entry.rev });
+    });
+
+    it("loses no update among 20 concurrent increments", async () => {
+      const { store } = setup();
+      await store.put(counts, "k", { n: 0 }, 60);
+      const results = await many(20, () => update(store, counts, "k", (v) => ({ n: v.n + 1 })));
+      expect((await store.get(counts, "k"))?.value).toEqual({ n: 20 });
+      // Each increment saw a different predecessor: none was applied on top of a stale read.
+      const written = results.map((e) => e?.value.n ?? 0).sort((a, b) => a - b);
+      expect(written).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    });
+  });
+
+  describe("hit()", () => {
+    it("counts within a window that starts with its first hit, then starts a new one", async () => {
+      const { clock, store } = setup();
+      clock.advance(10);
+      expect(await store.hit("k", 60)).toEqual({ count: 1, resetAt: 70_000 });
+      clock.advance(30);
+      expect(await store.hit("k", 60)).toEqual({ count: 2, resetAt: 70_000 });
+      clock.advance(29.999);
+      expect(await store.hit("k", 60)).toEqual({ count: 3, resetAt: 70_000 });
+      clock.advance(0.001);
+      expect(await store.hit("k", 60)).toEqual({ count: 1, resetAt: 130_000 });
+      expect(await store.hit("k", 60)).toEqual({ count: 2, resetAt: 130_000 });
+    });
+
+    it("keeps keys apart", async () => {
+      const { clock, store } = setup();
+      await store.hit("a", 60);
+      await store.hit("a", 60);
+      clock.advance(5);
+      expect(await store.hit("b", 10)).toEqual({ count: 1, resetAt: 15_000 });
+      expect(await store.hit("a", 60)).toEqual({ count: 3, resetAt: 60_000 });
+    });
+  });
+
+  describe("bounds", () => {
+    it("never holds more than maxEntries, evicting the oldest, even on a frozen clock", async () => {
+      const { store } = setup({ maxEntries: 5 });
+      for (let i = 0; i < 20; i++) await store.put(tokens, `t${i}`, "v", 3600);
+      expect(await store.stats()).toEqual({ size: 5, evicted: 15 });
+      expect(ids(await store.list())).toEqual(["t15", "t16", "t17", "t18", "t19"]);
+      expect(await store.get(tokens, "t14")).toBeUndefined();
+    });
+
+    it("evicts in insertion order through rewrites and deletes, a rewrite counting as newest", async () => {
+      const { store } = setup({ maxEntries: 3 });
+      await store.put(tokens, "a", "1", 3600);
+      await store.put(tokens, "b", "1", 3600);
+      await store.put(tokens, "c", "1", 3600);
+      await store.put(tokens, "a", "2", 3600);
+      await store.delete(tokens, "b");
+      await store.put(tokens, "d", "1", 3600);
+      await store.put(tokens, "e", "1", 3600); // over the bound: c is the oldest now, not a
+      expect((await store.list()).map((e) => `${e.id}=${e.value as string}`)).toEqual(["a=2", "d=1", "e=1"]);
+      expect(await store.stats()).toEqual({ size: 3, evicted: 1 });
+
+      for (let i = 0; i < 5000; i++) await store.put(tokens, `t${i % 7}`, "v", 3600);
+      expect((await store.stats()).size).toBe(3);
+      expect(ids(await store.list())).toEqual(["t6", "t0", "t1"]); // the last three written
+    });
+
+    it("never evicts an entry to make room for counters", async () => {
+      const { store } = setup({ maxEntries: 5, maxCounters: 3 });
+      for (let i = 0; i < 5; i++) await store.put(tokens, `t${i}`, "v", 3600);
+      for (let i = 0; i < 30; i++) await store.hit(`k${i}`, 60);
+      expect(await store.stats()).toEqual({ size: 5, evicted: 0 });
+      expect(ids(await store.list())).toEqual(["t0", "t1", "t2", "t3", "t4"]);
+    });
+
+    it("never resets a counter to make room for entries", async () => {
+      const { store } = setup({ maxEntries: 5, maxCounters: 3 });
+      expect(await store.hit("k", 60)).toEqual({ count: 1, resetAt: 60_000 });
+      for (let i = 0; i < 10; i++) await store.put(tokens, `t${i}`, "v", 3600);
+      expect(await store.stats()).toEqual({ size: 5, evicted: 5 });
+      expect(await store.hit("k", 60)).toEqual({ count: 2, resetAt: 60_000 });
+    });
+
+    it("keeps nothing of entries taken behind a long-lived one", async () => {
+      // With a small bound, any taken entry still counted would push the long-lived one out.
+      const { store } = setup({ maxEntries: 100 });
+      await store.put(tokens, "refresh", "v", 30 * 86_400);
+      for (let i = 0; i < 5000; i++) {
+        await store.put(codes, `c${i}`, { client: "a" }, 60);
+        expect((await store.take(codes, `c${i}`))?.value).toEqual({ client: "a" });
+      }
+      expect(await store.stats()).toEqual({ size: 1, evicted: 0 });
+      expect(ids(await store.list())).toEqual(["refresh"]);
+    });
+
+    it("drops expired entries at the front as new ones are written", async () => {
+      const { clock, store } = setup();
+      for (let i = 0; i < 3; i++) await store.put(tokens, `old${i}`, "v", 1);
+      clock.advance(2);
+      await store.put(tokens, "new", "v", 60);
+      // Expiry is not eviction: evicted counts only what the bound pushed out.
+      expect(await store.stats()).toEqual({ size: 1, evicted: 0 });
+    });
+  });
+
+  describe("sweep", () => {
+    it("drops the expired entries, says how many, and leaves the live ones", async () => {
+      const { clock, store } = setup();
+      await store.put(tokens, "long", "v", 3600);
+      for (let i = 0; i < 10; i++) await store.put(codes, `c${i}`, { client: "a" }, 10);
+      await store.take(codes, "c0"); // already gone: not counted again
+      clock.advance(10);
+      expect(await store.sweep()).toBe(9);
+      expect(ids(await store.list())).toEqual(["long"]);
+      expect(await store.stats()).toEqual({ size: 1, evicted: 0 });
+      expect(await store.sweep()).toBe(0);
+    });
+
+    it("drops expired counters too", async () => {
+      const { clock, store } = setup({ maxCounters: 2 });
+      await store.hit("live", 60);
+      await store.hit("old", 1);
+      clock.advance(2);
+      expect(await store.sweep()).toBe(0); // counters are not entries
+      // Had "old" stayed, this third counter would push the bound and could cost "live" its count.
+      expect(await store.hit("new", 60)).toEqual({ count: 1, resetAt: 62_000 });
+      expect(await store.hit("live", 60)).toEqual({ count: 2, resetAt: 60_000 });
+      expect(await store.hit("old", 1)).toEqual({ count: 1, resetAt: 3_000 });
+    });
+  });
+
+  it("reset forgets every entry and counter", async () => {
     const { clock, store } = setup();
-    const entry = store.put(codes, "c1", { client: "a" }, 60);
-    expect(entry).toMatchObject({ createdAt: 0, expiresAt: 60_000 });
-    clock.advance(59.999);
-    expect(store.get(codes, "c1")?.value).toEqual({ client: "a" });
-    clock.advance(0.001);
-    expect(store.get(codes, "c1")).toBeUndefined();
-    expect(store.size).toBe(0);
-  });
-
-  it("keeps kinds apart", () => {
-    const { store } = setup();
-    store.put(codes, "x", { client: "a" }, 60);
-    store.put(tokens, "x", "token", 60);
-    expect(store.get(codes, "x")?.value).toEqual({ client: "a" });
-    expect(store.get(tokens, "x")?.value).toBe("token");
-    expect(store.list(tokens).map((e) => e.id)).toEqual(["x"]);
-  });
-
-  it("take consumes an entry exactly once", () => {
-    const { store } = setup();
-    store.put(codes, "c1", { client: "a" }, 60);
-    expect(store.take(codes, "c1")?.value).toEqual({ client: "a" });
-    expect(store.take(codes, "c1")).toBeUndefined();
-  });
-
-  it("sweep drops every expired entry", () => {
-    const { clock, store } = setup();
-    store.put(codes, "long", { client: "a" }, 3600);
-    for (let i = 0; i < 10; i++) store.put(tokens, `t${i}`, "v", 10);
-    clock.advance(11);
-    expect(store.sweep()).toBe(10);
-    expect(store.list().map((e) => e.id)).toEqual(["long"]);
-  });
-
-  it("never holds more than maxEntries, evicting the oldest, even on a frozen clock", () => {
-    const { store } = setup(5);
-    for (let i = 0; i < 20; i++) store.put(tokens, `t${i}`, "v", 3600);
-    expect(store.size).toBe(5);
-    expect(store.evicted).toBe(15);
-    expect(store.list().map((e) => e.id)).toEqual(["t15", "t16", "t17", "t18", "t19"]);
-  });
-
-  it("evicts in insertion order through rewrites and deletes, a rewrite counting as new", () => {
-    const { store } = setup(3);
-    store.put(tokens, "a", "1", 3600);
-    store.put(tokens, "b", "1", 3600);
-    store.put(tokens, "c", "1", 3600);
-    store.put(tokens, "a", "2", 3600); // a is now the newest
-    store.delete(tokens, "b");
-    store.put(tokens, "d", "1", 3600);
-    store.put(tokens, "e", "1", 3600); // over the bound: c goes, not a
-    expect(store.list().map((e) => `${e.id}=${String(e.value)}`)).toEqual(["a=2", "d=1", "e=1"]);
-    for (let i = 0; i < 5000; i++) store.put(tokens, `t${String(i % 7)}`, "v", 3600);
-    expect(store.size).toBe(3);
-    expect(store.list().map((e) => e.id)).toEqual(["t6", "t0", "t1"]); // the last three written
-  });
-
-  it("does not keep taken entries queued behind a long-lived one", () => {
-    const { store } = setup(100_000);
-    store.put(tokens, "refresh", "v", 30 * 86_400);
-    for (let i = 0; i < 50_000; i++) {
-      store.put(codes, `c${String(i)}`, { client: "a" }, 60);
-      expect(store.take(codes, `c${String(i)}`)?.value).toEqual({ client: "a" });
-    }
-    expect(store.size).toBe(1);
-    expect(store.queued).toBeLessThanOrEqual(2 * store.size + 1024 + 1);
-    expect(store.list().map((e) => e.id)).toEqual(["refresh"]);
-  });
-
-  it("drops expired entries at the front as new ones are written", () => {
-    const { clock, store } = setup();
-    store.put(tokens, "old", "v", 1);
-    clock.advance(2);
-    store.put(tokens, "new", "v", 60);
-    expect(store.size).toBe(1);
-  });
-
-  it("reset forgets everything", () => {
-    const { store } = setup();
-    store.put(tokens, "a", "v", 60);
-    store.reset();
-    expect(store.size).toBe(0);
-    expect(store.get(tokens, "a")).toBeUndefined();
+    await store.put(tokens, "a", "v", 60);
+    await store.put(codes, "b", { client: "a" }, 60);
+    await store.hit("k", 60);
+    clock.advance(10);
+    await store.reset();
+    expect(await store.get(tokens, "a")).toBeUndefined();
+    expect(await store.get(codes, "b")).toBeUndefined();
+    expect(await store.list()).toEqual([]);
+    expect((await store.stats()).size).toBe(0);
+    expect(await store.hit("k", 60)).toEqual({ count: 1, resetAt: 70_000 });
+    // Still usable afterwards.
+    await store.put(tokens, "a", "w", 60);
+    expect((await store.get(tokens, "a"))?.value).toBe("w");
   });
 });

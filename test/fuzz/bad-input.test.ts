@@ -1,10 +1,18 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { errorBodySchema as dqeError } from "../../src/providers/dqe/schemas.js";
-import { errorBodySchema as regulaError } from "../../src/providers/regula/schemas.js";
-import { errorBodySchema as sardineError } from "../../src/providers/sardine/schemas.js";
-import { errorBodySchema as sumsubError, oauthErrorBodySchema } from "../../src/providers/sumsub/schemas.js";
 import type { z } from "zod";
+import { apiErrors as dqe } from "../../src/providers/dqe/errors.js";
+import { apiErrors as regula } from "../../src/providers/regula/errors.js";
+import { apiErrors as sardine } from "../../src/providers/sardine/errors.js";
+import { apiErrors as sumsub, oauthErrors } from "../../src/providers/sumsub/errors.js";
+
+const [dqeError, regulaError, sardineError, sumsubError, oauthErrorBodySchema] = [
+  dqe.schema,
+  regula.schema,
+  sardine.schema,
+  sumsub.schema,
+  oauthErrors.schema,
+];
 import { basic, testSandbox, type TestSandbox } from "../helpers/sandbox.js";
 import { signedHeaders } from "../helpers/sumsub.js";
 
@@ -200,7 +208,7 @@ describe.each(targets)("bad input: $name", (target) => {
         oddHeader,
         fc.boolean(),
         async (text, type, q, header, keepAuth) => {
-          const before = sandbox.deps.namespaces.default.store.size;
+          const before = (await sandbox.deps.namespaces.default.store.stats()).size;
           const headers: Record<string, string> = keepAuth ? target.headers(sandbox, text) : {};
           if (type !== undefined) headers["content-type"] = type;
           if (header !== undefined) headers[keepAuth ? "x-odd" : "authorization"] = header;
@@ -216,7 +224,7 @@ describe.each(targets)("bad input: $name", (target) => {
           if (res.status >= 400) {
             const parsed = target.errorBody.safeParse(await res.json());
             expect(parsed.success, `${String(res.status)} body in the vendor's format`).toBe(true);
-            expect(sandbox.deps.namespaces.default.store.size).toBe(before);
+            expect((await sandbox.deps.namespaces.default.store.stats()).size).toBe(before);
           }
         },
       ),

@@ -13,23 +13,39 @@ interface Compiled {
 
 /**
  * Checks every response a test receives against the sandbox's own published OpenAPI: the route and status must be
- * documented, the content type must be the documented one, and a JSON body must validate. The suite fails on any
- * mismatch, so the sandbox cannot drift from its contract.
+ * documented, the content type must be the documented one, and a JSON body must validate. Errors are checked like
+ * any answer (404, 413, 429 and a scenario's catalogue errors included); an unknown path is checked against its
+ * vendor's error schema (`components.schemas["<vendor>.error"]`). Only a scenario's raw or broken answer
+ * (`X-Sandbox-Outcome: raw|fault`), which says whatever the scenario wrote, is not checked.
  */
 export function contractChecker(doc: OpenApiDocument) {
   const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
-  const operations: Compiled[] = Object.entries(doc.paths).flatMap(([path, item]) =>
-    Object.entries(item).map(([method, op]) => ({
+  const operations: Compiled[] = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item as object).map(([method, op]) => ({
       match: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`),
       method,
       responses: (op as { responses: Compiled["responses"] }).responses,
     })),
   );
+  const schemas = (doc.components.schemas ?? {}) as Record<string, object>;
   const validators = new Map<object, ValidateFunction>();
+  const validate = async (what: string, schema: object, res: Response) => {
+    let check = validators.get(schema);
+    if (!check) {
+      check = ajv.compile(schema);
+      validators.set(schema, check);
+    }
+    const body: unknown = await res.clone().json();
+    if (!check(body))
+      throw new Error(
+        `contract: ${what} body breaks the OpenAPI: ${ajv.errorsText(check.errors)}\n${JSON.stringify(body)}`,
+      );
+  };
 
   return async function check(method: string, rawPath: string, res: Response): Promise<void> {
     const path = rawPath.split("?")[0]!.replace(/^\/ns\/[^/]+(?=\/)/, "");
-    if (res.headers.get("x-sandbox-scenario")) return; // a scenario's answer is by design whatever it says
+    const outcome = res.headers.get("x-sandbox-outcome");
+    if (outcome === "raw" || outcome === "fault") return; // a scenario's own bytes, by design
     if (
       path === "/" ||
       path === "/openapi.json" ||
@@ -38,11 +54,19 @@ export function contractChecker(doc: OpenApiDocument) {
     )
       return;
     if (method === "OPTIONS") return; // CORS preflight
-    const candidates = operations.filter((op) => op.match.test(path));
-    const op = candidates.find((o) => o.method === method.toLowerCase());
+    const type = res.headers.get("content-type")?.split(";")[0] ?? "";
+    const op = operations.find((o) => o.method === method.toLowerCase() && o.match.test(path));
     if (!op) {
-      if (res.status === 404 || res.status === 413 || (res.status === 400 && candidates.length === 0)) return; // unknown route, or refused before routing
-      throw new Error(`contract: ${method} ${path} is not in the published OpenAPI (answered ${res.status})`);
+      // No route: the error of the vendor whose prefix the path is under, or the sandbox's own.
+      const group = /^\/([^/]+)/.exec(path)?.[1] ?? "";
+      const schema = schemas[`${group}.error`] ?? schemas["__admin.error"];
+      if (res.status < 400 || !schema)
+        throw new Error(
+          `contract: ${method} ${path} is not in the published OpenAPI (answered ${res.status})`,
+        );
+      if (type !== "application/json")
+        throw new Error(`contract: ${method} ${path} ${res.status} answered ${type}, not JSON`);
+      return validate(`${method} ${path} ${res.status}`, schema, res);
     }
     const spec = op.responses[String(res.status)];
     if (!spec)
@@ -50,23 +74,12 @@ export function contractChecker(doc: OpenApiDocument) {
         `contract: ${method} ${path} answered ${res.status}, which the OpenAPI does not document`,
       );
     if (!spec.content) return;
-    const type = res.headers.get("content-type")?.split(";")[0] ?? "";
     const media = spec.content[type];
     if (!media)
       throw new Error(
         `contract: ${method} ${path} ${res.status} answered ${type}, documented ${Object.keys(spec.content).join(", ")}`,
       );
     if (type !== "application/json") return;
-    let validate = validators.get(media.schema);
-    if (!validate) {
-      validate = ajv.compile(media.schema);
-      validators.set(media.schema, validate);
-    }
-    const body: unknown = await res.clone().json();
-    if (!validate(body)) {
-      throw new Error(
-        `contract: ${method} ${path} ${res.status} body breaks the OpenAPI: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`,
-      );
-    }
+    return validate(`${method} ${path} ${res.status}`, media.schema, res);
   };
 }

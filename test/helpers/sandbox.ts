@@ -1,14 +1,9 @@
 import type { Hono } from "hono";
 import { createLocalJWKSet, jwtVerify, type JWTVerifyResult } from "jose";
-import { contractDocument, contractSources } from "../../src/contract.js";
-import {
-  createApp,
-  createDeps,
-  parseConfig,
-  providers,
-  type SandboxConfigInput,
-  type SandboxDeps,
-} from "../../src/index.js";
+import { adminApi } from "../../src/admin/routes.js";
+import type { CoreConfigInput } from "../../src/config.js";
+import { contractDocument, docGroups } from "../../src/contract.js";
+import { createApp, createDeps, parseConfig, type SandboxDeps } from "../../src/index.js";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import type { AppEnv } from "../../src/core/context.js";
 import { contractChecker } from "./contract.js";
@@ -25,11 +20,13 @@ export interface TestSandbox {
   request: (path: string, init?: RequestInit) => Promise<Response>;
 }
 
-export async function testSandbox(config: Omit<SandboxConfigInput, "port"> = {}): Promise<TestSandbox> {
+export async function testSandbox(
+  config: Omit<CoreConfigInput, "port"> & Record<string, unknown> = {},
+): Promise<TestSandbox> {
   const clock = createClock({ start: T0, frozen: true });
   const deps = await createDeps(parseConfig({ publicUrl: BASE, logLevel: "silent", ...config }), { clock });
   const app = createApp(deps);
-  const check = contractChecker(contractDocument(contractSources(providers, deps.fixtures), BASE));
+  const check = contractChecker(contractDocument(docGroups(deps.vendors, adminApi(deps)), BASE));
   return {
     app,
     deps,

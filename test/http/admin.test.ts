@@ -9,8 +9,9 @@ describe("/__admin", () => {
     expect(await res.json()).toEqual({ status: "ok" });
   });
 
-  it("reads, advances, sets and freezes the clock", async () => {
-    const { request, clock } = await testSandbox();
+  it("reads, advances, sets and freezes the namespace's clock, and lets it follow the sandbox's again", async () => {
+    const { request, clock, deps } = await testSandbox();
+    const own = deps.namespaces.default.clock;
     expect(await (await request("/__admin/clock")).json()).toEqual({
       now: "2026-01-01T00:00:00.000Z",
       frozen: true,
@@ -22,24 +23,38 @@ describe("/__admin", () => {
       frozen: true,
       namespace: "default",
     });
-    expect(clock.now()).toBe(T0 + 90_000);
+    expect(own.now()).toBe(T0 + 90_000);
+    expect(clock.now()).toBe(T0); // the sandbox's clock, which the namespace's follows, did not move
+    clock.advance(10); // …and moving it moves every namespace's
+    expect(own.now()).toBe(T0 + 100_000);
     await request("/__admin/clock", json({ set: "2030-05-06T07:08:09.000Z" }));
-    expect(clock.now()).toBe(Date.parse("2030-05-06T07:08:09.000Z"));
-    const thawed = await request("/__admin/clock", json({ freeze: false }));
-    expect((await thawed.json()).frozen).toBe(false);
-    expect(clock.frozen).toBe(false);
+    expect(own.now()).toBe(Date.parse("2030-05-06T07:08:09.000Z"));
+    await request("/__admin/clock", json({ freeze: true }));
+    clock.advance(5);
+    expect(own.now()).toBe(Date.parse("2030-05-06T07:08:09.000Z")); // frozen on its own
+    const real = await request("/__admin/clock", json({ real: true }));
+    expect(await real.json()).toEqual({
+      now: "2026-01-01T00:00:15.000Z",
+      frozen: true,
+      namespace: "default",
+    });
+    expect(own.now()).toBe(clock.now());
   });
 
-  it.each([[{ advance: "soon" }], [{ set: "yesterday" }], [{ freeze: 1 }], [{}], ["not json"]])(
-    "400 for a bad clock change %j",
-    async (body) => {
-      const { request, clock } = await testSandbox();
-      const res = await request("/__admin/clock", json(body));
-      expect(res.status).toBe(400);
-      expect((await res.json()).error).toBe("invalid_request");
-      expect(clock.now()).toBe(T0);
-    },
-  );
+  it.each([
+    [{ advance: "soon" }],
+    [{ set: "yesterday" }],
+    [{ freeze: 1 }],
+    [{ real: false }],
+    [{}],
+    ["not json"],
+  ])("400 for a bad clock change %j", async (body) => {
+    const { request, deps } = await testSandbox();
+    const res = await request("/__admin/clock", json(body));
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toBe("invalid_request");
+    expect(deps.namespaces.default.clock.now()).toBe(T0);
+  });
 
   it("reset forgets all state", async () => {
     const { request, deps } = await testSandbox();
@@ -50,10 +65,10 @@ describe("/__admin", () => {
         { authorization: `Basic ${Buffer.from("sandbox-client:sandbox-secret").toString("base64")}` },
       ),
     );
-    expect(deps.namespaces.default.store.size).toBe(1);
+    expect((await deps.namespaces.default.store.stats()).size).toBe(1);
     const res = await request("/__admin/reset", { method: "POST" });
     expect(res.status).toBe(200);
-    expect(deps.namespaces.default.store.size).toBe(0);
+    expect((await deps.namespaces.default.store.stats()).size).toBe(0);
   });
 
   it("unknown admin paths are 404 in the plain format", async () => {

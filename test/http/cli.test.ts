@@ -1,8 +1,31 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { ROOT, runCli } from "../helpers/cli.js";
+
+/** A port nothing listens on now (the OS's pick, released at once). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/** Resolves once `url` answers: the server is up. Polls every 20 ms, for at most 10 s. */
+async function untilServing(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await new Promise((next) => setTimeout(next, 20));
+  }
+}
 
 async function tempFile(name: string, text: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), "idv-cli-")), name);
@@ -30,7 +53,8 @@ describe("command line", () => {
     const out = await cli.waitFor(/workflows/);
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
     expect(out).toContain(`docs     ${url}/docs/`);
-    expect(out).toMatch(/scenarios: 26 loaded/);
+    const shipped = (await readdir(join(ROOT, "scenarios"))).length;
+    expect(out).toContain(`scenarios: ${String(shipped)} loaded from ${join(ROOT, "scenarios")}`);
     expect(out).toMatch(/dqe +licence \/ secret +SANDBOX-LICENCE \/ sandbox-secret/);
     await fetch(
       `${url}/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE`,
@@ -42,14 +66,16 @@ describe("command line", () => {
       method: "GET",
       status: 200,
       vendor: "dqe",
-      route: "/dqe/ACCESS_TOKEN/",
+      route: "GET /ACCESS_TOKEN/",
     });
     expect(JSON.stringify(line)).not.toContain("sandbox-secret");
     cli.child.kill("SIGTERM");
     await cli.exited;
 
-    const quiet = runCli(["--port", "0", "--quiet"]);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Quiet: once the server answers, it has printed (and, for a request, logged) nothing.
+    const port = await freePort();
+    const quiet = runCli(["--port", String(port), "--quiet"]);
+    await untilServing(`http://127.0.0.1:${String(port)}/__admin/health`);
     quiet.child.kill("SIGTERM");
     expect((await quiet.exited).stdout).toBe("");
   });
@@ -79,8 +105,20 @@ describe("command line", () => {
     ["a bad port", "config.json", '{"port": 70000}', /port: Too big/],
     ["a bad nested field", "config.yaml", "sumsub:\n  verifySignature: maybe\n", /sumsub\.verifySignature/],
     ["malformed JSON", "config.json", "{port", /not valid/],
+    [
+      "a scenario rule naming no route",
+      "config.json",
+      `{"scenariosDir": "scenarios-bad-route"}`,
+      /bad\.yaml: rules\.0: route: "POST \/oauth\/token" names no route of sumsub \(routes: .*POST \/api\/snsId\/oauth\/token/,
+    ],
   ])("exits 2 with one clear message for %s", async (_, name, text, message) => {
     const file = await tempFile(name, text);
+    // Folders in a config file are taken from the file's own folder.
+    await mkdir(join(file, "..", "scenarios-bad-route"));
+    await writeFile(
+      join(file, "..", "scenarios-bad-route", "bad.yaml"),
+      "description: d\nrules:\n  - vendor: sumsub\n    route: POST /oauth/token\n    error: invalid_client\n",
+    );
     const { code, stderr, stdout } = await runCli(["--config", file]).exited;
     expect(code).toBe(2);
     expect(stderr).toMatch(message);

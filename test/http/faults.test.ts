@@ -83,8 +83,13 @@ describe("sandbox.enqueue", () => {
 
   it("refuses an outcome the vendor cannot give", () => {
     expect(() => sandbox!.enqueue("dqe", "*", { error: "invalid_code" })).toThrow(
-      /not in dqe's error catalogue/,
+      /error: invalid_code cannot be answered on dqe GET \/ACCESS_TOKEN\/, whose errors are dqe API/,
     );
-    expect(() => sandbox!.enqueue("nobody", "*", { status: 500 })).toThrow(/vendor/);
+    expect(() => sandbox!.enqueue("nobody", "*", { status: 500 })).toThrow(
+      /vendor: nobody is not a vendor here/,
+    );
+    expect(() => sandbox!.enqueue("dqe", "GET /oauth/token", { status: 500 })).toThrow(
+      /route: "GET \/oauth\/token" names no route of dqe/,
+    );
   });
 });

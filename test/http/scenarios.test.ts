@@ -22,6 +22,7 @@ const withScenario = (name: string, init: RequestInit = {}): RequestInit => ({
   ...init,
   headers: { ...(init.headers as Record<string, string>), "x-sandbox-scenario": name },
 });
+const SUMSUB_OAUTH_TOKEN = "/sumsub/api/snsId/oauth/token";
 const dqeError = (id: string, type: string) => ({ status: "error", error_id: id, error_type: type });
 
 // Each shipped vendor-error scenario, a request that would otherwise succeed, and the exact vendor body it gives.
@@ -100,7 +101,7 @@ const shipped: [string, string, RequestInit, number, unknown][] = [
     { code: 429, correlationId: expect.any(String), description: "Too many requests" },
   ],
   ["dqe-invalid-request", DQE_OK, {}, 400, dqeError("01", "invalid request")],
-  ["dqe-invalid-client", DQE_OK, {}, 400, dqeError("22", "unauthorized client")],
+  ["dqe-invalid-client", DQE_OK, {}, 400, dqeError("22", "invalid client")],
   ["dqe-invalid-client-secret", DQE_OK, {}, 400, dqeError("03", "invalid client secret")],
   ["dqe-invalid-token", "/dqe/oauth/ACCESS_TOKEN/", {}, 401, dqeError("30", "invalid or expired token")],
   ["dqe-unsupported-grant-type", DQE_OK, {}, 400, dqeError("31", "unsupported grant type")],
@@ -128,6 +129,43 @@ const shipped: [string, string, RequestInit, number, unknown][] = [
     404,
     { message: "session not found" },
   ],
+  // Each format a vendor has: Sumsub's OIDC routes answer RFC 6749/6750 bodies, and two routes answer pages.
+  [
+    "sumsub-oauth-invalid-client",
+    SUMSUB_OAUTH_TOKEN,
+    form({ grant_type: "authorization_code", code: "c" }),
+    401,
+    { error: "invalid_client", error_description: "Client authentication failed" },
+  ],
+  [
+    "sumsub-oauth-invalid-grant",
+    SUMSUB_OAUTH_TOKEN,
+    form({ grant_type: "authorization_code", code: "c" }),
+    400,
+    {
+      error: "invalid_grant",
+      error_description: "The grant is invalid, expired, used or was issued to another client",
+    },
+  ],
+  [
+    "sumsub-oauth-unsupported-grant-type",
+    SUMSUB_OAUTH_TOKEN,
+    form({ grant_type: "password" }),
+    400,
+    {
+      error: "unsupported_grant_type",
+      error_description: "grant_type must be authorization_code or refresh_token",
+    },
+  ],
+  [
+    "sumsub-userinfo-invalid-token",
+    "/sumsub/api/snsId/oauth/userInfo",
+    {},
+    401,
+    { error: "invalid_token", error_description: "The access token is invalid or expired" },
+  ],
+  ["sumsub-authorize-invalid-client", "/sumsub/api/snsId/oauth/authorize", {}, 400, "Unknown client_id"],
+  ["regula-handoff-expired", "/regula/mobile", {}, 401, "This link is invalid or has expired."],
 ];
 
 describe("shipped scenarios", () => {
@@ -143,7 +181,10 @@ describe("shipped scenarios", () => {
     const res = await sandbox.request(path, withScenario(name, init));
     expect(res.status).toBe(status);
     expect(res.headers.get("x-sandbox-scenario")).toBe(name);
-    expect(await res.json()).toEqual(body);
+    expect(res.headers.get("x-sandbox-outcome")).toBe("error");
+    // A page (text) shows the message to a person; an API answers the exact body.
+    if (typeof body === "string") expect(await res.text()).toContain(body);
+    else expect(await res.json()).toEqual(body);
   });
 
   it("sets Retry-After on the rate-limited error scenarios", async () => {
@@ -164,7 +205,8 @@ describe("shipped scenarios", () => {
         source: "sumsub-invalid-code.yaml",
       }),
     );
-    expect(body.scenarios).toHaveLength(26);
+    const files = await readdir(resolve(import.meta.dirname, "../../scenarios"));
+    expect(body.scenarios.map((s: { source: string }) => s.source).sort()).toEqual(files.sort());
   });
 });
 
@@ -277,12 +319,28 @@ describe("scenario files", () => {
     [
       "an unknown vendor",
       { description: "d", rules: [{ vendor: "onfido", error: "x" }] },
-      /rules\.0: vendor: must be one of/,
+      /rules\.0: vendor: onfido is not a vendor here \(one of sardine, sumsub, dqe, regula, or \*\)/,
     ],
     [
       "an error not in the vendor's catalogue",
       { description: "d", rules: [{ vendor: "dqe", error: "nope" }] },
-      /rules\.0: error: nope is not in dqe's error catalogue/,
+      /rules\.0: error: nope cannot be answered on dqe GET \/ACCESS_TOKEN\/, whose errors are dqe API/,
+    ],
+    [
+      "a route no vendor route has",
+      {
+        description: "d",
+        rules: [{ vendor: "sumsub", route: "POST /oauth/token", error: "invalid_client" }],
+      },
+      /rules\.0: route: "POST \/oauth\/token" names no route of sumsub \(routes: .*POST \/api\/snsId\/oauth\/token/,
+    ],
+    [
+      "an error the route's format cannot express",
+      {
+        description: "d",
+        rules: [{ vendor: "sumsub", route: "POST /api/snsId/oauth/token", error: "signature_mismatch" }],
+      },
+      /rules\.0: error: signature_mismatch cannot be answered on sumsub POST \/api\/snsId\/oauth\/token, whose errors are sumsub OAuth 2\.0/,
     ],
     [
       "a rule that does nothing",

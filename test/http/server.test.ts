@@ -37,9 +37,9 @@ describe("createSandbox over a real socket", () => {
       headers: { authorization: auth },
       body: JSON.stringify({ sessionKey: "s" }),
     });
-    expect(sandbox.state.store.size).toBe(1);
-    sandbox.reset();
-    expect(sandbox.state.store.size).toBe(0);
+    expect((await sandbox.state.store.stats()).size).toBe(1);
+    await sandbox.reset();
+    expect((await sandbox.state.store.stats()).size).toBe(0);
     const before = sandbox.clock.now();
     sandbox.clock.advance(3600);
     expect(sandbox.clock.now() - before).toBeGreaterThanOrEqual(3_600_000);

@@ -32,7 +32,7 @@ const errorTable: [string, string, number, unknown][] = [
     "incorrect licence value",
     "client_secret=abcd&grant_type=client_idmobile&licence=INCORRECT-LICENCE",
     400,
-    { status: "error", error_id: "22", error_type: "unauthorized client" },
+    { status: "error", error_id: "22", error_type: "invalid client" },
   ],
   ["missing client_secret", `grant_type=client_idmobile&licence=${LICENCE}`, 400, invalidRequest],
   [
@@ -84,18 +84,21 @@ describe.each(["GET", "POST"] as const)("DQE %s /ACCESS_TOKEN/", (method) => {
     expect(body.access_token).toMatch(/^TK[0-9a-f]{20}[A-Za-z0-9]{24}$/);
     expect(body.refresh_token).toMatch(/^\*TK[0-9a-f]{21}[A-Za-z0-9]{26}$/);
 
-    expect(validAccessToken(ns(), body.access_token)).toEqual({ licence: LICENCE, expiresAt: T0 + 300_000 });
+    expect(await validAccessToken(ns(), body.access_token)).toEqual({
+      licence: LICENCE,
+      expiresAt: T0 + 300_000,
+    });
     sandbox.clock.advance(299);
-    expect(validAccessToken(ns(), body.access_token)).toBeDefined();
+    expect(await validAccessToken(ns(), body.access_token)).toBeDefined();
     sandbox.clock.advance(1);
-    expect(validAccessToken(ns(), body.access_token)).toBeUndefined();
+    expect(await validAccessToken(ns(), body.access_token)).toBeUndefined();
   });
 
   it.each(errorTable)("%s → the documented status and DQE's error body", async (_, query, status, body) => {
     const res = await send(method, "/dqe/ACCESS_TOKEN/", query);
     expect(res.status).toBe(status);
     expect(await res.json()).toEqual(body);
-    expect(ns().store.size).toBe(0);
+    expect((await ns().store.stats()).size).toBe(0);
   });
 
   it("answers without the trailing slash too", async () => {
@@ -165,7 +168,7 @@ describe.each(["GET", "POST"] as const)("DQE %s /oauth/ACCESS_TOKEN/ (refresh)",
     expect(res.status).toBe(200);
     const second = tokenResponseSchema.parse(await res.json());
     expect(second.access_token).not.toBe(first.access_token);
-    expect(validAccessToken(ns(), second.access_token)).toEqual({
+    expect(await validAccessToken(ns(), second.access_token)).toEqual({
       licence: LICENCE,
       expiresAt: T0 + 700_000,
     });

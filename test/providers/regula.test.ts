@@ -134,7 +134,7 @@ describe("Regula POST /api/v1/deeplink", () => {
     const res = await deeplink("workflowId=wf-document", body);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ message });
-    expect(sandbox.deps.namespaces.default.store.size).toBe(0);
+    expect((await sandbox.deps.namespaces.default.store.stats()).size).toBe(0);
   });
 
   it("accepts the largest ttl", async () => {

@@ -59,7 +59,7 @@ describe("Sardine POST /v1/identity-documents/tokens, au10tix", () => {
   it("defaults to au10tix and records the token in the state until it expires on the clock", async () => {
     const body = await (await issue({ sessionKey: "s", customerId: "c" })).json();
     const { payload } = await verifyWithPublishedJwks(sandbox, JWKS, body.access_token);
-    const entries = sandbox.deps.namespaces.default.store.list();
+    const entries = await sandbox.deps.namespaces.default.store.list();
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       kind: "sardine.token",
@@ -68,7 +68,7 @@ describe("Sardine POST /v1/identity-documents/tokens, au10tix", () => {
       value: { provider: "au10tix", clientId: "sandbox-client", sessionKey: "s", customerId: "c" },
     });
     sandbox.clock.advance(600);
-    expect(sandbox.deps.namespaces.default.store.list()).toHaveLength(0);
+    expect(await sandbox.deps.namespaces.default.store.list()).toHaveLength(0);
   });
 
   it("issues tokens a client rejects once the clock passes exp", async () => {
@@ -107,7 +107,7 @@ describe("Sardine POST /v1/identity-documents/tokens, incode", () => {
       expires_in: 600,
     });
     expect(() => decodeProtectedHeader(body.access_token)).toThrow();
-    const [entry] = sandbox.deps.namespaces.default.store.list();
+    const [entry] = await sandbox.deps.namespaces.default.store.list();
     expect(entry).toMatchObject({
       id: body.access_token,
       value: { provider: "incode", platform: "android", verificationId: body.verification_id },
@@ -150,7 +150,7 @@ describe("Sardine errors", () => {
     const res = await issue(body);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ message });
-    expect(sandbox.deps.namespaces.default.store.size).toBe(0);
+    expect((await sandbox.deps.namespaces.default.store.stats()).size).toBe(0);
   });
 
   it("accepts a sessionKey of exactly 100 characters", async () => {

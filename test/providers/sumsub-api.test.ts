@@ -1,8 +1,13 @@
 import { decodeJwt } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
-import { connectTokenResponseSchema, errorBodySchema } from "../../src/providers/sumsub/schemas.js";
+import { apiErrors } from "../../src/providers/sumsub/errors.js";
+import { connectTokenResponseSchema } from "../../src/providers/sumsub/schemas.js";
+
 import { BASE, T0, testSandbox, type TestSandbox } from "../helpers/sandbox.js";
 import { APP_TOKEN, authorize, CLIENT_ID, pkce, signedHeaders, signedPost } from "../helpers/sumsub.js";
+import type * as z from "zod";
+
+const errorBodySchema = apiErrors.schema as z.ZodObject;
 
 const TOKEN = "/resources/snsId/api/connect/token";
 const SHARE = "/resources/accessTokens/sumsubIdShareToken";
@@ -351,7 +356,7 @@ describe("Sumsub POST /resources/accessTokens/sumsubIdShareToken", () => {
     const body = await res.json();
     expect(Object.keys(body)).toEqual(["token", "forClientId", "sharingAllowed"]);
     expect(body).toMatchObject({ forClientId: "partner-client", sharingAllowed: true });
-    const entry = sandbox.deps.namespaces.default.store.list().find((e) => e.id === body.token);
+    const entry = (await sandbox.deps.namespaces.default.store.list()).find((e) => e.id === body.token);
     expect(entry).toMatchObject({ kind: "sumsub.share", expiresAt: T0 + 600_000 });
   });
 
@@ -361,7 +366,7 @@ describe("Sumsub POST /resources/accessTokens/sumsubIdShareToken", () => {
       await signedPost(sandbox, SHARE, { sumsubIdConnectToken: token, forClientId: "p" })
     ).json();
     expect(body.sharingAllowed).toBe(false);
-    const entry = sandbox.deps.namespaces.default.store.list().find((e) => e.id === body.token);
+    const entry = (await sandbox.deps.namespaces.default.store.list()).find((e) => e.id === body.token);
     expect(entry?.expiresAt).toBe(T0 + 1_800_000);
   });
 

@@ -1,9 +1,16 @@
-import type { ErrorRenderer } from "../../core/context.js";
-import { coreErrors, errorFactory, type ErrorCatalogue, type VendorCatalogue } from "../../core/errors.js";
+import * as z from "zod";
+import {
+  coreErrors,
+  errorFactory,
+  RETRY_AFTER,
+  type ErrorFormat,
+  type FormatCatalogue,
+} from "../../core/errors.js";
 
 /**
- * DQE's errors. `vendorCode` is the documented `error_id`; which id goes with the table's "Invalid Client" is not
- * documented (this sandbox's choice: `22` for an unknown licence, `03` for a wrong secret).
+ * DQE's errors. `message` is the documented `error_type`, `vendorCode` the documented `error_id`. Which id goes with
+ * the table's "Invalid Client" is not documented (this sandbox's choice: `22` for an unknown licence, `03` for a wrong
+ * secret).
  */
 export const catalogue = {
   ...coreErrors({
@@ -14,21 +21,31 @@ export const catalogue = {
   }),
   invalid_request: { status: 400, vendorCode: "01", message: "invalid request" },
   invalid_client_secret: { status: 400, vendorCode: "03", message: "invalid client secret" },
-  unauthorized_client: { status: 400, vendorCode: "22", message: "unauthorized client" },
+  invalid_client: { status: 400, vendorCode: "22", message: "invalid client" },
   invalid_token: { status: 401, vendorCode: "30", message: "invalid or expired token" },
   unsupported_grant_type: { status: 400, vendorCode: "31", message: "unsupported grant type" },
   credits_exhausted: { status: 400, vendorCode: "98", message: "credits exhausted" },
   /** A misspelled or unknown parameter name: the vendor answers 500. */
   unknown_parameter: { status: 500, message: "internal server error" },
-} as const satisfies VendorCatalogue;
+} as const satisfies FormatCatalogue;
 
 export const fail = errorFactory(catalogue);
 
 /** `{"status": "error", "error_id": "01", "error_type": "invalid request"}`; error_id only where documented. */
-export const renderError: ErrorRenderer = (error, c) => {
-  const entry = (catalogue as ErrorCatalogue)[error.code];
-  const body: Record<string, string> = { status: "error" };
-  if (entry?.vendorCode !== undefined) body.error_id = String(entry.vendorCode);
-  body.error_type = entry?.message ?? error.message;
-  return c.json(body, error.status);
+export const apiErrors: ErrorFormat = {
+  name: "dqe API",
+  catalogue,
+  schema: z.strictObject({
+    status: z.literal("error"),
+    error_id: z.string().optional(),
+    error_type: z.string(),
+  }),
+  headers: RETRY_AFTER,
+  render: (error, c) => {
+    const entry = (catalogue as FormatCatalogue)[error.code];
+    const body: Record<string, string> = { status: "error" };
+    if (entry?.vendorCode !== undefined) body.error_id = String(entry.vendorCode);
+    body.error_type = entry?.message ?? error.message;
+    return c.json(body, error.status);
+  },
 };

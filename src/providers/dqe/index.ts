@@ -1,9 +1,9 @@
 import { readForm } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
-import { operations } from "./contract.js";
-import { catalogue, renderError } from "./errors.js";
+import { apiErrors } from "./errors.js";
 import { dqeRoutes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
+import { accessTokens, refreshTokens } from "./tokens.js";
 
 export { validAccessToken, type ValidAccessToken } from "./tokens.js";
 
@@ -12,9 +12,8 @@ export const dqe = defineProvider({
   name: "dqe",
   title: "DQE IDMobile access tokens",
   fixtureSchema,
-  errors: catalogue,
-  operations: () => operations,
-  renderError,
+  errors: apiErrors,
+  kinds: [accessTokens, refreshTokens],
   credentials: (f) =>
     f.licences.map((l) => [
       l.creditsExhausted ? "licence / secret (no credits)" : "licence / secret",

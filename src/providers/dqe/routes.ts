@@ -1,39 +1,72 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import * as z from "zod";
 import type { AppEnv } from "../../core/context.js";
-import { readForm, readQuery, sameSecret } from "../../core/http.js";
+import { invalidRequest, sameSecret } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
+import { defineRoute, type RouteDeclaration, type RouteDefinition } from "../../core/route.js";
 import { fail } from "./errors.js";
-import { accessTokenFields, refreshFields, type DqeFixtures } from "./schemas.js";
+import { tokenResponseSchema, type DqeFixtures } from "./schemas.js";
 import { accessTokens, refreshTokens } from "./tokens.js";
 
+/** The vendor's fields, all strings; any other name is its "parameter typo", which it answers with a 500. */
+const tokenFields = z.strictObject({
+  licence: z.string().optional().describe("Your licence code"),
+  client_secret: z.string().optional().describe("Your client secret"),
+  grant_type: z.string().optional().describe("Must be client_idmobile"),
+});
+const refreshFields = z.strictObject({
+  access_token: z.string().optional(),
+  refresh_token: z.string().optional(),
+  scope: z.string().optional().describe("Must be refresh_token"),
+});
+
+/** An unknown parameter name is the vendor's 500; anything else, 01 invalid request. */
+const invalid = (_: unknown, raw: readonly z.core.$ZodIssue[]) =>
+  raw.some((issue) => issue.code === "unrecognized_keys")
+    ? fail("unknown_parameter")
+    : invalidRequest("invalid request");
+
 /**
- * The request's fields: the query, and for POST the form body on top of it. A repeated field takes its last
- * value; a name outside `allowed` is the vendor's "parameter typo", which it answers with a 500.
+ * Each DQE endpoint answers GET with its fields in the query and POST with them in a form body (on top of any in the
+ * query), with and without the trailing slash. Presence is checked by the handler, in the vendor's table order.
  */
-async function readFields<N extends string>(
-  c: Context<AppEnv>,
-  allowed: readonly N[],
-): Promise<Partial<Record<N, string>>> {
-  const given = readQuery(c);
-  if (c.req.method === "POST") for (const [name, values] of await readForm(c)) given.set(name, values);
-  const fields: Partial<Record<N, string>> = {};
-  for (const [name, values] of given) {
-    if (!(allowed as readonly string[]).includes(name)) throw fail("unknown_parameter");
-    fields[name as N] = values.at(-1);
-  }
-  return fields;
+function getAndPost<F extends z.ZodObject>(
+  spec: Pick<RouteDefinition, "path" | "summary" | "responses" | "errors">,
+  fields: F,
+  handler: (c: Context<AppEnv>, fields: z.output<F>) => Promise<Response>,
+): RouteDeclaration[] {
+  const alsoAt = [spec.path.slice(0, -1)];
+  return [
+    defineRoute({
+      ...spec,
+      method: "get",
+      alsoAt,
+      summary: `${spec.summary} (query)`,
+      request: { query: fields },
+      invalid,
+      handler: (c, { query }) => handler(c, query as z.output<F>),
+    }),
+    defineRoute({
+      ...spec,
+      method: "post",
+      alsoAt,
+      summary: `${spec.summary} (form)`,
+      request: { query: fields, form: { schema: fields } },
+      invalid,
+      handler: (c, { query, form }) => handler(c, { ...(query as z.output<F>), ...(form as z.output<F>) }),
+    }),
+  ];
 }
 
-export function dqeRoutes(deps: ProviderDeps<DqeFixtures>): Hono<AppEnv> {
+export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclaration[] {
   const { fixtures, ids } = deps;
-  const app = new Hono<AppEnv>();
 
-  const issuePair = (c: Context<AppEnv>, licence: string) => {
+  const issuePair = async (c: Context<AppEnv>, licence: string) => {
     const accessToken = `TK${ids.hex(20)}${ids.alnum(24)}`;
     const refreshToken = `*TK${ids.hex(21)}${ids.alnum(26)}`;
     const { store } = c.get("ns");
-    store.put(accessTokens, accessToken, { licence, refreshToken }, fixtures.accessTokenTtlSeconds);
-    store.put(refreshTokens, refreshToken, { licence, accessToken }, fixtures.refreshTokenTtlSeconds);
+    await store.put(accessTokens, accessToken, { licence, refreshToken }, fixtures.accessTokenTtlSeconds);
+    await store.put(refreshTokens, refreshToken, { licence, accessToken }, fixtures.refreshTokenTtlSeconds);
     return c.json({
       access_token: accessToken,
       token_type: "Bearer",
@@ -42,34 +75,59 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures>): Hono<AppEnv> {
     });
   };
 
-  // The vendor's error table, checked in its order: presence of each field, then the grant type, then credentials.
-  const accessToken = async (c: Context<AppEnv>) => {
-    const { licence, client_secret: secret, grant_type: grantType } = await readFields(c, accessTokenFields);
-    if (!licence) throw fail("invalid_request", "licence is missing or empty");
-    if (!secret) throw fail("invalid_request", "client_secret is missing or empty");
-    if (grantType !== "client_idmobile") throw fail("invalid_request", "grant_type must be client_idmobile");
-    const known = fixtures.licences.find((l) => l.licence === licence);
-    if (!known) throw fail("unauthorized_client");
-    if (!sameSecret(secret, known.clientSecret)) throw fail("invalid_client_secret");
-    if (known.creditsExhausted) throw fail("credits_exhausted");
-    return issuePair(c, licence);
-  };
-
-  const refresh = async (c: Context<AppEnv>) => {
-    const { access_token: access, refresh_token: refreshToken, scope } = await readFields(c, refreshFields);
-    if (!access || !refreshToken || scope !== "refresh_token") {
-      throw fail("invalid_request", "access_token, refresh_token and scope=refresh_token are required");
-    }
-    const { store } = c.get("ns");
-    const entry = store.get(refreshTokens, refreshToken);
-    if (!entry || entry.value.accessToken !== access) throw fail("invalid_token");
-    // Single use: the old pair is gone before the new one exists.
-    store.delete(refreshTokens, refreshToken);
-    store.delete(accessTokens, access);
-    return issuePair(c, entry.value.licence);
-  };
-
-  for (const path of ["/ACCESS_TOKEN/", "/ACCESS_TOKEN"]) app.on(["GET", "POST"], path, accessToken);
-  for (const path of ["/oauth/ACCESS_TOKEN/", "/oauth/ACCESS_TOKEN"]) app.on(["GET", "POST"], path, refresh);
-  return app;
+  return [
+    ...getAndPost(
+      {
+        path: "/ACCESS_TOKEN/",
+        summary: "Issue an IDMobile access token",
+        responses: {
+          200: { description: "The token pair; expires_in is a string", schema: tokenResponseSchema },
+        },
+        errors: {
+          400: "A missing or empty field, a wrong grant_type (01), an unknown licence (22), a wrong secret (03), no credits (98)",
+          500: "A misspelled or unknown parameter name, as the vendor answers it",
+        },
+      },
+      tokenFields,
+      // The vendor's error table, in its order: presence of each field, then the grant type, then credentials.
+      async (c, { licence, client_secret: secret, grant_type: grantType }) => {
+        if (!licence) throw fail("invalid_request", "licence is missing or empty");
+        if (!secret) throw fail("invalid_request", "client_secret is missing or empty");
+        if (grantType !== "client_idmobile")
+          throw fail("invalid_request", "grant_type must be client_idmobile");
+        const known = fixtures.licences.find((l) => l.licence === licence);
+        if (!known) throw fail("invalid_client");
+        if (!sameSecret(secret, known.clientSecret)) throw fail("invalid_client_secret");
+        if (known.creditsExhausted) throw fail("credits_exhausted");
+        return issuePair(c, licence);
+      },
+    ),
+    ...getAndPost(
+      {
+        path: "/oauth/ACCESS_TOKEN/",
+        summary: "Refresh an access token",
+        responses: {
+          200: { description: "A new pair; the old one is retired", schema: tokenResponseSchema },
+        },
+        errors: {
+          400: "A missing field or scope other than refresh_token (01)",
+          401: "An unknown, used or expired refresh token, or one presented with another access token (30)",
+          500: "A misspelled or unknown parameter name",
+        },
+      },
+      refreshFields,
+      async (c, { access_token: access, refresh_token: refreshToken, scope }) => {
+        if (!access || !refreshToken || scope !== "refresh_token") {
+          throw fail("invalid_request", "access_token, refresh_token and scope=refresh_token are required");
+        }
+        const { store } = c.get("ns");
+        const entry = await store.get(refreshTokens, refreshToken);
+        if (!entry || entry.value.accessToken !== access) throw fail("invalid_token");
+        // Single use: exactly one concurrent refresh takes the token; the old pair is gone before the new one exists.
+        if (!(await store.take(refreshTokens, refreshToken))) throw fail("invalid_token");
+        await store.delete(accessTokens, access);
+        return issuePair(c, entry.value.licence);
+      },
+    ),
+  ];
 }

@@ -17,20 +17,10 @@ export const fixtureSchema = z.strictObject({
 });
 export type DqeFixtures = z.output<typeof fixtureSchema>;
 
-/** The request fields, GET query or POST form; any other name is the vendor's "parameter typo" 500. */
-export const accessTokenFields = ["licence", "client_secret", "grant_type"] as const;
-export const refreshFields = ["access_token", "refresh_token", "scope"] as const;
-
-export const tokenResponseSchema = z.object({
+export const tokenResponseSchema = z.strictObject({
   access_token: z.string().regex(/^TK/),
   token_type: z.literal("Bearer"),
   /** A string, as the vendor sends it. */
   expires_in: z.string().regex(/^\d+$/),
   refresh_token: z.string().regex(/^\*TK/),
-});
-
-export const errorBodySchema = z.object({
-  status: z.literal("error"),
-  error_id: z.string().optional(),
-  error_type: z.string(),
 });

@@ -9,8 +9,8 @@ export interface RefreshTokenRecord {
   licence: string;
   accessToken: string;
 }
-export const accessTokens = kind<AccessTokenRecord>("dqe.access");
-export const refreshTokens = kind<RefreshTokenRecord>("dqe.refresh");
+export const accessTokens = kind<AccessTokenRecord>("dqe.access", { list: "tokens" });
+export const refreshTokens = kind<RefreshTokenRecord>("dqe.refresh", { list: "tokens" });
 
 /** A valid DQE access token, as the flows that consume one see it. */
 export interface ValidAccessToken {
@@ -22,7 +22,7 @@ export interface ValidAccessToken {
  * Whether `token` is a DQE access token that is valid now on the namespace's clock. Read-only: asking never
  * changes the state. This is how the parts of the sandbox that consume DQE tokens (and tests) check one.
  */
-export function validAccessToken(ns: Namespace, token: string): ValidAccessToken | undefined {
-  const entry = ns.store.get(accessTokens, token);
+export async function validAccessToken(ns: Namespace, token: string): Promise<ValidAccessToken | undefined> {
+  const entry = await ns.store.get(accessTokens, token);
   return entry && { licence: entry.value.licence, expiresAt: entry.expiresAt };
 }

@@ -1,6 +1,7 @@
 import { html } from "hono/html";
-import { renderMessage, type ErrorRenderer } from "../../core/context.js";
-import { coreErrors, errorFactory, type VendorCatalogue } from "../../core/errors.js";
+import * as z from "zod";
+import { coreErrors, errorFactory, type ErrorFormat, type FormatCatalogue } from "../../core/errors.js";
+import { messageFormat } from "../../core/formats.js";
 import { page } from "./pages.js";
 
 /** Regula's errors; the API body is `{"message": ...}` (this sandbox's choice, the vendor page shows none). */
@@ -10,16 +11,28 @@ export const catalogue = {
   workflow_required: { status: 400, message: "workflowId is required" },
   workflow_not_found: { status: 404, message: "workflow not found" },
   session_not_found: { status: 404, message: "session not found" },
-  /** The hand-off page's token is wrong, for another session, or expired. */
-  handoff_unauthorized: { status: 401, message: "This link is invalid or has expired." },
-  session_finished: { status: 409, message: "This session is already finished." },
   ...coreErrors(),
-} as const satisfies VendorCatalogue;
+} as const satisfies FormatCatalogue;
 
 export const fail = errorFactory(catalogue);
 
-export const renderError = renderMessage;
+export const apiErrors = messageFormat("regula API", catalogue);
 
-/** The hand-off page's errors are pages too: a phone shows them to a person. */
-export const renderPageError: ErrorRenderer = (error, c) =>
-  c.html(page("Session unavailable", html`<p class="error">${error.message}</p>`), error.status);
+/** The hand-off page's errors: a phone shows them to a person. */
+export const pageCatalogue = {
+  /** The hand-off page's token is wrong, for another session, or expired. */
+  handoff_unauthorized: { status: 401, message: "This link is invalid or has expired." },
+  session_finished: { status: 409, message: "This session is already finished." },
+  ...coreErrors({ invalid_request: "This request is not valid." }),
+} as const satisfies FormatCatalogue;
+
+export const pageFail = errorFactory(pageCatalogue);
+
+export const pageErrors: ErrorFormat = {
+  name: "regula hand-off page",
+  catalogue: pageCatalogue,
+  schema: z.string(),
+  contentType: "text/html",
+  render: (error, c) =>
+    c.html(page("Session unavailable", html`<p class="error">${error.message}</p>`), error.status),
+};

@@ -1,15 +1,21 @@
-import { Hono, type Context } from "hono";
-import { errorsAs, type AppEnv } from "../../core/context.js";
+import type { Context } from "hono";
+import * as z from "zod";
 import { isoAt } from "../../core/clock.js";
-import { parseAuthScheme, parseWith, readForm, readJson, readQuery } from "../../core/http.js";
+import type { AppEnv } from "../../core/context.js";
+import { invalidRequest, parseAuthScheme } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
-import { fail, renderPageError } from "./errors.js";
+import { defineRoute, type RouteDeclaration } from "../../core/route.js";
+import { update } from "../../core/store.js";
+import { fail, pageErrors, pageFail } from "./errors.js";
 import { sessionPage } from "./pages.js";
 import {
   deeplinkRequestSchema,
+  deeplinkResponseSchema,
   ephemeralRequestSchema,
+  ephemeralResponseSchema,
   finishStatusSchema,
   sessionRequestSchema,
+  sessionResponseSchema,
   type Permission,
   type RegulaFixtures,
 } from "./schemas.js";
@@ -22,42 +28,64 @@ import {
   type SessionRecord,
 } from "./sessions.js";
 
-export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
+export const securitySchemes = {
+  regulaApiKey: {
+    type: "apiKey",
+    in: "header",
+    name: "Authorization",
+    description: "ApiKey <key> (scheme in any case)",
+  },
+  regulaDeviceToken: {
+    type: "apiKey",
+    in: "header",
+    name: "Authorization",
+    description: "Token <ephemeral device token>",
+  },
+};
+
+const workflows = z.object({
+  workflowId: z.array(z.string().min(1)).min(1).describe("Repeatable; every one comes back in workflowIds"),
+});
+/** A missing or empty `workflowId` is the vendor's own 400; any other bad input, the field named. */
+const invalid = (issues: readonly { field: string; message: string }[]) =>
+  issues[0]?.field.startsWith("workflowId")
+    ? fail("workflow_required")
+    : invalidRequest(issues[0]?.message ?? "invalid request", [...issues]);
+const page = (description: string) => ({ description, schema: z.string(), contentType: "text/html" });
+
+export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): RouteDeclaration[] {
   const { fixtures, ids } = deps;
-  const deeplinkBody = deeplinkRequestSchema(fixtures.defaultTtlSeconds, fixtures.maxTtlSeconds);
-  const ephemeralBody = ephemeralRequestSchema(fixtures.defaultTtlSeconds, fixtures.maxTtlSeconds);
   const workflowIds = new Set(fixtures.workflows.map((w) => w.id));
-  const app = new Hono<AppEnv>();
 
   /**
    * The API key of `Authorization: ApiKey <key>` (scheme in any case); where `bare` is allowed, also
    * `Authorization: <key>`, as the older device flow writes it.
    */
-  const requireKey = (c: Context<AppEnv>, permission: Permission | undefined, bare = false) => {
-    const header = c.req.header("authorization")?.trim();
-    const key =
-      parseAuthScheme(header, "ApiKey") ?? (bare && header && !/\s/.test(header) ? header : undefined);
-    const apiKey = fixtures.apiKeys.find((k) => k.key === key);
-    if (!apiKey) throw fail("unauthorized");
-    if (permission && !apiKey.permissions.includes(permission)) {
-      throw fail("forbidden", `Forbidden: the API key lacks the ${permission} permission`);
-    }
-  };
+  const requireKey =
+    (permission: Permission, bare = false) =>
+    (c: Context<AppEnv>) => {
+      const header = c.req.header("authorization")?.trim();
+      const key =
+        parseAuthScheme(header, "ApiKey") ?? (bare && header && !/\s/.test(header) ? header : undefined);
+      const apiKey = fixtures.apiKeys.find((k) => k.key === key);
+      if (!apiKey) throw fail("unauthorized");
+      if (!apiKey.permissions.includes(permission)) {
+        throw fail("forbidden", `Forbidden: the API key lacks the ${permission} permission`);
+      }
+    };
 
-  const requireWorkflows = (c: Context<AppEnv>): string[] => {
-    const given = readQuery(c).get("workflowId") ?? [];
-    if (given.length === 0 || given.some((id) => id === "")) throw fail("workflow_required");
+  const knownWorkflows = (given: string[]) => {
     const unknown = given.find((id) => !workflowIds.has(id));
     if (unknown !== undefined) throw fail("workflow_not_found", `workflow not found: ${unknown}`);
     return given;
   };
 
-  const startSession = (
+  const startSession = async (
     c: Context<AppEnv>,
-    fields: { workflowIds: string[]; metadata: Record<string, unknown>; locale: string | null },
+    fields: Pick<SessionRecord, "workflowIds" | "metadata" | "locale">,
     ttlSeconds: number,
     token: string,
-  ): SessionRecord => {
+  ): Promise<SessionRecord> => {
     const { clock, store } = c.get("ns");
     const now = clock.now();
     const session: SessionRecord = {
@@ -67,95 +95,186 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures>): Hono<AppEnv> {
       createdAt: now,
       expiresAt: now + ttlSeconds * 1000,
     };
-    store.put(sessions, session.id, session, ttlSeconds + fixtures.sessionRetentionSeconds);
-    store.put(handoffTokens, token, { sessionId: session.id }, ttlSeconds);
+    await store.put(sessions, session.id, session, ttlSeconds + fixtures.sessionRetentionSeconds);
+    await store.put(handoffTokens, token, { sessionId: session.id }, ttlSeconds);
     return session;
   };
 
-  app.post("/api/v1/deeplink", async (c) => {
-    requireKey(c, "deeplink:write");
-    const workflows = requireWorkflows(c);
-    const body = parseWith(deeplinkBody, await readJson(c));
-    const token = ids.token(48);
-    const session = startSession(
-      c,
-      { workflowIds: workflows, metadata: body.metadata, locale: body.locale },
-      body.ttl,
-      token,
-    );
-    // Tokens are URL-safe and session ids are UUIDs: only the space after "Token" needs escaping.
-    const url = `${c.get("baseUrl")}/regula/mobile?authorization=Token%20${token}&sessionId=${session.id}`;
-    return c.json({
-      url,
-      createdAt: isoAt(session.createdAt),
-      expiresAt: isoAt(session.expiresAt),
-      workflowIds: session.workflowIds,
-    });
-  });
-
-  app.get("/api/sessions/:id", (c) => {
-    requireKey(c, "session:read");
-    const entry = c.get("ns").store.get(sessions, c.req.param("id"));
-    if (!entry) throw fail("session_not_found");
-    return c.json(sessionView(c.get("ns"), entry.value));
-  });
-
-  // The older flow: an ephemeral device token, then a session started with it.
-  app.post("/api/device/ephemeral", async (c) => {
-    requireKey(c, "session:write", true);
-    const { ttl } = parseWith(ephemeralBody, await readJson(c));
-    const token = ids.token(48);
-    c.get("ns").store.put(deviceTokens, token, { ttlSeconds: ttl }, ttl);
-    return c.json({ authorization: `Token ${token}` });
-  });
-
-  app.post("/api/sessions", async (c) => {
-    const token = parseAuthScheme(c.req.header("authorization"), "Token");
-    const device = token === undefined ? undefined : c.get("ns").store.take(deviceTokens, token);
-    if (!token || !device) throw fail("unauthorized", "Unauthorized: missing, unknown or used device token");
-    const workflows = requireWorkflows(c);
-    const body = parseWith(sessionRequestSchema, await readJson(c));
-    const remaining = Math.max(1, Math.floor((device.expiresAt - c.get("ns").clock.now()) / 1000));
-    const session = startSession(c, { workflowIds: workflows, ...body }, remaining, token);
-    return c.json(sessionView(c.get("ns"), session));
-  });
-
-  // The hand-off page a phone or browser opens; its errors are pages with 401, not JSON.
-  app.use("/mobile/*", errorsAs(renderPageError)); // Hono's `/mobile/*` also matches `/mobile`
-
   /** The open session a hand-off link points at, or the 401 page. */
-  const handoffSession = (
+  const handoffSession = async (
     c: Context<AppEnv>,
     authorization: string | undefined,
     sessionId: string | undefined,
   ) => {
     const token = parseAuthScheme(authorization, "Token");
     const { store, clock } = c.get("ns");
-    const handoff = token === undefined ? undefined : store.get(handoffTokens, token);
-    const session = sessionId === undefined ? undefined : store.get(sessions, sessionId)?.value;
+    const handoff = token === undefined ? undefined : await store.get(handoffTokens, token);
+    const session = sessionId === undefined ? undefined : (await store.get(sessions, sessionId))?.value;
     if (!token || !handoff || !session || handoff.value.sessionId !== session.id)
-      throw fail("handoff_unauthorized");
-    if (statusAt(session, clock.now()) === "expired") throw fail("handoff_unauthorized");
-    return { token, session };
+      throw pageFail("handoff_unauthorized");
+    if (statusAt(session, clock.now()) === "expired") throw pageFail("handoff_unauthorized");
+    return session;
   };
 
-  app.get("/mobile", (c) => {
-    const authorization = c.req.query("authorization");
-    const { session } = handoffSession(c, authorization, c.req.query("sessionId"));
-    return c.html(sessionPage(session, statusAt(session, c.get("ns").clock.now()), authorization ?? ""));
-  });
-
-  app.post("/mobile/finish", async (c) => {
-    const form = await readForm(c);
-    const field = (name: string) => form.get(name)?.at(-1);
-    const authorization = field("authorization");
-    const { session } = handoffSession(c, authorization, field("sessionId"));
-    const status = parseWith(finishStatusSchema, field("status"));
-    if (session.status !== "created") throw fail("session_finished");
-    session.status = status;
-    const back = `authorization=${encodeURIComponent(authorization ?? "")}&sessionId=${encodeURIComponent(session.id)}`;
-    return c.redirect(`../mobile?${back}`, 303);
-  });
-
-  return app;
+  const ttlBounds = [fixtures.defaultTtlSeconds, fixtures.maxTtlSeconds] as const;
+  return [
+    defineRoute({
+      method: "post",
+      path: "/api/v1/deeplink",
+      summary: "Start a session and get its hand-off URL (Token URL)",
+      security: ["regulaApiKey"],
+      authorize: requireKey("deeplink:write"),
+      request: { query: workflows, json: { schema: deeplinkRequestSchema(...ttlBounds) } },
+      invalid,
+      responses: { 200: { description: "The hand-off URL and times", schema: deeplinkResponseSchema } },
+      errors: {
+        400: "No workflowId, or an invalid body field (named)",
+        401: "Missing or unknown API key",
+        403: "The key lacks deeplink:write",
+        404: "Unknown workflow",
+      },
+      handler: async (c, { query, json: body }) => {
+        const token = ids.token(48);
+        const session = await startSession(
+          c,
+          { workflowIds: knownWorkflows(query.workflowId), metadata: body.metadata, locale: body.locale },
+          body.ttl,
+          token,
+        );
+        // Tokens are URL-safe and session ids are UUIDs: only the space after "Token" needs escaping.
+        const url = `${c.get("baseUrl")}/regula/mobile?authorization=Token%20${token}&sessionId=${session.id}`;
+        return c.json({
+          url,
+          createdAt: isoAt(session.createdAt),
+          expiresAt: isoAt(session.expiresAt),
+          workflowIds: session.workflowIds,
+        });
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/api/sessions/{id}",
+      summary: "Read a session",
+      security: ["regulaApiKey"],
+      authorize: requireKey("session:read"),
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        200: {
+          description: "The session; status expired once past expiresAt",
+          schema: sessionResponseSchema,
+        },
+      },
+      errors: {
+        401: "Missing or unknown API key",
+        403: "The key lacks session:read",
+        404: "Unknown session",
+      },
+      handler: async (c, { params }) => {
+        const entry = await c.get("ns").store.get(sessions, params.id);
+        if (!entry) throw fail("session_not_found");
+        return c.json(sessionView(c.get("ns").clock.now(), entry.value));
+      },
+    }),
+    // The older flow: an ephemeral device token, then a session started with it.
+    defineRoute({
+      method: "post",
+      path: "/api/device/ephemeral",
+      summary: "Issue an ephemeral device token (older flow)",
+      security: ["regulaApiKey"],
+      authorize: requireKey("session:write", true),
+      request: { json: { schema: ephemeralRequestSchema(...ttlBounds) } },
+      responses: { 200: { description: "The device token", schema: ephemeralResponseSchema } },
+      errors: { 400: "Invalid ttl", 401: "Missing or unknown API key", 403: "The key lacks session:write" },
+      handler: async (c, { json: { ttl } }) => {
+        const token = ids.token(48);
+        await c.get("ns").store.put(deviceTokens, token, { ttlSeconds: ttl }, ttl);
+        return c.json({ authorization: `Token ${token}` });
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/api/sessions",
+      summary: "Start a session with a device token (older flow)",
+      security: ["regulaDeviceToken"],
+      // A device token starts one session: taken here, so exactly one concurrent request gets it.
+      authorize: async (c) => {
+        const token = parseAuthScheme(c.req.header("authorization"), "Token");
+        const device = token === undefined ? undefined : await c.get("ns").store.take(deviceTokens, token);
+        if (!token || !device)
+          throw fail("unauthorized", "Unauthorized: missing, unknown or used device token");
+        return { token, expiresAt: device.expiresAt };
+      },
+      request: { query: workflows, json: { schema: sessionRequestSchema } },
+      invalid,
+      responses: { 200: { description: "The session", schema: sessionResponseSchema } },
+      errors: {
+        400: "No workflowId or an invalid body field",
+        401: "Missing, unknown, used or expired device token",
+        404: "Unknown workflow",
+      },
+      handler: async (c, { auth, query, json: body }) => {
+        const now = c.get("ns").clock.now();
+        const remaining = Math.max(1, Math.floor((auth.expiresAt - now) / 1000));
+        const session = await startSession(
+          c,
+          { workflowIds: knownWorkflows(query.workflowId), ...body },
+          remaining,
+          auth.token,
+        );
+        return c.json(sessionView(now, session));
+      },
+    }),
+    // The hand-off page a phone or browser opens; its errors are pages, not JSON.
+    defineRoute({
+      method: "get",
+      path: "/mobile",
+      summary: "The hand-off page a phone or browser opens",
+      format: pageErrors,
+      request: {
+        query: z.object({
+          authorization: z.string().optional().describe("Token <token>"),
+          sessionId: z.string().optional(),
+        }),
+      },
+      responses: { 200: page("The session page with Complete / Fail / Cancel") },
+      errors: { 401: "Wrong token or session, or expired" },
+      handler: async (c, { query }) => {
+        const session = await handoffSession(c, query.authorization, query.sessionId);
+        const status = statusAt(session, c.get("ns").clock.now());
+        return c.html(sessionPage(session, status, query.authorization ?? ""));
+      },
+    }),
+    defineRoute({
+      method: "post",
+      path: "/mobile/finish",
+      summary: "Finish the session from the hand-off page",
+      format: pageErrors,
+      request: {
+        form: {
+          schema: z.object({
+            authorization: z.string().optional(),
+            sessionId: z.string().optional(),
+            status: finishStatusSchema,
+          }),
+          required: true,
+        },
+      },
+      responses: { 303: { description: "Back to the hand-off page" } },
+      errors: {
+        400: "Unknown status",
+        401: "Wrong token or session, or expired",
+        409: "The session is already finished",
+      },
+      handler: async (c, { form }) => {
+        const session = await handoffSession(c, form.authorization, form.sessionId);
+        // Exactly once: only a session still `created` can be finished, however many submit at once.
+        await update(c.get("ns").store, sessions, session.id, (current) => {
+          if (current.status !== "created") throw pageFail("session_finished");
+          return { ...current, status: form.status };
+        });
+        const back = `authorization=${encodeURIComponent(form.authorization ?? "")}&sessionId=${encodeURIComponent(session.id)}`;
+        return c.redirect(`../mobile?${back}`, 303);
+      },
+    }),
+  ];
 }

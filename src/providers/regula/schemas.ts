@@ -36,14 +36,14 @@ export type SessionStatus = z.output<typeof sessionStatusSchema>;
 /** The statuses a tester can finish a session with on the hand-off page. */
 export const finishStatusSchema = z.enum(["completed", "failed", "cancelled"]);
 
-export const deeplinkResponseSchema = z.object({
+export const deeplinkResponseSchema = z.strictObject({
   url: z.url(),
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
   workflowIds: z.array(z.string()),
 });
 
-export const sessionResponseSchema = z.object({
+export const sessionResponseSchema = z.strictObject({
   id: z.string(),
   workflowIds: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
@@ -53,6 +53,4 @@ export const sessionResponseSchema = z.object({
   expiresAt: z.iso.datetime(),
 });
 
-export const ephemeralResponseSchema = z.object({ authorization: z.string().startsWith("Token ") });
-
-export const errorBodySchema = z.object({ message: z.string() });
+export const ephemeralResponseSchema = z.strictObject({ authorization: z.string().startsWith("Token ") });

@@ -1,4 +1,3 @@
-import type { Namespace } from "../../core/context.js";
 import { isoAt } from "../../core/clock.js";
 import { kind } from "../../core/store.js";
 import type { SessionStatus } from "./schemas.js";
@@ -15,24 +14,24 @@ export interface SessionRecord {
 }
 
 /** Sessions are kept past their expiry (for `sessionRetentionSeconds`) so they read as `expired`. */
-export const sessions = kind<SessionRecord>("regula.session");
+export const sessions = kind<SessionRecord>("regula.session", { list: "sessions", secretId: false });
 /** A hand-off token: `Token <token>` in the URL, bound to one session. */
-export const handoffTokens = kind<{ sessionId: string }>("regula.handoff");
+export const handoffTokens = kind<{ sessionId: string }>("regula.handoff", { list: "tokens" });
 /** An ephemeral device token from the older flow, not yet bound to a session. */
-export const deviceTokens = kind<{ ttlSeconds: number }>("regula.device");
+export const deviceTokens = kind<{ ttlSeconds: number }>("regula.device", { list: "tokens" });
 
-export function statusAt(session: SessionRecord, now: number): SessionStatus {
+export function statusAt(session: Readonly<SessionRecord>, now: number): SessionStatus {
   return session.status === "created" && now >= session.expiresAt ? "expired" : session.status;
 }
 
-/** The session as the API returns it. */
-export function sessionView(ns: Namespace, session: SessionRecord) {
+/** The session as the API returns it, at `now` on the namespace's clock. */
+export function sessionView(now: number, session: Readonly<SessionRecord>) {
   return {
     id: session.id,
     workflowIds: session.workflowIds,
     metadata: session.metadata,
     locale: session.locale,
-    status: statusAt(session, ns.clock.now()),
+    status: statusAt(session, now),
     createdAt: isoAt(session.createdAt),
     expiresAt: isoAt(session.expiresAt),
   };

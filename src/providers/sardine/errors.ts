@@ -1,12 +1,12 @@
-import { renderMessage } from "../../core/context.js";
-import { coreErrors, errorFactory, type VendorCatalogue } from "../../core/errors.js";
+import { coreErrors, errorFactory, type FormatCatalogue } from "../../core/errors.js";
+import { messageFormat } from "../../core/formats.js";
 
 /** Sardine's errors. The body is `{"message": ...}`, the one field real clients read. */
 export const catalogue = {
   unauthorized: { status: 401, message: "Unauthorized: missing or invalid Basic credentials" },
   ...coreErrors(),
-} as const satisfies VendorCatalogue;
+} as const satisfies FormatCatalogue;
 
 export const fail = errorFactory(catalogue);
 
-export const renderError = renderMessage;
+export const apiErrors = messageFormat("sardine API", catalogue);

@@ -27,14 +27,14 @@ export const tokenRequestSchema = z.object({
 });
 export type TokenRequest = z.output<typeof tokenRequestSchema>;
 
-export const au10tixTokenResponseSchema = z.object({
+export const au10tixTokenResponseSchema = z.strictObject({
   token_type: z.literal("Bearer"),
   expires_in: z.number().int(),
   access_token: z.string(),
   scope: z.literal("mobilesdk"),
 });
 
-export const incodeTokenResponseSchema = z.object({
+export const incodeTokenResponseSchema = z.strictObject({
   access_token: z.string(),
   verification_id: z.string(),
   incode_sdk_base_url: z.string(),
@@ -59,5 +59,3 @@ export const au10tixClaimsSchema = z.strictObject({
   clientOrganizationId: z.number().int(),
 });
 export type Au10tixClaims = z.output<typeof au10tixClaimsSchema>;
-
-export const errorBodySchema = z.object({ message: z.string() });

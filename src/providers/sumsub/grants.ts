@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Namespace } from "../../core/context.js";
 import type { ProviderDeps } from "../../core/provider.js";
-import { kind } from "../../core/store.js";
+import { kind, update } from "../../core/store.js";
 import { fail } from "./errors.js";
-import type { Scope, SumsubFixtures, SumsubUser } from "./schemas.js";
+import type { Scope, SumsubConfig, SumsubFixtures, SumsubUser } from "./schemas.js";
 
 export const KEY_SET = "sumsub";
 
@@ -31,14 +31,17 @@ export interface RefreshRecord extends TokenGrant {
   used: boolean;
 }
 
-export const codes = kind<CodeRecord>("sumsub.code");
+export const codes = kind<CodeRecord>("sumsub.code", { list: "tokens" });
 /** Codes already exchanged, kept for their lifetime so a second exchange can revoke what the first gave. */
-export const usedCodes = kind<{ familyId: string }>("sumsub.code.used");
-export const accessTokens = kind<AccessRecord>("sumsub.access");
-export const refreshTokens = kind<RefreshRecord>("sumsub.refresh");
-/** Every token issued from one code shares a family; revoking it revokes them all. */
+export const usedCodes = kind<{ familyId: string }>("sumsub.code.used", { list: "tokens" });
+export const accessTokens = kind<AccessRecord>("sumsub.access", { list: "tokens" });
+export const refreshTokens = kind<RefreshRecord>("sumsub.refresh", { list: "tokens" });
+/** Every token issued from one code shares a family; revoking it revokes them all. Internal: never listed. */
 export const families = kind<{ revoked: boolean }>("sumsub.family");
-export const shareTokens = kind<{ forClientId: string; sub: string }>("sumsub.share");
+export const shareTokens = kind<{ forClientId: string; sub: string }>("sumsub.share", { list: "tokens" });
+
+/** Every kind Sumsub stores. */
+export const sumsubKinds = [codes, usedCodes, accessTokens, refreshTokens, families, shareTokens];
 
 export interface IssuedTokens {
   access_token: string;
@@ -57,17 +60,15 @@ export function s256(verifier: string): string {
  * The grant logic both Sumsub routes share: codes, tokens, refresh and revocation. It throws Sumsub's error codes;
  * each route's renderer writes them in its own format.
  */
-export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
+export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
   const { fixtures, ids, keys } = deps;
-  const lenient = deps.config.sumsub.lenient;
+  const lenient = deps.config.lenient;
   const users = new Map(fixtures.users.map((u) => [u.sub, u]));
 
-  const familyAlive = (ns: Namespace, familyId: string) =>
-    ns.store.get(families, familyId)?.value.revoked === false;
-  const revoke = (ns: Namespace, familyId: string) => {
-    const family = ns.store.get(families, familyId);
-    if (family) family.value.revoked = true;
-  };
+  const familyAlive = async (ns: Namespace, familyId: string) =>
+    (await ns.store.get(families, familyId))?.value.revoked === false;
+  const revoke = (ns: Namespace, familyId: string) =>
+    update(ns.store, families, familyId, (family) => (family.revoked ? undefined : { revoked: true }));
   const pkceHolds = (challenge: string | undefined, verifier: string | undefined) =>
     lenient || (challenge !== undefined && verifier !== undefined && s256(verifier) === challenge);
 
@@ -99,11 +100,11 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
       return fixtures.users.find((u) => u.email === hint || u.sub === hint);
     },
 
-    issueCode(ns: Namespace, grant: Omit<CodeRecord, "familyId">): string {
+    async issueCode(ns: Namespace, grant: Omit<CodeRecord, "familyId">): Promise<string> {
       const code = `${ids.token(43)}=`;
       const familyId = ids.uuid();
-      ns.store.put(families, familyId, { revoked: false }, fixtures.refreshTokenTtlSeconds);
-      ns.store.put(codes, code, { ...grant, familyId }, fixtures.codeTtlSeconds);
+      await ns.store.put(families, familyId, { revoked: false }, fixtures.refreshTokenTtlSeconds);
+      await ns.store.put(codes, code, { ...grant, familyId }, fixtures.codeTtlSeconds);
       return code;
     },
 
@@ -111,18 +112,18 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
      * Consumes a code: single use, for this client, the PKCE verifier matching (and the redirect URI, on the OIDC
      * route). Any failure is `invalid_code`, and the code is spent; a second exchange revokes the first one's tokens.
      */
-    redeemCode(
+    async redeemCode(
       ns: Namespace,
       request: { code: string; clientId: string; verifier: string | undefined; redirectUri?: string },
-    ): CodeRecord {
-      const entry = ns.store.take(codes, request.code);
+    ): Promise<Readonly<CodeRecord>> {
+      const entry = await ns.store.take(codes, request.code);
       if (!entry) {
-        const used = ns.store.get(usedCodes, request.code);
-        if (used) revoke(ns, used.value.familyId);
+        const used = await ns.store.get(usedCodes, request.code);
+        if (used) await revoke(ns, used.value.familyId);
         throw fail("invalid_code");
       }
       const grant = entry.value;
-      ns.store.put(usedCodes, request.code, { familyId: grant.familyId }, fixtures.codeTtlSeconds);
+      await ns.store.put(usedCodes, request.code, { familyId: grant.familyId }, fixtures.codeTtlSeconds);
       const redirectOk =
         lenient || request.redirectUri === undefined || request.redirectUri === grant.redirectUri;
       if (
@@ -139,17 +140,22 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
      * A refresh token's grant. Where `rotate`, the token is spent and a used one presented again revokes its whole
      * family (as Keycloak and Auth0 do); `verifier`, where given, must match the original PKCE challenge.
      */
-    useRefreshToken(
+    async useRefreshToken(
       ns: Namespace,
       request: { token: string; clientId: string; verifier?: string; scopes?: Scope[]; rotate: boolean },
-    ): RefreshRecord {
-      const entry = ns.store.get(refreshTokens, request.token);
+    ): Promise<Readonly<RefreshRecord>> {
+      const entry = await ns.store.get(refreshTokens, request.token);
       const record = entry?.value;
-      if (!record || record.clientId !== request.clientId || !familyAlive(ns, record.familyId)) {
+      if (
+        !entry ||
+        !record ||
+        record.clientId !== request.clientId ||
+        !(await familyAlive(ns, record.familyId))
+      ) {
         throw fail("invalid_refresh_token");
       }
       if (record.used) {
-        revoke(ns, record.familyId);
+        await revoke(ns, record.familyId);
         throw fail("invalid_refresh_token");
       }
       if (request.verifier !== undefined && !pkceHolds(record.codeChallenge, request.verifier)) {
@@ -158,7 +164,15 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
       const extra = request.scopes?.filter((s) => !record.scopes.includes(s)) ?? [];
       if (extra.length > 0)
         throw fail("invalid_scope", `Requested scope exceeds the granted scope: ${extra.join(" ")}`);
-      if (request.rotate) record.used = true;
+      // Rotation is a compare-and-set: of concurrent refreshes with one token, exactly one gets through, and the
+      // others are a reuse of a rotated token like any later one.
+      if (
+        request.rotate &&
+        !(await ns.store.replace(refreshTokens, request.token, entry.rev, { ...record, used: true }))
+      ) {
+        await revoke(ns, record.familyId);
+        throw fail("invalid_refresh_token");
+      }
       return record;
     },
 
@@ -177,11 +191,11 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
         scopes: grant.scopes,
         familyId: grant.familyId,
       };
-      store.put(accessTokens, accessToken, base, fixtures.accessTokenTtlSeconds);
+      await store.put(accessTokens, accessToken, base, fixtures.accessTokenTtlSeconds);
       let refreshToken: string | undefined;
       if (options.refresh) {
         refreshToken = `snd-id-con-r-${ids.token(64)}`;
-        store.put(
+        await store.put(
           refreshTokens,
           refreshToken,
           { ...base, codeChallenge: grant.codeChallenge, nonce: grant.nonce, used: false },
@@ -211,9 +225,9 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures>) {
     },
 
     /** The grant behind a live access token of a live family, or `invalid_token`. */
-    accessGrant(ns: Namespace, token: string | undefined): AccessRecord {
-      const entry = token === undefined ? undefined : ns.store.get(accessTokens, token);
-      if (!entry || !familyAlive(ns, entry.value.familyId)) throw fail("invalid_token");
+    async accessGrant(ns: Namespace, token: string | undefined): Promise<Readonly<AccessRecord>> {
+      const entry = token === undefined ? undefined : await ns.store.get(accessTokens, token);
+      if (!entry || !(await familyAlive(ns, entry.value.familyId))) throw fail("invalid_token");
       return entry.value;
     },
   };

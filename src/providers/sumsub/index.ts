@@ -1,10 +1,9 @@
 import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
-import { operations, securitySchemes } from "./contract.js";
-import { catalogue, renderError } from "./errors.js";
-import { KEY_SET } from "./grants.js";
-import { sumsubRoutes } from "./routes.js";
-import { fixtureSchema } from "./schemas.js";
+import { apiErrors } from "./errors.js";
+import { KEY_SET, sumsubKinds } from "./grants.js";
+import { securitySchemes, sumsubRoutes } from "./routes.js";
+import { configSchema, fixtureSchema } from "./schemas.js";
 
 export { signRequest } from "./signature.js";
 
@@ -13,11 +12,11 @@ export const sumsub = defineProvider({
   name: "sumsub",
   title: "Sumsub ID Connect",
   fixtureSchema,
+  configSchema,
   keySets: [KEY_SET],
-  errors: catalogue,
-  operations: () => operations,
+  errors: apiErrors,
+  kinds: sumsubKinds,
   securitySchemes,
-  renderError,
   credentials: (f) => [
     ...f.apps.map((a): [string, string] => [
       a.idConnectEnabled ? "app token / secret" : "app token / secret (ID Connect off)",

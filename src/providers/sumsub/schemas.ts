@@ -45,6 +45,15 @@ export const fixtureSchema = z.strictObject({
   signatureWindowSeconds: z.number().int().positive().default(60),
 });
 export type SumsubFixtures = z.output<typeof fixtureSchema>;
+
+/** The `sumsub:` section of the config file. */
+export const configSchema = z.strictObject({
+  /** Check X-App-Access-Sig on the signed routes (on by default; off for quick manual trials). */
+  verifySignature: z.boolean().default(true),
+  /** Relax PKCE and redirect URI checks for quick manual trials. Strict by default. */
+  lenient: z.boolean().default(false),
+});
+export type SumsubConfig = z.output<typeof configSchema>;
 export type SumsubUser = SumsubFixtures["users"][number];
 
 /** A space-separated scope string of known scopes, at least one. */
@@ -72,7 +81,7 @@ export const connectTokenRequestSchema = z.discriminatedUnion(
   { error: "grant_type must be authorization_code or refresh_token" },
 );
 
-export const connectTokenResponseSchema = z.object({
+export const connectTokenResponseSchema = z.strictObject({
   access_token: z.string().startsWith("snd-id-con-a-"),
   refresh_token: z.string().startsWith("snd-id-con-r-").optional(),
   token_type: z.literal("Bearer"),
@@ -87,25 +96,13 @@ export const shareTokenRequestSchema = z.object({
   ttlInSecs: z.number().int().min(1).max(86_400).default(1800),
 });
 
-export const shareTokenResponseSchema = z.object({
+export const shareTokenResponseSchema = z.strictObject({
   token: z.string(),
   forClientId: z.string(),
   sharingAllowed: z.boolean(),
 });
 
-/** Sumsub's API error body. */
-export const errorBodySchema = z.object({
-  code: z.number().int(),
-  correlationId: z.string().regex(/^[0-9a-f]{32}$/),
-  description: z.string(),
-  errorCode: z.number().int().optional(),
-  errorName: z.string().optional(),
-});
-
-/** The OIDC route's error body (RFC 6749 §5.2). */
-export const oauthErrorBodySchema = z.object({ error: z.string(), error_description: z.string() });
-
-export const oidcTokenResponseSchema = z.object({
+export const oidcTokenResponseSchema = z.strictObject({
   access_token: z.string(),
   token_type: z.literal("Bearer"),
   expires_in: z.number().int(),

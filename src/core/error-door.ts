@@ -1,0 +1,60 @@
+import type { Context, ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import * as z from "zod";
+import type { AppEnv } from "./context.js";
+import {
+  coreError,
+  CoreErrorCode,
+  coreErrors,
+  RETRY_AFTER,
+  SandboxError,
+  type ErrorFormat,
+} from "./errors.js";
+import type { IdGenerator } from "./ids.js";
+import type { Logger } from "./log.js";
+
+/** `{error, message}`: the sandbox's own format, for the admin API and paths outside every vendor. */
+export const plainFormat: ErrorFormat = {
+  name: "sandbox",
+  catalogue: { ...coreErrors(), unauthorized: { status: 401, message: "Unauthorized" } },
+  schema: z.strictObject({ error: z.string(), message: z.string() }),
+  headers: RETRY_AFTER,
+  render: (error, c) => c.json({ error: error.code, message: error.message }, error.status),
+};
+
+/** Any thrown value as a SandboxError: Hono's own exceptions keep their status, anything else is a 500. */
+export function toSandboxError(err: unknown): SandboxError {
+  if (err instanceof SandboxError) return err;
+  if (err instanceof HTTPException) {
+    return new SandboxError(
+      err.status === 413 ? CoreErrorCode.payloadTooLarge : CoreErrorCode.invalidRequest,
+      err.status,
+      err.message || "request refused",
+    );
+  }
+  return coreError(CoreErrorCode.internal, "internal sandbox error", {}, { cause: err });
+}
+
+/**
+ * The one door every error leaves through: the format of the route the request was for (known from the route it
+ * matched, wherever the error was raised: body limit, rate limit, scenario, validation, handler), else of the vendor
+ * whose prefix the path is under (an unknown path), else the sandbox's own. An unexpected exception is logged with its
+ * stack and answers 500 in that same format.
+ */
+export function errorDoor(options: {
+  formatOf: (c: Context<AppEnv>) => ErrorFormat | undefined;
+  ids: IdGenerator;
+  logger: Logger;
+}): ErrorHandler<AppEnv> {
+  return (err, c) => {
+    const error = toSandboxError(err);
+    if (error.code === CoreErrorCode.internal && error.cause !== undefined) {
+      const cause =
+        error.cause instanceof Error
+          ? (error.cause.stack ?? error.cause.message)
+          : JSON.stringify(error.cause);
+      options.logger.error("unexpected_error", { path: c.req.path, cause });
+    }
+    return (options.formatOf(c) ?? plainFormat).render(error, c, options.ids);
+  };
+}

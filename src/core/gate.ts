@@ -1,0 +1,104 @@
+import type { Context } from "hono";
+import type { AppEnv } from "./context.js";
+import { coreError, CoreErrorCode } from "./errors.js";
+import { fieldsOf, isForm, readText } from "./http.js";
+import { limitFor, overLimit, type Limits } from "./ratelimit.js";
+import type { Route } from "./route.js";
+import { chooseRule, magicScenarios, mayNameScenario, type RequestView } from "./scenarios/match.js";
+import { applyOutcome } from "./scenarios/outcome.js";
+import type { Scenario } from "./scenarios/schema.js";
+
+export interface GateOptions {
+  /** Every loaded scenario, by name. */
+  scenarios: ReadonlyMap<string, Scenario>;
+  /** Scenarios active in every namespace (read on each request: the admin API changes it). */
+  globalScenarios: readonly string[];
+  /** Rate limits on for everyone (else only while a scenario with `rateLimits: true` applies). */
+  rateLimits: boolean;
+  /** The vendor's limits, with the config's overrides. */
+  limits: Limits;
+  /** Who a request counts against. */
+  credentialOf: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
+  /** Body fields whose object values may hold magic values. */
+  scenarioFields: readonly string[];
+}
+
+async function viewRequest(c: Context<AppEnv>, route: Route, needBody: boolean): Promise<RequestView> {
+  let body: Record<string, unknown> = {};
+  if (needBody && c.req.method !== "GET" && c.req.method !== "HEAD") {
+    const text = await readText(c);
+    if (isForm(c))
+      body = Object.fromEntries([...fieldsOf(text)].map(([name, values]) => [name, values.at(-1)]));
+    else {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed))
+          body = parsed as Record<string, unknown>;
+      } catch {
+        // Not JSON: no body fields to match.
+      }
+    }
+  }
+  return { routeKey: route.key, query: c.req.query(), body, header: (name) => c.req.header(name) };
+}
+
+/**
+ * What runs first on every vendor route: the scenarios this request selects (header, magic input, namespace,
+ * global) and the rate limit. Answers a replacement response, throws a scenario's error (in the route's format), or
+ * lets the route run. Does nothing costly unless a scenario or limit could apply.
+ */
+export function scenarioGate(options: GateOptions) {
+  const { scenarios } = options;
+  const enforceLimit = async (c: Context<AppEnv>, route: Route) => {
+    const found = limitFor(options.limits, c.req.method);
+    if (!found) return;
+    const [selector, limit] = found;
+    const who = (await options.credentialOf(c)) ?? "anonymous";
+    const { store, clock } = c.get("ns");
+    const retryAfter = await overLimit(store, clock.now(), `${route.group}:${selector}:${who}`, limit);
+    if (retryAfter !== undefined) {
+      c.header("Retry-After", String(retryAfter));
+      throw coreError(
+        CoreErrorCode.rateLimited,
+        `rate limit of ${String(limit.limit)} per ${String(limit.windowSeconds)} s exceeded`,
+      );
+    }
+  };
+
+  return async (c: Context<AppEnv>, route: Route): Promise<Response | undefined> => {
+    const ns = c.get("ns");
+    const header = c.req.header("x-sandbox-scenario");
+    const fromHeader = header
+      ? header
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
+    for (const name of fromHeader) {
+      if (!scenarios.has(name)) {
+        throw coreError(CoreErrorCode.invalidRequest, `unknown scenario in X-Sandbox-Scenario: ${name}`);
+      }
+    }
+    const mayHaveMagic =
+      mayNameScenario(c.req.url) || (c.req.method !== "GET" && mayNameScenario(await readText(c)));
+    const anything =
+      mayHaveMagic ||
+      fromHeader.length + ns.scenarios.active.length + options.globalScenarios.length > 0 ||
+      ns.scenarios.queue.length > 0;
+
+    if (!anything) {
+      if (options.rateLimits) await enforceLimit(c, route);
+      return undefined;
+    }
+    const names = [...fromHeader, ...ns.scenarios.active, ...options.globalScenarios];
+    const needBody = mayHaveMagic || names.some((n) => scenarios.get(n)?.readsBody);
+    const view = await viewRequest(c, route, needBody);
+    const magic = mayHaveMagic
+      ? magicScenarios(view, options.scenarioFields).filter((n) => scenarios.has(n))
+      : [];
+    const all = [...fromHeader, ...magic, ...ns.scenarios.active, ...options.globalScenarios];
+    if (options.rateLimits || all.some((n) => scenarios.get(n)?.rateLimits)) await enforceLimit(c, route);
+    const chosen = chooseRule(ns.scenarios, scenarios, all, view);
+    return chosen ? applyOutcome(c, chosen, route.format.catalogue) : undefined;
+  };
+}

@@ -1,0 +1,58 @@
+import type { ErrorFormat } from "../errors.js";
+import type { CompiledRule, Rule } from "./schema.js";
+
+/** What a rule is checked against: each vendor's declared routes, by name, with the error format each answers in. */
+export interface RouteTable {
+  readonly vendor: string;
+  readonly routes: readonly { readonly name: string; readonly key: string; readonly format: ErrorFormat }[];
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(
+    `^${glob
+      .split("*")
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
+}
+
+/** Whether a rule's `route` (`METHOD /path`, `*` wildcards, or a bare path for any method) names a route. */
+export function routePatternMatches(pattern: string): (name: string) => boolean {
+  const [method, path] = pattern.includes(" ") ? pattern.split(/\s+/, 2) : ["*", pattern];
+  const m = globToRegExp(method!.toUpperCase());
+  const p = globToRegExp(path!);
+  return (name) => {
+    const space = name.indexOf(" ");
+    return m.test(name.slice(0, space)) && p.test(name.slice(space + 1));
+  };
+}
+
+/**
+ * Checks a rule against the declared routes and returns it with the routes it applies to, or a message saying why
+ * it cannot work: an unknown vendor, a route that names none of the vendor's routes (the message lists them), an
+ * error that a route's format cannot express, or nothing to do.
+ */
+export function compileRule(rule: Rule, tables: readonly RouteTable[]): CompiledRule | string {
+  const vendors = rule.vendor === "*" ? tables : tables.filter((t) => t.vendor === rule.vendor);
+  if (vendors.length === 0)
+    return `vendor: ${rule.vendor} is not a vendor here (one of ${tables.map((t) => t.vendor).join(", ")}, or *)`;
+  if (
+    rule.error === undefined &&
+    rule.status === undefined &&
+    rule.fault === undefined &&
+    rule.delayMs === undefined
+  )
+    return "a rule needs error, status, fault or delayMs";
+  const named = routePatternMatches(rule.route);
+  const routes = vendors.flatMap((t) => t.routes.filter((r) => named(r.name)));
+  if (routes.length === 0) {
+    const known = vendors.flatMap((t) => t.routes.map((r) => (rule.vendor === "*" ? r.key : r.name)));
+    return `route: "${rule.route}" names no route of ${rule.vendor === "*" ? "any vendor" : rule.vendor} (routes: ${known.join("; ")})`;
+  }
+  if (rule.error !== undefined) {
+    const cannot = routes.find((r) => !(rule.error! in r.format.catalogue));
+    if (cannot)
+      return `error: ${rule.error} cannot be answered on ${cannot.key}, whose errors are ${cannot.format.name} (${Object.keys(cannot.format.catalogue).join(", ")})`;
+  }
+  return { ...rule, routes: new Set(routes.map((r) => r.key)) };
+}

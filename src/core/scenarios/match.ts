@@ -1,0 +1,87 @@
+import type { CompiledRule, Scenario } from "./schema.js";
+import type { ScenarioState } from "./state.js";
+
+/** What a request carries, read once, for matchers and magic values. */
+export interface RequestView {
+  /** `<vendor> <route name>` of the route that answers. */
+  routeKey: string;
+  query: Record<string, string>;
+  body: Record<string, unknown>;
+  header: (name: string) => string | undefined;
+}
+
+function matches(rule: CompiledRule, req: RequestView): boolean {
+  if (!rule.routes.has(req.routeKey)) return false;
+  if (rule.match === undefined) return true;
+  const { query = {}, body = {}, header = {} } = rule.match;
+  return (
+    Object.entries(query).every(([k, v]) => req.query[k] === v) &&
+    Object.entries(body).every(([k, v]) => {
+      const given = req.body[k];
+      return (
+        (typeof given === "string" || typeof given === "number" || typeof given === "boolean") &&
+        String(given) === v
+      );
+    }) &&
+    Object.entries(header).every(([k, v]) => req.header(k) === v)
+  );
+}
+
+const MAGIC = /^scenario:([A-Za-z0-9._,-]+)$/;
+
+/** Whether text may carry a magic `scenario:<name>` value (plain or URL-encoded): only then is it parsed for one. */
+export const mayNameScenario = (text: string): boolean =>
+  text.includes("scenario:") || text.includes("scenario%3A");
+
+/**
+ * Scenario names given by magic input, for clients that cannot set headers: any query value, top-level body field,
+ * or field of the objects the vendor names in `nested` (Regula's `metadata`), of the form `scenario:<name>[,<name>]`.
+ */
+export function magicScenarios(req: RequestView, nested: readonly string[]): string[] {
+  const values: unknown[] = [...Object.values(req.query), ...Object.values(req.body)];
+  for (const field of nested) {
+    const inner = req.body[field];
+    if (inner !== null && typeof inner === "object") values.push(...(Object.values(inner) as unknown[]));
+  }
+  return values.flatMap((v) => (typeof v === "string" ? (MAGIC.exec(v)?.[1]?.split(",") ?? []) : []));
+}
+
+export interface Chosen {
+  scenario: string;
+  rule: CompiledRule;
+}
+
+/**
+ * The first rule that applies to this request: queued one-shots first, then the named scenarios in order.
+ * Counts the rule as applied.
+ */
+export function chooseRule(
+  state: ScenarioState,
+  loaded: ReadonlyMap<string, Scenario>,
+  names: readonly string[],
+  req: RequestView,
+): Chosen | undefined {
+  const queued = state.queue.findIndex((rule) => matches(rule, req));
+  if (queued >= 0) {
+    const rule = state.queue[queued]!;
+    if (rule.times <= 1) state.queue.splice(queued, 1);
+    else state.queue[queued] = { ...rule, times: rule.times - 1 };
+    return { scenario: "enqueued", rule };
+  }
+  for (const name of names) {
+    const scenario = loaded.get(name);
+    if (!scenario) continue;
+    for (const [i, rule] of scenario.rules.entries()) {
+      if (!matches(rule, req)) continue;
+      const key = `${name}#${String(i)}`;
+      const seen = (state.counters.get(`seen:${key}`) ?? 0) + 1;
+      state.counters.set(`seen:${key}`, seen);
+      if (rule.every !== undefined && seen % rule.every !== 0) continue;
+      const applied = state.counters.get(`applied:${key}`) ?? 0;
+      if (rule.times !== undefined && applied >= rule.times) continue;
+      state.counters.set(`applied:${key}`, applied + 1);
+      return { scenario: name, rule };
+    }
+  }
+  return undefined;
+}

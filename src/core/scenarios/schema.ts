@@ -1,0 +1,61 @@
+import * as z from "zod";
+
+/** What happens instead of (or before) the real answer. */
+export const outcomeSchema = z.strictObject({
+  /** An error from the route's error format, by name: the body is exactly the vendor's. */
+  error: z.string().min(1).optional(),
+  /** The error's message, where the format's body carries one (Sardine `message`, Sumsub `description`). */
+  message: z.string().min(1).optional(),
+  /** Or a raw answer. */
+  status: z.number().int().min(200).max(599).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.unknown().optional(),
+  /** Real (wall-clock) milliseconds to wait first. Alone, the real answer follows the delay. */
+  delayMs: z.number().int().min(0).max(600_000).optional(),
+  /** `reset` the connection, `timeout` = never answer, `malformed` = truncated JSON, `empty` body. */
+  fault: z.enum(["reset", "timeout", "malformed", "empty"]).optional(),
+});
+export type Outcome = z.output<typeof outcomeSchema>;
+
+const matcherSchema = z.record(z.string(), z.string());
+
+export const ruleSchema = outcomeSchema.extend({
+  /** A vendor name, or `*` for every vendor. */
+  vendor: z.string().min(1),
+  /**
+   * A route name of the vendor, `METHOD /path` as the vendor's routes are declared (`GET /api/sessions/{id}`); `*` in
+   * either part matches anything. Default: every route. It must match at least one declared route.
+   */
+  route: z.string().min(1).default("*"),
+  /** Exact values the request must carry: query parameters, body fields (JSON or form), headers. */
+  match: z
+    .strictObject({ query: matcherSchema, body: matcherSchema, header: matcherSchema })
+    .partial()
+    .optional(),
+  /** Apply to this many requests, then fall through to the next rule or the real answer. */
+  times: z.number().int().min(1).optional(),
+  /** Apply to every Nth matching request only (2 = every other one). */
+  every: z.number().int().min(2).optional(),
+});
+export type Rule = z.output<typeof ruleSchema>;
+
+export const scenarioSchema = z.strictObject({
+  description: z.string().min(1),
+  rules: z.array(ruleSchema).default([]),
+  /** Turns on the vendors' rate limits while the scenario is active. */
+  rateLimits: z.boolean().default(false),
+});
+
+/** A rule checked against the declared routes: the keys (`<vendor> <route name>`) of every route it applies to. */
+export interface CompiledRule extends Rule {
+  readonly routes: ReadonlySet<string>;
+}
+
+export interface Scenario extends Omit<z.output<typeof scenarioSchema>, "rules"> {
+  name: string;
+  rules: CompiledRule[];
+  /** The file it came from. */
+  source: string;
+  /** Whether a rule matches body fields, so a request must be read whole to be matched (known at load). */
+  readsBody: boolean;
+}
