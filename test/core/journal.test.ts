@@ -1,0 +1,218 @@
+import { describe, expect, it } from "vitest";
+import {
+  createJournal,
+  redactPath,
+  redactPathAndQuery,
+  redactToken,
+  type JournalRecord,
+} from "../../src/core/journal.js";
+
+const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+
+/** A DQE token request by default; `n` spreads the time so each record is told apart. */
+const record = (n: number, over: Partial<JournalRecord> = {}): JournalRecord => ({
+  at: T0 + n * 1000,
+  namespace: "default",
+  method: "GET",
+  path: `/dqe/ACCESS_TOKEN/?n=${n}`,
+  vendor: "dqe",
+  route: "GET /ACCESS_TOKEN/",
+  status: 200,
+  scenario: null,
+  durationMs: n,
+  ...over,
+});
+
+const ids = (entries: readonly { id: number }[]) => entries.map((e) => e.id);
+
+describe("createJournal", () => {
+  it("gives each record an increasing id and its time in ISO 8601, newest first", () => {
+    const journal = createJournal(10);
+    journal.record(record(1, { scenario: "dqe-credits-exhausted", status: 400 }));
+    journal.record(record(2, { method: "POST", namespace: "w1" }));
+    expect(journal.size).toBe(2);
+    expect(journal.query({})).toEqual([
+      {
+        id: 2,
+        time: "2026-01-01T00:00:02.000Z",
+        namespace: "w1",
+        method: "POST",
+        path: "/dqe/ACCESS_TOKEN/?n=2",
+        vendor: "dqe",
+        route: "GET /ACCESS_TOKEN/",
+        status: 200,
+        scenario: null,
+        durationMs: 2,
+      },
+      {
+        id: 1,
+        time: "2026-01-01T00:00:01.000Z",
+        namespace: "default",
+        method: "GET",
+        path: "/dqe/ACCESS_TOKEN/?n=1",
+        vendor: "dqe",
+        route: "GET /ACCESS_TOKEN/",
+        status: 400,
+        scenario: "dqe-credits-exhausted",
+        durationMs: 1,
+      },
+    ]);
+  });
+
+  it("keeps only the newest n, as a ring", () => {
+    const journal = createJournal(3);
+    for (let n = 1; n <= 7; n++) journal.record(record(n));
+    expect(journal.size).toBe(3);
+    const entries = journal.query({});
+    expect(ids(entries)).toEqual([7, 6, 5]);
+    expect(entries.map((e) => e.path)).toEqual([
+      "/dqe/ACCESS_TOKEN/?n=7",
+      "/dqe/ACCESS_TOKEN/?n=6",
+      "/dqe/ACCESS_TOKEN/?n=5",
+    ]);
+  });
+
+  it("keeps one record with a capacity of 1", () => {
+    const journal = createJournal(1);
+    journal.record(record(1));
+    journal.record(record(2));
+    expect(ids(journal.query({}))).toEqual([2]);
+  });
+
+  it("filters by vendor, route name, status and since, together", () => {
+    const journal = createJournal(20);
+    journal.record(record(1)); // 1
+    journal.record(record(2, { status: 400 })); // 2
+    journal.record(record(3, { vendor: "sardine", route: "POST /v1/identity-documents/tokens" })); // 3
+    journal.record(record(4, { route: "GET /oauth/ACCESS_TOKEN/", status: 401 })); // 4
+    journal.record(record(5, { vendor: null, route: null, status: 404, path: "/nowhere" })); // 5
+    journal.record(record(6)); // 6
+    expect(ids(journal.query({ vendor: "dqe" }))).toEqual([6, 4, 2, 1]);
+    expect(ids(journal.query({ vendor: "sardine" }))).toEqual([3]);
+    expect(ids(journal.query({ route: "GET /ACCESS_TOKEN/" }))).toEqual([6, 2, 1]);
+    expect(ids(journal.query({ status: 400 }))).toEqual([2]);
+    expect(ids(journal.query({ status: 404 }))).toEqual([5]);
+    expect(ids(journal.query({ since: 3 }))).toEqual([6, 5, 4]);
+    expect(ids(journal.query({ since: 6 }))).toEqual([]);
+    expect(ids(journal.query({ vendor: "dqe", route: "GET /ACCESS_TOKEN/", since: 1 }))).toEqual([6, 2]);
+    expect(ids(journal.query({ vendor: "dqe", status: 200, route: "GET /oauth/ACCESS_TOKEN/" }))).toEqual([]);
+  });
+
+  it("matches a route by its exact name only, never by a raw path or a prefix", () => {
+    // A prefix or path match would let a caller guess a redacted query value a character at a time.
+    const journal = createJournal(5);
+    journal.record(record(1, { path: "/dqe/ACCESS_TOKEN/?client_secret=s3cret&licence=L1" }));
+    expect(ids(journal.query({ route: "GET /ACCESS_TOKEN/" }))).toEqual([1]);
+    for (const route of [
+      "/dqe/ACCESS_TOKEN/",
+      "/dqe/ACCESS_TOKEN/?client_secret=s",
+      "/dqe/ACCESS_TOKEN/?client_secret=s3cret&licence=L1",
+      "/ACCESS_TOKEN/",
+      "GET /ACCESS",
+      "GET /ACCESS_TOKEN/?client_secret=s",
+      "get /ACCESS_TOKEN/",
+      "GET",
+      "",
+    ]) {
+      expect(journal.query({ route }), route).toEqual([]);
+    }
+  });
+
+  it("gives at most limit entries, 100 unless told, the newest", () => {
+    const journal = createJournal(150);
+    for (let n = 1; n <= 150; n++) journal.record(record(n));
+    const all = journal.query({});
+    expect(all).toHaveLength(100);
+    expect(all[0]!.id).toBe(150);
+    expect(all.at(-1)!.id).toBe(51);
+    expect(ids(journal.query({ limit: 3 }))).toEqual([150, 149, 148]);
+    expect(ids(journal.query({ limit: 2, since: 10, status: 200 }))).toEqual([150, 149]);
+    expect(journal.query({ limit: 0 })).toEqual([]);
+    expect(journal.query({ limit: 1000 })).toHaveLength(150);
+  });
+
+  it("redacts secret query values in the paths it gives back", () => {
+    const journal = createJournal(5);
+    journal.record(
+      record(1, {
+        path: "/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE",
+      }),
+    );
+    journal.record(
+      record(2, { path: "/dqe/oauth/ACCESS_TOKEN/?scope=refresh_token&access_token=at&refresh_token=rt" }),
+    );
+    journal.record(record(3, { path: "/sumsub/cb?code=abc&state=xyz" }));
+    expect(journal.query({}).map((e) => e.path)).toEqual([
+      "/sumsub/cb?code=%5Bredacted%5D&state=xyz",
+      "/dqe/oauth/ACCESS_TOKEN/?scope=refresh_token&access_token=%5Bredacted%5D&refresh_token=%5Bredacted%5D",
+      "/dqe/ACCESS_TOKEN/?client_secret=%5Bredacted%5D&grant_type=client_idmobile&licence=%5Bredacted%5D",
+    ]);
+    const text = JSON.stringify(journal.query({}));
+    for (const secret of ["sandbox-secret", "SANDBOX-LICENCE", "=at&", "=rt", "abc"]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it("empties on clear, and goes on numbering after it", () => {
+    const journal = createJournal(5);
+    for (let n = 1; n <= 4; n++) journal.record(record(n));
+    journal.clear();
+    expect(journal.size).toBe(0);
+    expect(journal.query({})).toEqual([]);
+    // Ids keep growing, so a `since` cursor taken before the clear never skips new requests.
+    journal.record(record(5));
+    expect(journal.size).toBe(1);
+    expect(ids(journal.query({}))).toEqual([5]);
+    expect(ids(journal.query({ since: 4 }))).toEqual([5]);
+  });
+});
+
+describe("redactPathAndQuery", () => {
+  it.each([
+    ["/a/b", "/a/b"],
+    ["/a/b?", "/a/b"],
+    ["/cb?state=xyz", "/cb?state=xyz"],
+    ["/cb?code=abc&state=xyz", "/cb?code=%5Bredacted%5D&state=xyz"],
+    [
+      "/t?client_secret=1&secret=2&password=3&licence=4",
+      "/t?client_secret=%5Bredacted%5D&secret=%5Bredacted%5D&password=%5Bredacted%5D&licence=%5Bredacted%5D",
+    ],
+    [
+      "/t?access_token=1&refresh_token=2&id_token=3&token=4",
+      "/t?access_token=%5Bredacted%5D&refresh_token=%5Bredacted%5D&id_token=%5Bredacted%5D&token=%5Bredacted%5D",
+    ],
+    [
+      "/t?code_verifier=1&codeVerifier=2&authorization=3&apikey=4&api_key=5",
+      "/t?code_verifier=%5Bredacted%5D&codeVerifier=%5Bredacted%5D&authorization=%5Bredacted%5D&apikey=%5Bredacted%5D&api_key=%5Bredacted%5D",
+    ],
+    // Names are matched whatever their case, and whole: `codes` or `my_token` are not secrets.
+    ["/t?Client_Secret=1&LICENCE=2", "/t?Client_Secret=%5Bredacted%5D&LICENCE=%5Bredacted%5D"],
+    ["/t?codes=1&my_token=2", "/t?codes=1&my_token=2"],
+    // A repeated secret leaves one redacted value, not the others in the clear.
+    ["/t?code=1&x=y&code=2", "/t?code=%5Bredacted%5D&x=y"],
+    // A name written percent-encoded is still recognised.
+    ["/t?client%5Fsecret=1", "/t?client_secret=%5Bredacted%5D"],
+    // The Regula hand-off link carries its token in `authorization`.
+    ["/regula/mobile?authorization=Token%20abc", "/regula/mobile?authorization=%5Bredacted%5D"],
+  ])("%s → %s", (input, output) => {
+    expect(redactPathAndQuery(input)).toBe(output);
+  });
+
+  it("agrees with redactPath on a split path and search", () => {
+    expect(redactPath("/cb", "?code=abc")).toBe("/cb?code=%5Bredacted%5D");
+    expect(redactPath("/cb", "")).toBe("/cb");
+    expect(redactPath("/cb", "?")).toBe("/cb");
+  });
+});
+
+describe("redactToken", () => {
+  it.each([
+    ["", "[redacted]"],
+    ["short", "[redacted]"],
+    ["123456789012", "[redacted]"],
+    ["1234567890123", "12345678…[redacted]"],
+    ["eyJhbGciOiJSUzI1NiJ9.payload.signature", "eyJhbGci…[redacted]"],
+  ])("%j → %j", (input, output) => {
+    expect(redactToken(input)).toBe(output);
+  });
+});

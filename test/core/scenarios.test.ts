@@ -1,0 +1,538 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as z from "zod";
+import { beforeAll, describe, expect, it } from "vitest";
+import { routeTables } from "../../src/deps.js";
+import { ConfigError, coreErrors, type ErrorFormat, type FormatCatalogue } from "../../src/core/errors.js";
+import { compileRule, routePatternMatches, type RouteTable } from "../../src/core/scenarios/check.js";
+import { loadScenarios } from "../../src/core/scenarios/load.js";
+import { chooseRule, magicScenarios, type RequestView } from "../../src/core/scenarios/match.js";
+import { ruleSchema, type CompiledRule, type Scenario } from "../../src/core/scenarios/schema.js";
+import { clearScenarioState, createScenarioState, type QueuedRule } from "../../src/core/scenarios/state.js";
+import { createDeps, parseConfig } from "../../src/index.js";
+
+// ---- A small fake route table: two vendors, three error formats ------------------------------------------------
+
+function format(name: string, extra: Record<string, string>): ErrorFormat {
+  const catalogue: FormatCatalogue = {
+    ...coreErrors(),
+    ...Object.fromEntries(Object.entries(extra).map(([code, message]) => [code, { status: 400, message }])),
+  };
+  return {
+    name,
+    catalogue,
+    schema: z.unknown(),
+    render: () => {
+      throw new Error("not rendered in unit tests");
+    },
+  };
+}
+
+const API = format("alpha API", { session_not_found: "no such session" });
+const OAUTH = format("alpha OAuth", { invalid_grant: "bad grant" });
+const BETA = format("beta API", {});
+
+const route = (vendor: string, name: string, f: ErrorFormat) => ({
+  name,
+  key: `${vendor} ${name}`,
+  format: f,
+});
+
+const TABLES: RouteTable[] = [
+  {
+    vendor: "alpha",
+    routes: [
+      route("alpha", "GET /api/sessions/{id}", API),
+      route("alpha", "POST /api/sessions", API),
+      route("alpha", "POST /oauth/token", OAUTH),
+    ],
+  },
+  { vendor: "beta", routes: [route("beta", "GET /status", BETA)] },
+];
+
+/** A rule as a scenario file gives it (defaults applied by the schema, as `loadScenarios` does). */
+const rule = (input: Record<string, unknown>) => ruleSchema.parse(input);
+
+/** A rule compiled against the fake tables; fails the test if it does not compile. */
+function compiled(input: Record<string, unknown>): CompiledRule {
+  const result = compileRule(rule(input), TABLES);
+  if (typeof result === "string") throw new Error(result);
+  return result;
+}
+
+describe("routePatternMatches", () => {
+  const names = [
+    "GET /api/sessions/{id}",
+    "POST /api/sessions",
+    "GET /ACCESS_TOKEN/",
+    "POST /ACCESS_TOKEN/",
+    "GET /oauth/ACCESS_TOKEN/",
+  ];
+  const matching = (pattern: string) => names.filter(routePatternMatches(pattern));
+
+  it("matches an exact name only", () => {
+    expect(matching("GET /ACCESS_TOKEN/")).toEqual(["GET /ACCESS_TOKEN/"]);
+    expect(matching("POST /api/sessions")).toEqual(["POST /api/sessions"]);
+  });
+
+  it("takes * in the method and in the path, and a lower-case method", () => {
+    expect(matching("* /ACCESS_TOKEN/")).toEqual(["GET /ACCESS_TOKEN/", "POST /ACCESS_TOKEN/"]);
+    expect(matching("GET *")).toEqual([
+      "GET /api/sessions/{id}",
+      "GET /ACCESS_TOKEN/",
+      "GET /oauth/ACCESS_TOKEN/",
+    ]);
+    // `*` spans slashes: one star covers every deeper path.
+    expect(matching("* /api/*")).toEqual(["GET /api/sessions/{id}", "POST /api/sessions"]);
+    expect(matching("get /ACCESS_TOKEN/")).toEqual(["GET /ACCESS_TOKEN/"]);
+    expect(matching("*")).toEqual(names);
+  });
+
+  it("reads a bare path as any method", () => {
+    expect(matching("/ACCESS_TOKEN/")).toEqual(["GET /ACCESS_TOKEN/", "POST /ACCESS_TOKEN/"]);
+    expect(matching("/oauth/*")).toEqual(["GET /oauth/ACCESS_TOKEN/"]);
+  });
+
+  it("matches a path parameter by its declared name or *, never by a value a request would carry", () => {
+    expect(matching("GET /api/sessions/{id}")).toEqual(["GET /api/sessions/{id}"]);
+    expect(matching("GET /api/sessions/*")).toEqual(["GET /api/sessions/{id}"]);
+    expect(matching("GET /api/sessions/abc")).toEqual([]);
+    expect(matching("GET /api/sessions/{other}")).toEqual([]);
+  });
+
+  it("treats regex characters in a pattern literally", () => {
+    // `.` and `?` must not act as regex wildcards.
+    expect(routePatternMatches("GET /a.c")("GET /abc")).toBe(false);
+    expect(routePatternMatches("GET /ab?")("GET /a")).toBe(false);
+    expect(routePatternMatches("GET /a.c")("GET /a.c")).toBe(true);
+  });
+});
+
+describe("compileRule", () => {
+  const ALL = [
+    "alpha GET /api/sessions/{id}",
+    "alpha POST /api/sessions",
+    "alpha POST /oauth/token",
+    "beta GET /status",
+  ];
+
+  it("applies to every route of every vendor for vendor *, and to one vendor's routes for a vendor", () => {
+    expect([...compiled({ vendor: "*", status: 503 }).routes]).toEqual(ALL);
+    expect([...compiled({ vendor: "alpha", status: 503 }).routes]).toEqual(ALL.slice(0, 3));
+    expect([...compiled({ vendor: "*", route: "GET *", fault: "empty" }).routes]).toEqual([
+      "alpha GET /api/sessions/{id}",
+      "beta GET /status",
+    ]);
+    expect([...compiled({ vendor: "alpha", route: "/api/*", delayMs: 5 }).routes]).toEqual([
+      "alpha GET /api/sessions/{id}",
+      "alpha POST /api/sessions",
+    ]);
+  });
+
+  it("keeps the rule's own fields beside its routes", () => {
+    const result = compiled({ vendor: "beta", error: "rate_limited", message: "slow down", times: 2 });
+    expect(result).toEqual({
+      vendor: "beta",
+      route: "*",
+      error: "rate_limited",
+      message: "slow down",
+      times: 2,
+      routes: new Set(["beta GET /status"]),
+    });
+  });
+
+  it("names the vendors there are for an unknown vendor", () => {
+    expect(compileRule(rule({ vendor: "gamma", status: 500 }), TABLES)).toBe(
+      "vendor: gamma is not a vendor here (one of alpha, beta, or *)",
+    );
+  });
+
+  it("lists the vendor's routes for a route that names none of them", () => {
+    expect(compileRule(rule({ vendor: "alpha", route: "GET /api/sessions/abc", status: 500 }), TABLES)).toBe(
+      'route: "GET /api/sessions/abc" names no route of alpha (routes: GET /api/sessions/{id}; POST /api/sessions; POST /oauth/token)',
+    );
+    // For every vendor, the list gives each route's key, so the vendor is told too.
+    expect(compileRule(rule({ vendor: "*", route: "DELETE *", status: 500 }), TABLES)).toBe(
+      'route: "DELETE *" names no route of any vendor (routes: alpha GET /api/sessions/{id}; alpha POST /api/sessions; alpha POST /oauth/token; beta GET /status)',
+    );
+  });
+
+  it("names the route and format that cannot answer an error", () => {
+    expect(compileRule(rule({ vendor: "alpha", error: "session_not_found" }), TABLES)).toBe(
+      "error: session_not_found cannot be answered on alpha POST /oauth/token, whose errors are alpha OAuth " +
+        "(invalid_request, not_found, payload_too_large, rate_limited, internal, invalid_grant)",
+    );
+    // The same error is fine once the rule stays on the routes whose format has it.
+    expect([...compiled({ vendor: "alpha", route: "* /api/*", error: "session_not_found" }).routes]).toEqual([
+      "alpha GET /api/sessions/{id}",
+      "alpha POST /api/sessions",
+    ]);
+    // A core error is in every format: any route can answer it.
+    expect(compiled({ vendor: "*", error: "rate_limited" }).routes.size).toBe(4);
+  });
+
+  it("refuses a rule with nothing to do, before it looks at the route", () => {
+    expect(compileRule(rule({ vendor: "alpha", route: "GET /nope" }), TABLES)).toBe(
+      "a rule needs error, status, fault or delayMs",
+    );
+    // A message, headers or body alone do nothing either.
+    expect(compileRule(rule({ vendor: "alpha", message: "m", headers: { a: "b" }, body: {} }), TABLES)).toBe(
+      "a rule needs error, status, fault or delayMs",
+    );
+  });
+
+  describe("against the real vendors' routes", () => {
+    let tables: RouteTable[];
+    beforeAll(async () => {
+      tables = routeTables((await createDeps(parseConfig({ logLevel: "silent" }))).vendors);
+    });
+
+    it("finds a path-parameter route by its declared name", () => {
+      const result = compileRule(
+        rule({ vendor: "regula", route: "GET /api/sessions/{id}", error: "session_not_found" }),
+        tables,
+      );
+      expect(typeof result !== "string" && [...result.routes]).toEqual(["regula GET /api/sessions/{id}"]);
+      expect(
+        compileRule(rule({ vendor: "regula", route: "GET /api/sessions/abc", status: 500 }), tables),
+      ).toMatch(
+        /^route: "GET \/api\/sessions\/abc" names no route of regula \(routes: POST \/api\/v1\/deeplink; /,
+      );
+    });
+
+    it("refuses a Sumsub API error on a Sumsub OAuth route", () => {
+      expect(
+        compileRule(
+          rule({ vendor: "sumsub", route: "POST /api/snsId/oauth/token", error: "signature_mismatch" }),
+          tables,
+        ),
+      ).toMatch(
+        /^error: signature_mismatch cannot be answered on sumsub POST \/api\/snsId\/oauth\/token, whose errors are sumsub OAuth 2\.0/,
+      );
+    });
+  });
+});
+
+describe("loadScenarios", () => {
+  const folder = async (files: Record<string, string>) => {
+    const dir = await mkdtemp(join(tmpdir(), "scenarios-unit-"));
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    return dir;
+  };
+
+  it("loads JSON and YAML files by base name, with their source and whether they read bodies", async () => {
+    const dir = await folder({
+      "plain.json": JSON.stringify({
+        description: "a 503",
+        rules: [{ vendor: "alpha", route: "POST /api/sessions", status: 503, match: { query: { a: "1" } } }],
+      }),
+      "bodied.yaml":
+        'description: by body\nrules:\n  - vendor: beta\n    match: { body: { kind: "x" } }\n    error: rate_limited\n',
+      "limits.yml": "description: limits only\nrateLimits: true\n",
+      "notes.txt": "not a scenario",
+    });
+    const loaded = await loadScenarios(dir, TABLES);
+    expect([...loaded.keys()]).toEqual(["bodied", "limits", "plain"]);
+    expect(loaded.get("plain")).toEqual({
+      name: "plain",
+      source: "plain.json",
+      description: "a 503",
+      rateLimits: false,
+      readsBody: false,
+      rules: [
+        {
+          vendor: "alpha",
+          route: "POST /api/sessions",
+          status: 503,
+          match: { query: { a: "1" } },
+          routes: new Set(["alpha POST /api/sessions"]),
+        },
+      ],
+    });
+    expect(loaded.get("bodied")).toMatchObject({ name: "bodied", source: "bodied.yaml", readsBody: true });
+    expect(loaded.get("bodied")!.rules[0]!.routes).toEqual(new Set(["beta GET /status"]));
+    expect(loaded.get("limits")).toEqual({
+      name: "limits",
+      source: "limits.yml",
+      description: "limits only",
+      rateLimits: true,
+      readsBody: false,
+      rules: [],
+    });
+  });
+
+  it("loads an empty folder as no scenarios", async () => {
+    expect((await loadScenarios(await folder({}), TABLES)).size).toBe(0);
+  });
+
+  const refused = async (name: string, text: string) => {
+    const dir = await folder({ [name]: text });
+    const error: unknown = await loadScenarios(dir, TABLES).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    return { message: (error as Error).message, path: join(dir, name) };
+  };
+
+  it("refuses bad YAML and bad JSON, naming the file", async () => {
+    const yaml = await refused("broken.yaml", "description: [unclosed\n");
+    expect(yaml.message.startsWith(`scenario file ${yaml.path} is not valid yaml: `)).toBe(true);
+    const json = await refused("broken.json", "{ nope");
+    expect(json.message.startsWith(`scenario file ${json.path} is not valid json: `)).toBe(true);
+  });
+
+  it("refuses an unknown field, naming the file and the field's path", async () => {
+    const { message, path } = await refused(
+      "typo.json",
+      JSON.stringify({
+        description: "d",
+        rules: [
+          { vendor: "alpha", status: 500 },
+          { vendor: "alpha", status: 500, colour: "red" },
+        ],
+      }),
+    );
+    expect(message).toBe(`scenario file ${path}: rules.1.colour: unknown field`);
+    const top = await refused("top.json", JSON.stringify({ description: "d", extra: 1 }));
+    expect(top.message).toBe(`scenario file ${top.path}: .extra: unknown field`);
+  });
+
+  it("refuses a file that is not an object at its root", async () => {
+    const { message, path } = await refused("empty.yaml", "");
+    expect(message.startsWith(`scenario file ${path}: (root): `)).toBe(true);
+  });
+
+  it("refuses a rule with a bad route, naming the file and rules.N", async () => {
+    const { message, path } = await refused(
+      "bad-route.yaml",
+      "description: d\nrules:\n  - vendor: beta\n    status: 500\n  - vendor: alpha\n    route: GET /api/sessions/abc\n    status: 500\n",
+    );
+    expect(message).toBe(
+      `scenario file ${path}: rules.1: route: "GET /api/sessions/abc" names no route of alpha (routes: GET /api/sessions/{id}; POST /api/sessions; POST /oauth/token)`,
+    );
+  });
+
+  it("refuses a missing folder, naming it", async () => {
+    const missing = join(await folder({}), "absent");
+    await expect(loadScenarios(missing, TABLES)).rejects.toThrow(
+      new ConfigError(`cannot read scenarios folder ${missing}: ENOENT`),
+    );
+  });
+});
+
+describe("magicScenarios", () => {
+  const view = (query: Record<string, string>, body: Record<string, unknown>): RequestView => ({
+    routeKey: "alpha POST /api/sessions",
+    query,
+    body,
+    header: () => undefined,
+  });
+
+  it("reads query values, top-level body fields and the named nested objects, in that order", () => {
+    const req = view(
+      { q: "scenario:from-query", other: "plain" },
+      { sessionKey: "scenario:from-body", metadata: { scenario: "scenario:from-metadata" } },
+    );
+    expect(magicScenarios(req, ["metadata"])).toEqual(["from-query", "from-body", "from-metadata"]);
+    // Without `metadata` named, its fields are not read.
+    expect(magicScenarios(req, [])).toEqual(["from-query", "from-body"]);
+  });
+
+  it("splits a comma list", () => {
+    expect(magicScenarios(view({ a: "scenario:one,two.b,three_c" }, {}), [])).toEqual([
+      "one",
+      "two.b",
+      "three_c",
+    ]);
+  });
+
+  it("reads nothing from non-strings, unnamed nested objects or values that only contain the magic", () => {
+    const req = view(
+      { a: "x scenario:padded", b: "scenario:", c: "scenario:has space", d: "SCENARIO:upper" },
+      {
+        n: 1,
+        t: true,
+        nil: null,
+        list: ["scenario:in-array"],
+        other: { scenario: "scenario:in-other" },
+        metadata: { deep: { scenario: "scenario:too-deep" }, n: 2 },
+      },
+    );
+    expect(magicScenarios(req, ["metadata"])).toEqual([]);
+  });
+
+  it("reads a named field that is a string once, and a missing or null one not at all", () => {
+    expect(magicScenarios(view({}, { metadata: "scenario:flat" }), ["metadata"])).toEqual(["flat"]);
+    expect(magicScenarios(view({}, { metadata: null }), ["metadata", "absent"])).toEqual([]);
+  });
+});
+
+describe("chooseRule", () => {
+  const view = (
+    routeKey: string,
+    parts: {
+      query?: Record<string, string>;
+      body?: Record<string, unknown>;
+      header?: Record<string, string>;
+    } = {},
+  ): RequestView => ({
+    routeKey,
+    query: parts.query ?? {},
+    body: parts.body ?? {},
+    header: (name) => parts.header?.[name.toLowerCase()],
+  });
+  const SESSIONS = "alpha POST /api/sessions";
+  const STATUS = "beta GET /status";
+
+  const scenario = (name: string, rules: CompiledRule[]): Scenario => ({
+    name,
+    description: name,
+    rateLimits: false,
+    source: `${name}.json`,
+    readsBody: false,
+    rules,
+  });
+  const loadedOf = (...scenarios: Scenario[]) => new Map(scenarios.map((s) => [s.name, s]));
+
+  it("takes queued one-shots first, counting down a copy and removing them at 0", () => {
+    const state = createScenarioState();
+    const named = compiled({ vendor: "alpha", status: 500 });
+    const loaded = loadedOf(scenario("s", [named]));
+    const queued: QueuedRule = { ...compiled({ vendor: "alpha", status: 418 }), times: 2 };
+    const elsewhere: QueuedRule = { ...compiled({ vendor: "beta", status: 502 }), times: 1 };
+    state.queue.push(elsewhere, queued);
+
+    expect(chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({ scenario: "enqueued", rule: queued });
+    // The queued object is not changed in place: whoever queued it still sees times 2.
+    expect(queued.times).toBe(2);
+    expect(state.queue).toHaveLength(2);
+    expect(state.queue[1]).not.toBe(queued);
+    expect(state.queue[1]!.times).toBe(1);
+
+    expect(chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({
+      scenario: "enqueued",
+      rule: { ...queued, times: 1 },
+    });
+    // Used up: only the one for another route is left, and the named scenario answers again.
+    expect(state.queue).toEqual([elsewhere]);
+    expect(chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({ scenario: "s", rule: named });
+    expect(queued.times).toBe(2);
+  });
+
+  it("tries named scenarios in the order given, skipping unknown names, and each one's rules in order", () => {
+    const state = createScenarioState();
+    const a = compiled({ vendor: "alpha", status: 501 });
+    const bFirst = compiled({ vendor: "beta", status: 502 });
+    const bSecond = compiled({ vendor: "alpha", status: 503 });
+    const loaded = loadedOf(scenario("a", [a]), scenario("b", [bFirst, bSecond]));
+    expect(chooseRule(state, loaded, ["missing", "b", "a"], view(SESSIONS))).toEqual({
+      scenario: "b",
+      rule: bSecond,
+    });
+    expect(chooseRule(state, loaded, ["a", "b"], view(SESSIONS))).toEqual({ scenario: "a", rule: a });
+    expect(chooseRule(state, loaded, ["a", "b"], view(STATUS))).toEqual({ scenario: "b", rule: bFirst });
+    expect(chooseRule(state, loaded, [], view(SESSIONS))).toBeUndefined();
+    expect(chooseRule(state, loaded, ["a"], view("alpha GET /api/sessions/{id}"))).toEqual({
+      scenario: "a",
+      rule: a,
+    });
+    expect(chooseRule(state, loaded, ["a"], view(STATUS))).toBeUndefined();
+  });
+
+  it("applies a rule with times that many times, then falls through, counting per scenario", () => {
+    const state = createScenarioState();
+    const twice = compiled({ vendor: "alpha", status: 503, times: 2 });
+    const fallback = compiled({ vendor: "alpha", status: 500 });
+    // Two scenarios holding the same rule at the same index: their counters are separate.
+    const loaded = loadedOf(scenario("x", [twice, fallback]), scenario("y", [twice]));
+    const run = (names: string[]) => chooseRule(state, loaded, names, view(SESSIONS))?.rule.status;
+    expect([run(["x"]), run(["x"]), run(["x"]), run(["x"])]).toEqual([503, 503, 500, 500]);
+    expect([run(["y"]), run(["y"]), run(["y"])]).toEqual([503, 503, undefined]);
+    // Clearing the state restarts the counters.
+    clearScenarioState(state);
+    expect(state.counters.size).toBe(0);
+    expect([run(["x"]), run(["x"]), run(["x"])]).toEqual([503, 503, 500]);
+  });
+
+  it("applies a rule with every to each Nth matching request only", () => {
+    const state = createScenarioState();
+    const third = compiled({ vendor: "alpha", status: 503, every: 3 });
+    const fallback = compiled({ vendor: "*", status: 200 });
+    const loaded = loadedOf(scenario("e", [third, fallback]));
+    const run = (key: string) => chooseRule(state, loaded, ["e"], view(key))?.rule.status;
+    // Requests to a route the rule does not cover do not count towards its every.
+    expect([run(SESSIONS), run(STATUS), run(SESSIONS), run(STATUS), run(SESSIONS)]).toEqual([
+      200, 200, 200, 200, 503,
+    ]);
+    expect([run(SESSIONS), run(SESSIONS), run(SESSIONS)]).toEqual([200, 200, 503]);
+  });
+
+  it("combines every and times: the Nth requests, that many times", () => {
+    const state = createScenarioState();
+    const loaded = loadedOf(scenario("et", [compiled({ vendor: "alpha", status: 503, every: 2, times: 2 })]));
+    const statuses = Array.from(
+      { length: 8 },
+      () => chooseRule(state, loaded, ["et"], view(SESSIONS))?.rule.status,
+    );
+    expect(statuses).toEqual([undefined, 503, undefined, 503, undefined, undefined, undefined, undefined]);
+  });
+
+  describe("match", () => {
+    const loadedWith = (match: Record<string, Record<string, string>>) =>
+      loadedOf(scenario("m", [compiled({ vendor: "alpha", status: 409, match })]));
+    const hits = (match: Record<string, Record<string, string>>, req: RequestView) =>
+      chooseRule(createScenarioState(), loadedWith(match), ["m"], req) !== undefined;
+
+    it("compares query values exactly", () => {
+      const m = { query: { flow: "kyc" } };
+      expect(hits(m, view(SESSIONS, { query: { flow: "kyc", x: "y" } }))).toBe(true);
+      expect(hits(m, view(SESSIONS, { query: { flow: "KYC" } }))).toBe(false);
+      expect(hits(m, view(SESSIONS, { query: { flow: "kyc2" } }))).toBe(false);
+      expect(hits(m, view(SESSIONS))).toBe(false);
+    });
+
+    it("compares scalar body values as strings, and never an object, array or null", () => {
+      const m = { body: { n: "1" } };
+      expect(hits(m, view(SESSIONS, { body: { n: "1" } }))).toBe(true);
+      expect(hits(m, view(SESSIONS, { body: { n: 1 } }))).toBe(true);
+      expect(hits(m, view(SESSIONS, { body: { n: 1.5 } }))).toBe(false);
+      expect(hits({ body: { b: "true" } }, view(SESSIONS, { body: { b: true } }))).toBe(true);
+      expect(hits({ body: { o: "[object Object]" } }, view(SESSIONS, { body: { o: {} } }))).toBe(false);
+      expect(hits({ body: { a: "1" } }, view(SESSIONS, { body: { a: ["1"] } }))).toBe(false);
+      expect(hits({ body: { z: "null" } }, view(SESSIONS, { body: { z: null } }))).toBe(false);
+      expect(hits(m, view(SESSIONS))).toBe(false);
+    });
+
+    it("compares header values exactly, and needs every matcher to hold", () => {
+      const m = { header: { "x-client": "ios" } };
+      expect(hits(m, view(SESSIONS, { header: { "x-client": "ios" } }))).toBe(true);
+      expect(hits(m, view(SESSIONS, { header: { "x-client": "android" } }))).toBe(false);
+      const all = { query: { q: "1" }, body: { b: "2" }, header: { h: "3" } };
+      const full = { query: { q: "1" }, body: { b: 2 }, header: { h: "3" } };
+      expect(hits(all, view(SESSIONS, full))).toBe(true);
+      expect(hits(all, view(SESSIONS, { ...full, header: {} }))).toBe(false);
+      expect(hits(all, view(SESSIONS, { ...full, query: {} }))).toBe(false);
+      expect(hits(all, view(SESSIONS, { ...full, body: {} }))).toBe(false);
+      // A match never widens the rule's routes.
+      expect(hits(all, view(STATUS, full))).toBe(false);
+    });
+
+    it("lets a queued one-shot that does not match stay queued", () => {
+      const state = createScenarioState();
+      const picky: QueuedRule = {
+        ...compiled({ vendor: "alpha", status: 409, match: { query: { flow: "kyc" } } }),
+        times: 1,
+      };
+      state.queue.push(picky);
+      expect(chooseRule(state, new Map(), [], view(SESSIONS, { query: { flow: "aml" } }))).toBeUndefined();
+      expect(state.queue).toEqual([picky]);
+      expect(chooseRule(state, new Map(), [], view(SESSIONS, { query: { flow: "kyc" } }))).toEqual({
+        scenario: "enqueued",
+        rule: picky,
+      });
+      expect(state.queue).toEqual([]);
+    });
+  });
+});
