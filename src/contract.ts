@@ -26,6 +26,28 @@ export function docGroups(vendors: readonly Vendor[], admin: readonly Route[]): 
   ];
 }
 
+/**
+ * Every vendor's routes as a Markdown table (vendor, route name, what it does), straight from the declarations: the
+ * README's route list is this table (`npm run docs:routes` writes it; a test checks it is current).
+ */
+export function routesMarkdown(vendors: readonly Vendor[]): string {
+  const rows = vendors.flatMap(({ provider, routes }) =>
+    routes.map((r) => [
+      provider.name,
+      `\`${r.name}\``,
+      r.definition.alsoAt?.length
+        ? `${r.definition.summary}; also at ${r.definition.alsoAt.map((p) => `\`${p}\``).join(", ")}`
+        : r.definition.summary,
+    ]),
+  );
+  const table = [["vendor", "route name", "what"], ...rows];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(table[0]!), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join(
+    "\n",
+  );
+}
+
 /** The combined document (`vendor` undefined) or one vendor's, with servers under `baseUrl`. */
 export function contractDocument(
   groups: readonly DocGroup[],

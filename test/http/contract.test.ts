@@ -1,4 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { README, withCurrentRoutes } from "../../scripts/readme-routes.js";
 import { adminApi } from "../../src/admin/routes.js";
 import { contractDocument, docGroups } from "../../src/contract.js";
 import { useSandboxAndBrowser } from "../helpers/browser.js";
@@ -82,6 +84,14 @@ describe("OpenAPI documents", () => {
       default: 3600,
     });
     expect(body.additionalProperties).toBe(false);
+  });
+});
+
+describe("the README's route table", () => {
+  it("is the one the route declarations give (npm run docs:routes rewrites it)", async () => {
+    const readme = await readFile(README, "utf8");
+    expect(readme).toBe(await withCurrentRoutes(readme));
+    expect(readme).toContain("| regula  | `GET /api/sessions/{id}`");
   });
 });
 
