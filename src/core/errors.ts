@@ -40,9 +40,9 @@ export const CoreErrorCode = {
 export interface ErrorEntry {
   status: ContentfulStatusCode;
   message: string;
-  /** The vendor's own error id or code, where it documents one (DQE `error_id`, Sumsub `errorCode`). */
+  /** The vendor's own error id or code, where it documents one. */
   vendorCode?: string | number;
-  /** The vendor's own error name, where it documents one (Sumsub `errorName`). */
+  /** The vendor's own error name, where it documents one. */
   vendorName?: string;
 }
 
@@ -118,13 +118,13 @@ export function errorFrom(
 }
 
 /**
- * How the errors of a route are written: one per body shape a vendor documents (Sumsub's API JSON, RFC 6749's
+ * How the errors of a route are written: one per body shape a vendor documents (its API's JSON, RFC 6749's
  * `{error}`, a page a phone shows). A route names its format once, in its declaration; every error that leaves that
  * route, wherever it was raised, is written by `render`, and the OpenAPI document lists every status of `catalogue`
  * with `schema`.
  */
 export interface ErrorFormat {
-  /** Shown in messages: `sumsub API`, `sumsub OAuth 2.0`. */
+  /** Shown in messages: `<vendor> API`, `<vendor> OAuth 2.0`. */
   readonly name: string;
   /** Every error a handler or scenario may name on a route in this format. */
   readonly catalogue: FormatCatalogue;
@@ -136,7 +136,7 @@ export interface ErrorFormat {
   readonly headers?: Readonly<Record<number, Readonly<Record<string, string>>>>;
   /**
    * Writes any SandboxError (its own catalogue's or another's) as a response. `ids` is the sandbox's id generator,
-   * for formats whose bodies carry a fresh id (Sumsub's `correlationId`).
+   * for formats whose bodies carry a fresh id (a correlation id).
    */
   render(error: SandboxError, c: Context, ids: IdGenerator): Response | Promise<Response>;
 }

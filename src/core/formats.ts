@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { RETRY_AFTER, type ErrorFormat, type FormatCatalogue } from "./errors.js";
 
-/** `{"message": "..."}` with the error's status: the body Sardine's and Regula's clients read. */
+/** `{"message": "..."}` with the error's status: the body several vendors' clients read. */
 export function messageFormat(name: string, catalogue: FormatCatalogue): ErrorFormat {
   return {
     name,

@@ -17,9 +17,8 @@ const HEX = "0123456789abcdef";
 
 /**
  * Cryptographically random ids from nanoid, which draws from a pooled buffer of random bytes and rejects the bytes
- * that would bias a non-power-of-two alphabet. Each alphabet is sized for the ids the vendors use most. A same-run
- * A/B on DQE's token endpoint (`npm run bench:ab -- ids`, figures in bench/README.md) against the hand-written pooled
- * generator this replaced measured no difference beyond the runs' spread.
+ * that would bias a non-power-of-two alphabet. The hand-written pooled generator it replaced is variant B of
+ * `npm run bench:ab -- ids`; bench/README.md has the same-run figures on the token endpoints.
  */
 export function createIdGenerator(): IdGenerator {
   const token = customAlphabet(urlAlphabet, 48);

@@ -24,7 +24,7 @@ export interface ProviderDeps<F, C> {
 
 /** What a vendor folder declares; the core reads a vendor only through this. */
 export interface ProviderDefinition<F, C> {
-  /** Path prefix and name: `/sardine`, … */
+  /** Path prefix and name: `/<name>`. */
   readonly name: string;
   readonly title: string;
   /** Schema of `fixtures/<name>.json`. */
@@ -37,11 +37,11 @@ export interface ProviderDefinition<F, C> {
   readonly errors: ErrorFormat;
   /** Everything the vendor stores, with how the admin API shows and redacts it. */
   readonly kinds: readonly Kind<unknown>[];
-  /** Body fields holding objects whose values may carry a magic `scenario:<name>` (Regula's `metadata`). */
+  /** Body fields holding objects whose values may carry a magic `scenario:<name>` (a `metadata` object). */
   readonly scenarioFields?: readonly string[];
   /** Per-credential limits when rate limiting is on: the vendor's documented ones; the sandbox's default if omitted. */
   readonly rateLimits?: Limits;
-  /** Who a request counts against for rate limits (an app token, an API key, a licence…). */
+  /** Who a request counts against for rate limits (an app token, an API key, a client id…). */
   readonly credentialOf: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
   /** Every route of the vendor, each declared once. */
   readonly routes: (deps: ProviderDeps<F, C>) => readonly RouteDeclaration[];

@@ -5,7 +5,7 @@ export interface Limit {
   windowSeconds: number;
 }
 
-/** Limits by HTTP method (`*` for any), e.g. Sumsub's documented `{POST: 50/5 s, GET: 300/5 s}`. */
+/** Limits by HTTP method (`*` for any), e.g. `{POST: 50 per 5 s, GET: 300 per 5 s}`. */
 export type Limits = Readonly<Record<string, Limit>>;
 
 /**

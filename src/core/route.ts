@@ -48,7 +48,7 @@ export interface ResponseSpec {
  */
 export interface RouteDefinition<R extends RequestSpec = RequestSpec, A = undefined> {
   method: Method;
-  /** OpenAPI-style path within the vendor's prefix: `/api/sessions/{id}`. */
+  /** OpenAPI-style path within the vendor's prefix: `/things/{id}`. */
   path: string;
   /** Further paths that answer the same route (`/ACCESS_TOKEN` beside `/ACCESS_TOKEN/`); documented too. */
   alsoAt?: readonly string[];
@@ -82,11 +82,11 @@ export type RouteDeclaration = RouteDefinition<RequestSpec, unknown>;
  * @example
  * defineRoute({
  *   method: "get",
- *   path: "/api/sessions/{id}",
- *   summary: "Read a session",
+ *   path: "/things/{id}",
+ *   summary: "Read a thing",
  *   request: { params: z.object({ id: z.string() }) },
- *   responses: { 200: { description: "The session", schema: sessionSchema } },
- *   errors: { 404: "Unknown session" },
+ *   responses: { 200: { description: "The thing", schema: thingSchema } },
+ *   errors: { 404: "Unknown thing" },
  *   handler: async (c, { params }) => c.json(await read(params.id)),
  * });
  */

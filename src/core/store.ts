@@ -7,7 +7,7 @@ export interface KindDisplay {
 }
 
 /**
- * A typed slot in the store: `kind<CodeRecord>("sumsub.code", { list: "tokens", secretId: true })`. The type only
+ * A typed slot in the store: `kind<CodeRecord>("vendor.code", { list: "tokens", secretId: true })`. The type only
  * exists at compile time; the name keeps kinds apart at run time and in any backend. A vendor declares its kinds, so
  * the core shows and redacts them without knowing what they are.
  */
@@ -86,7 +86,7 @@ export interface Store {
  * undefined when there was none or `change` declined.
  *
  * @example
- * await update(store, sessions, id, (s) => (s.status === "created" ? { ...s, status: "completed" } : undefined));
+ * await update(store, orders, id, (o) => (o.status === "open" ? { ...o, status: "closed" } : undefined));
  */
 export async function update<T>(
   store: Store,

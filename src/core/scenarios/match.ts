@@ -35,7 +35,8 @@ export const mayNameScenario = (text: string): boolean =>
 
 /**
  * Scenario names given by magic input, for clients that cannot set headers: any query value, top-level body field,
- * or field of the objects the vendor names in `nested` (Regula's `metadata`), of the form `scenario:<name>[,<name>]`.
+ * or field of the objects the vendor names in `nested` (e.g. a `metadata` object), of the form
+ * `scenario:<name>[,<name>]`.
  */
 export function magicScenarios(req: RequestView, nested: readonly string[]): string[] {
   const values: unknown[] = [...Object.values(req.query), ...Object.values(req.body)];

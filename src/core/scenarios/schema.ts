@@ -4,7 +4,7 @@ import * as z from "zod";
 export const outcomeSchema = z.strictObject({
   /** An error from the route's error format, by name: the body is exactly the vendor's. */
   error: z.string().min(1).optional(),
-  /** The error's message, where the format's body carries one (Sardine `message`, Sumsub `description`). */
+  /** The error's message, where the format's body carries one. */
   message: z.string().min(1).optional(),
   /** Or a raw answer. */
   status: z.number().int().min(200).max(599).optional(),
@@ -23,7 +23,7 @@ export const ruleSchema = outcomeSchema.extend({
   /** A vendor name, or `*` for every vendor. */
   vendor: z.string().min(1),
   /**
-   * A route name of the vendor, `METHOD /path` as the vendor's routes are declared (`GET /api/sessions/{id}`); `*` in
+   * A route name of the vendor, `METHOD /path` as the vendor's routes are declared (`GET /things/{id}`); `*` in
    * either part matches anything. Default: every route. It must match at least one declared route.
    */
   route: z.string().min(1).default("*"),
