@@ -65,7 +65,8 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       scenarios: deps.scenarios,
       globalScenarios: deps.globalScenarios,
       rateLimits: config.rateLimits.enabled,
-      limits: { ...provider.rateLimits, ...config.rateLimits.limits[provider.name] },
+      // A vendor's entry in the config replaces its limits (a `*` there then covers every method).
+      limits: config.rateLimits.limits[provider.name] ?? provider.rateLimits,
       credentialOf: provider.credentialOf,
       scenarioFields: provider.scenarioFields,
     });

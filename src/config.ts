@@ -56,7 +56,7 @@ const coreConfigSchema = z.strictObject({
     .strictObject({
       /** Enforce per-credential rate limits (also on while a scenario with `rateLimits: true` is active). */
       enabled: z.boolean().default(false),
-      /** Per vendor and method (`*` = any): overrides the vendor's documented or default limits. */
+      /** Per vendor, by method (`*` = any): replaces that vendor's documented or default limits. */
       limits: z
         .record(
           z.string(),

@@ -4,6 +4,7 @@ import { createClock, type Clock } from "./core/clock.js";
 import { ConfigError } from "./core/errors.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore, type KeyStore } from "./core/keys.js";
+import { redactorFor, type Redact } from "./core/journal.js";
 import { createLogger, type Logger } from "./core/log.js";
 import { createNamespaces, type Namespaces } from "./core/namespaces.js";
 import { loadFixtures, type Provider } from "./core/provider.js";
@@ -39,6 +40,8 @@ export interface SandboxDeps {
   /** The public base URL, without a trailing slash. */
   readonly publicUrl: () => string;
   readonly logger: Logger;
+  /** How the journal and the log hide secrets in a path: the common ones and each vendor's `secretFields`. */
+  readonly redact: Redact;
 }
 
 export interface DepsOverrides {
@@ -77,6 +80,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     );
   }
   const clock = overrides.clock ?? createClock();
+  const redact = redactorFor(providers.flatMap((p) => p.secretFields));
   const fixedBase = publicUrlOf(config, config.port);
   return {
     config,
@@ -88,6 +92,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       maxCounters: config.store.maxCounters,
       maxNamespaces: config.namespaces.max,
       journalSize: config.journal.size,
+      redact,
       clock,
     }),
     vendors,
@@ -96,5 +101,6 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     globalScenarios: [...config.scenarios],
     logger: overrides.logger ?? createLogger(config.quiet ? "error" : config.logLevel),
     publicUrl: overrides.publicUrl ?? (() => fixedBase),
+    redact,
   };
 }

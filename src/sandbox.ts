@@ -100,6 +100,8 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     },
     enqueue(vendor, route, outcome, options = {}) {
       const times = options.times ?? 1;
+      if (!Number.isInteger(times) || times < 1)
+        throw new TypeError("enqueue: times must be an integer of at least 1");
       const rule = compileRule({ ...outcomeSchema.parse(outcome), vendor, route, times }, tables);
       if (typeof rule === "string") throw new TypeError(`enqueue: ${rule}`);
       deps.namespaces

@@ -1,4 +1,4 @@
-/** One request as the journal keeps it: nothing secret (see `redactPath`). */
+/** One request as the journal gives it back: nothing secret (see `redactorFor`). */
 export interface JournalEntry {
   id: number;
   /** ISO 8601 on the namespace's clock. */
@@ -36,7 +36,8 @@ export interface Journal {
   readonly size: number;
 }
 
-export function createJournal(capacity: number): Journal {
+/** A journal of `capacity` requests whose paths leave through `redact`. */
+export function createJournal(capacity: number, redact: Redact = redactorFor()): Journal {
   // Records are kept as they were passed in, their ids alongside: no copy per request.
   const ring = new Array<JournalRecord | undefined>(capacity);
   const ids = new Float64Array(capacity);
@@ -59,7 +60,7 @@ export function createJournal(capacity: number): Journal {
         if (route !== undefined && e.route !== route) continue;
         if (status !== undefined && e.status !== status) continue;
         const { at, path, ...rest } = e;
-        out.push({ id, time: new Date(at).toISOString(), path: redactPathAndQuery(path), ...rest });
+        out.push({ id, time: new Date(at).toISOString(), path: redact(path), ...rest });
       }
       return out;
     },
@@ -73,21 +74,37 @@ export function createJournal(capacity: number): Journal {
   };
 }
 
-const SECRET_PARAM =
-  /^(client_secret|secret|password|licence|access_token|refresh_token|id_token|code|code_verifier|codeverifier|authorization|token|api_?key)$/i;
+/** Parameters whose values are secrets in any OAuth-style API; a vendor declares its own besides (`secretFields`). */
+const COMMON_SECRETS = [
+  "client_secret",
+  "secret",
+  "password",
+  "access_token",
+  "refresh_token",
+  "id_token",
+  "code",
+  "authorization",
+  "token",
+  "api_key",
+  "apikey",
+];
 
-/** `path?query` with every value of a secret-looking parameter replaced. */
-export function redactPathAndQuery(pathAndQuery: string): string {
-  const q = pathAndQuery.indexOf("?");
-  return q < 0 ? pathAndQuery : redactPath(pathAndQuery.slice(0, q), pathAndQuery.slice(q));
-}
+/** Writes a `path?query` with every secret parameter's value replaced. */
+export type Redact = (pathAndQuery: string) => string;
 
-/** The path and query, with every value of a secret-looking parameter replaced. */
-export function redactPath(path: string, search: string): string {
-  if (search === "" || search === "?") return path;
-  const params = new URLSearchParams(search);
-  for (const key of new Set(params.keys())) if (SECRET_PARAM.test(key)) params.set(key, "[redacted]");
-  return `${path}?${params.toString()}`;
+/** A redactor for the common secret parameters and `secretNames`, matched without regard to case. */
+export function redactorFor(secretNames: Iterable<string> = []): Redact {
+  const secrets = new Set([...COMMON_SECRETS, ...secretNames].map((name) => name.toLowerCase()));
+  return (pathAndQuery) => {
+    const q = pathAndQuery.indexOf("?");
+    if (q < 0) return pathAndQuery;
+    const search = pathAndQuery.slice(q);
+    if (search === "?") return pathAndQuery.slice(0, q);
+    const params = new URLSearchParams(search);
+    for (const key of new Set(params.keys()))
+      if (secrets.has(key.toLowerCase())) params.set(key, "[redacted]");
+    return `${pathAndQuery.slice(0, q)}?${params.toString()}`;
+  };
 }
 
 /** A token as the admin API shows it: enough to recognise, not enough to use. */

@@ -1,7 +1,7 @@
 import { childClock, type Clock } from "./clock.js";
 import type { Namespace } from "./context.js";
 import { coreError, CoreErrorCode } from "./errors.js";
-import { createJournal } from "./journal.js";
+import { createJournal, type Redact } from "./journal.js";
 import { createMemoryStore } from "./memory-store.js";
 import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
 import type { Store } from "./store.js";
@@ -33,6 +33,8 @@ export interface NamespaceOptions {
   /** Most namespaces kept; past it the least recently used one (never the default) is forgotten. */
   maxNamespaces: number;
   journalSize: number;
+  /** How journal paths hide their secrets. */
+  redact?: Redact;
   /** The sandbox's clock: every namespace's clock follows it, with its own offset and freeze on top. */
   clock: Clock;
   /** The store of a namespace, on its clock; in memory unless given. */
@@ -55,7 +57,7 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
       clock,
       store: storeFor(clock, id),
       scenarios: createScenarioState(),
-      journal: createJournal(options.journalSize),
+      journal: createJournal(options.journalSize, options.redact),
     };
   };
   const fallback = make(DEFAULT_NAMESPACE);

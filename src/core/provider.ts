@@ -37,6 +37,8 @@ export interface ProviderDefinition<F, C> {
   readonly errors: ErrorFormat;
   /** Everything the vendor stores, with how the admin API shows and redacts it. */
   readonly kinds: readonly Kind<unknown>[];
+  /** Query or form parameters whose values are secrets, besides the common OAuth ones: redacted in the journal. */
+  readonly secretFields?: readonly string[];
   /** Body fields holding objects whose values may carry a magic `scenario:<name>` (a `metadata` object). */
   readonly scenarioFields?: readonly string[];
   /** Per-credential limits when rate limiting is on: the vendor's documented ones; the sandbox's default if omitted. */
@@ -58,6 +60,7 @@ export type Provider = ProviderDefinition<unknown, unknown> & {
   readonly configSchema: z.ZodType;
   readonly keySets: readonly string[];
   readonly scenarioFields: readonly string[];
+  readonly secretFields: readonly string[];
   readonly rateLimits: Limits;
 };
 
@@ -69,6 +72,7 @@ export function defineProvider<F, C = Record<string, never>>(definition: Provide
     configSchema: definition.configSchema ?? NO_CONFIG,
     keySets: definition.keySets ?? [],
     scenarioFields: definition.scenarioFields ?? [],
+    secretFields: definition.secretFields ?? [],
     rateLimits: definition.rateLimits ?? DEFAULT_LIMITS,
     // loadFixtures and the config parse checked both with this provider's own schemas.
     routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F, config: deps.config as C }),

@@ -24,10 +24,8 @@ export async function overLimit(
 
 /** The limit for a method (its own, else `*`) and the selector it came from, which names its counter. */
 export function limitFor(limits: Limits, method: string): [selector: string, limit: Limit] | undefined {
-  const own = limits[method];
-  if (own) return [method, own];
-  const any = limits["*"];
-  return any && ["*", any];
+  if (Object.hasOwn(limits, method)) return [method, limits[method]!];
+  return Object.hasOwn(limits, "*") ? ["*", limits["*"]!] : undefined;
 }
 
 /** The sandbox's limits for a vendor that documents none (a choice, overridable in config). */

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { getPath } from "hono/utils/url";
 import { isoAt } from "./clock.js";
 import type { AppEnv } from "./context.js";
-import { redactPathAndQuery } from "./journal.js";
+import type { Redact } from "./journal.js";
 import type { Logger } from "./log.js";
 import { DEFAULT_NAMESPACE, type Namespaces } from "./namespaces.js";
 import { routeOf } from "./route.js";
@@ -31,6 +31,8 @@ export function requestContext(options: {
   logger: Logger;
   /** The vendor a path is under, if any. */
   vendorOf: (path: string) => string | undefined;
+  /** How a logged path hides its secrets (the journal's own redactor). */
+  redact: Redact;
 }): MiddlewareHandler<AppEnv> {
   const { namespaces, logger } = options;
   return async (c, next) => {
@@ -63,7 +65,7 @@ export function requestContext(options: {
     ns.journal.record(entry);
     if (logger.enabled("info")) {
       const { at, path: raw, ...fields } = entry;
-      logger.info("request", { time: isoAt(at), path: redactPathAndQuery(raw), ...fields });
+      logger.info("request", { time: isoAt(at), path: options.redact(raw), ...fields });
     }
   };
 }

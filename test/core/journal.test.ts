@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  createJournal,
-  redactPath,
-  redactPathAndQuery,
-  redactToken,
-  type JournalRecord,
-} from "../../src/core/journal.js";
+import { createJournal, redactorFor, redactToken, type JournalRecord } from "../../src/core/journal.js";
+
+/** The vendors' own secret parameters, as the sandbox declares them (DQE's licence, Sumsub's PKCE verifier). */
+const redact = redactorFor(["licence", "code_verifier", "codeVerifier"]);
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 
@@ -27,7 +24,7 @@ const ids = (entries: readonly { id: number }[]) => entries.map((e) => e.id);
 
 describe("createJournal", () => {
   it("gives each record an increasing id and its time in ISO 8601, newest first", () => {
-    const journal = createJournal(10);
+    const journal = createJournal(10, redact);
     journal.record(record(1, { scenario: "dqe-credits-exhausted", status: 400 }));
     journal.record(record(2, { method: "POST", namespace: "w1" }));
     expect(journal.size).toBe(2);
@@ -60,7 +57,7 @@ describe("createJournal", () => {
   });
 
   it("keeps only the newest n, as a ring", () => {
-    const journal = createJournal(3);
+    const journal = createJournal(3, redact);
     for (let n = 1; n <= 7; n++) journal.record(record(n));
     expect(journal.size).toBe(3);
     const entries = journal.query({});
@@ -73,14 +70,14 @@ describe("createJournal", () => {
   });
 
   it("keeps one record with a capacity of 1", () => {
-    const journal = createJournal(1);
+    const journal = createJournal(1, redact);
     journal.record(record(1));
     journal.record(record(2));
     expect(ids(journal.query({}))).toEqual([2]);
   });
 
   it("filters by vendor, route name, status and since, together", () => {
-    const journal = createJournal(20);
+    const journal = createJournal(20, redact);
     journal.record(record(1)); // 1
     journal.record(record(2, { status: 400 })); // 2
     journal.record(record(3, { vendor: "sardine", route: "POST /v1/identity-documents/tokens" })); // 3
@@ -100,7 +97,7 @@ describe("createJournal", () => {
 
   it("matches a route by its exact name only, never by a raw path or a prefix", () => {
     // A prefix or path match would let a caller guess a redacted query value a character at a time.
-    const journal = createJournal(5);
+    const journal = createJournal(5, redact);
     journal.record(record(1, { path: "/dqe/ACCESS_TOKEN/?client_secret=s3cret&licence=L1" }));
     expect(ids(journal.query({ route: "GET /ACCESS_TOKEN/" }))).toEqual([1]);
     for (const route of [
@@ -119,7 +116,7 @@ describe("createJournal", () => {
   });
 
   it("gives at most limit entries, 100 unless told, the newest", () => {
-    const journal = createJournal(150);
+    const journal = createJournal(150, redact);
     for (let n = 1; n <= 150; n++) journal.record(record(n));
     const all = journal.query({});
     expect(all).toHaveLength(100);
@@ -132,7 +129,7 @@ describe("createJournal", () => {
   });
 
   it("redacts secret query values in the paths it gives back", () => {
-    const journal = createJournal(5);
+    const journal = createJournal(5, redact);
     journal.record(
       record(1, {
         path: "/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE",
@@ -154,7 +151,7 @@ describe("createJournal", () => {
   });
 
   it("empties on clear, and goes on numbering after it", () => {
-    const journal = createJournal(5);
+    const journal = createJournal(5, redact);
     for (let n = 1; n <= 4; n++) journal.record(record(n));
     journal.clear();
     expect(journal.size).toBe(0);
@@ -167,7 +164,7 @@ describe("createJournal", () => {
   });
 });
 
-describe("redactPathAndQuery", () => {
+describe("redactorFor", () => {
   it.each([
     ["/a/b", "/a/b"],
     ["/a/b?", "/a/b"],
@@ -195,13 +192,14 @@ describe("redactPathAndQuery", () => {
     // The Regula hand-off link carries its token in `authorization`.
     ["/regula/mobile?authorization=Token%20abc", "/regula/mobile?authorization=%5Bredacted%5D"],
   ])("%s → %s", (input, output) => {
-    expect(redactPathAndQuery(input)).toBe(output);
+    expect(redact(input)).toBe(output);
   });
 
-  it("agrees with redactPath on a split path and search", () => {
-    expect(redactPath("/cb", "?code=abc")).toBe("/cb?code=%5Bredacted%5D");
-    expect(redactPath("/cb", "")).toBe("/cb");
-    expect(redactPath("/cb", "?")).toBe("/cb");
+  it("leaves a path without a query as it is, and drops an empty one", () => {
+    expect(redact("/cb")).toBe("/cb");
+    expect(redact("/cb?")).toBe("/cb");
+    // Without a vendor's own names, only the common OAuth ones are secrets.
+    expect(redactorFor()("/t?licence=L&code=c")).toBe("/t?licence=L&code=%5Bredacted%5D");
   });
 });
 

@@ -237,7 +237,7 @@ describe("sweep", () => {
     expect(await namespaces.sweep()).toBe(0);
   });
 
-  it("builds each namespace's store on its own clock through createStore", async () => {
+  it("builds each namespace's store on its own clock through createStore", () => {
     const made: [Clock, string][] = [];
     const { root, namespaces } = setup({
       createStore: (clock, id): Store => {

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as z from "zod";
@@ -146,6 +146,12 @@ describe("compileRule", () => {
     expect(compileRule(rule({ vendor: "gamma", status: 500 }), TABLES)).toBe(
       "vendor: gamma is not a vendor here (one of alpha, beta, or *)",
     );
+  });
+
+  it("refuses a route of more than a method and a path", () => {
+    expect(
+      compileRule(rule({ vendor: "alpha", route: "GET /api/sessions extra", status: 500 }), TABLES),
+    ).toBe('route: "GET /api/sessions extra" must be "METHOD /path" or "/path"');
   });
 
   it("lists the vendor's routes for a route that names none of them", () => {
@@ -311,6 +317,24 @@ describe("loadScenarios", () => {
     );
     expect(message).toBe(
       `scenario file ${path}: rules.1: route: "GET /api/sessions/abc" names no route of alpha (routes: GET /api/sessions/{id}; POST /api/sessions; POST /oauth/token)`,
+    );
+  });
+
+  it("refuses two files naming one scenario, naming both", async () => {
+    const text = JSON.stringify({ description: "d", rules: [] });
+    const dir = await folder({ "x.json": text, "x.yaml": "description: d\n" });
+    await expect(loadScenarios(dir, TABLES)).rejects.toThrow(
+      new ConfigError(
+        `scenario files ${join(dir, "x.json")} and ${join(dir, "x.yaml")} both name the scenario x`,
+      ),
+    );
+  });
+
+  it("refuses a file it cannot read, naming it", async () => {
+    const dir = await folder({});
+    await mkdir(join(dir, "sub.json"));
+    await expect(loadScenarios(dir, TABLES)).rejects.toThrow(
+      new ConfigError(`cannot read scenario file ${join(dir, "sub.json")}: EISDIR`),
     );
   });
 

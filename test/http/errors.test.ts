@@ -8,339 +8,241 @@ import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, pkce, signedHeaders } from "../
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
 
-/** The body shapes the sandbox answers errors in (one per `ErrorFormat`). */
+/** The body shapes errors are written in (one per `ErrorFormat`). */
 type Format = "message" | "dqe" | "sumsub" | "oauth" | "admin" | "regulaPage" | "authorizePage";
 type Vendor = "sardine" | "sumsub" | "dqe" | "regula" | "__admin";
 type Headers = Record<string, string>;
 
-/** An error as the test expects it: `code` is the format's error name where its body shows one. */
+/** An expected error: `code` is the name the format's body shows (where it shows one). */
 interface Err {
   status: number;
   code: string;
   message: string;
-  /** Sumsub's documented `errorCode` / `errorName`. */
+  /** Fields beyond the format's fixed ones: DQE's `error_id`, Sumsub's `errorCode` / `errorName`. */
   extra?: Record<string, unknown>;
   headers?: Headers;
 }
+const e = (status: number, code: string, message: string, more?: Partial<Err>): Err =>
+  Object.assign({ status, code, message }, more);
 
+type Send = (sb: TestSandbox) => Promise<Response>;
 interface RouteCase {
   format: Format;
-  vendor: Vendor;
-  method: "get" | "post";
-  /** The documented path (`doc.paths` key); requests go to it unless `call` says otherwise. */
-  path: string;
-  /** A request the route accepts as far as its store (the store is what the 500 case breaks). */
+  /** `METHOD /path`, the path as documented (a `doc.paths` key); its first segment names the vendor. */
+  route: string;
+  /** A request the route accepts as far as its store (what the 500 case breaks); `body` replaces its body. */
   call: (sb: TestSandbox, headers?: Headers, body?: string) => Promise<Response>;
-  invalid: { send: (sb: TestSandbox) => Promise<Response>; err: Err };
-  scenarios: { name: string; err: Err; viaAdmin?: boolean }[];
+  invalid: [Send, Err][];
+  scenarios: [name: string, Err, via?: "admin"][];
 }
 
-const post = (sb: TestSandbox, path: string, type: string, body: string, headers: Headers = {}) =>
-  sb.request(path, { method: "POST", headers: { "content-type": type, ...headers }, body });
 const FORM = "application/x-www-form-urlencoded";
 const JSON_TYPE = "application/json";
+const jsonPut = { method: "PUT", headers: { "content-type": JSON_TYPE } };
+const post = (sb: TestSandbox, path: string, type: string, body: string, headers: Headers = {}) =>
+  sb.request(path, { method: "POST", headers: { "content-type": type, ...headers }, body });
 
+const SARDINE = { authorization: basic("sandbox-client", "sandbox-secret") };
+const REGULA = { authorization: "ApiKey sandbox-api-key" };
+const FINISH = "authorization=Token%20t&sessionId=s&status=completed";
+const DQE = "licence=SANDBOX-LICENCE&client_secret=sandbox-secret&grant_type=client_idmobile";
 const SHARE = "/resources/accessTokens/sumsubIdShareToken";
 const signed = (sb: TestSandbox, body: string, headers: Headers = {}) =>
   post(sb, `/sumsub${SHARE}`, JSON_TYPE, body, { ...signedHeaders(sb, "POST", SHARE, body), ...headers });
+const TOKEN = "/sumsub/api/snsId/oauth/token";
 const CLIENT = { authorization: basic(CLIENT_ID, CLIENT_SECRET) };
-const tokenForm = (fields: Headers) => new URLSearchParams(fields).toString();
-const authorizeQuery = new URLSearchParams({
-  client_id: CLIENT_ID,
-  response_type: "code",
-  redirect_uri: REDIRECT_URI,
-  scope: "openid",
-  code_challenge: pkce().challenge,
-  code_challenge_method: "S256",
-}).toString();
-const DQE_FORM = "licence=SANDBOX-LICENCE&client_secret=sandbox-secret&grant_type=client_idmobile";
-const REGULA_KEY = { authorization: "ApiKey sandbox-api-key" };
-const FINISH = "authorization=Token%20t&sessionId=s&status=completed";
+const AUTHORIZE = `/sumsub/api/snsId/oauth/authorize?client_id=${CLIENT_ID}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_challenge=${pkce().challenge}&code_challenge_method=S256`;
+const BAD_LINK = e(401, "handoff_unauthorized", "This link is invalid or has expired.");
+const BEARER_INVALID = { headers: { "www-authenticate": 'Bearer error="invalid_token"' } };
 
-const userInfo = (method: "get" | "post"): RouteCase => ({
-  format: "oauth",
-  vendor: "sumsub",
-  method,
-  path: "/sumsub/api/snsId/oauth/userInfo",
-  call: (sb, headers = {}, body) =>
-    sb.request("/sumsub/api/snsId/oauth/userInfo", {
-      method: method.toUpperCase(),
-      headers: { authorization: "Bearer unknown-token", ...headers },
-      body,
-    }),
-  // RFC 6750 §3.1: no token is 401 invalid_token, not 400.
-  invalid: {
-    send: (sb) => sb.request("/sumsub/api/snsId/oauth/userInfo", { method: method.toUpperCase() }),
-    err: {
-      status: 401,
-      code: "invalid_token",
-      message: "Invalid or expired token",
-      headers: { "www-authenticate": 'Bearer error="invalid_token"' },
-    },
-  },
-  scenarios: [
-    {
-      name: "sumsub-userinfo-invalid-token",
-      err: {
-        status: 401,
-        code: "invalid_token",
-        message: "The access token is invalid or expired",
-        headers: { "www-authenticate": 'Bearer error="invalid_token"' },
-      },
-    },
-  ],
-});
+const userInfo = (method: "get" | "post"): RouteCase => {
+  const path = "/sumsub/api/snsId/oauth/userInfo";
+  const init = (headers: Headers = {}, body?: string) => ({ method: method.toUpperCase(), headers, body });
+  return {
+    format: "oauth",
+    route: `${method.toUpperCase()} ${path}`,
+    call: (sb, headers, body) =>
+      sb.request(path, init({ authorization: "Bearer unknown", ...headers }, body)),
+    // RFC 6750 §3.1: no token is 401 invalid_token, not 400.
+    invalid: [
+      [(sb) => sb.request(path, init()), e(401, "invalid_token", "Invalid or expired token", BEARER_INVALID)],
+    ],
+    scenarios: [
+      [
+        "sumsub-userinfo-invalid-token",
+        e(401, "invalid_token", "The access token is invalid or expired", BEARER_INVALID),
+      ],
+    ],
+  };
+};
 
 const ROUTES: RouteCase[] = [
   {
     format: "message",
-    vendor: "sardine",
-    method: "post",
-    path: "/sardine/v1/identity-documents/tokens",
+    route: "POST /sardine/v1/identity-documents/tokens",
     call: (sb, headers, body = '{"sessionKey":"s"}') =>
-      post(sb, "/sardine/v1/identity-documents/tokens", JSON_TYPE, body, {
-        authorization: basic("sandbox-client", "sandbox-secret"),
-        ...headers,
-      }),
-    invalid: {
-      send: (sb) =>
-        post(sb, "/sardine/v1/identity-documents/tokens", JSON_TYPE, "{}", {
-          authorization: basic("sandbox-client", "sandbox-secret"),
-        }),
-      err: { status: 400, code: "invalid_request", message: "sessionKey is required" },
-    },
+      post(sb, "/sardine/v1/identity-documents/tokens", JSON_TYPE, body, { ...SARDINE, ...headers }),
+    invalid: [
+      [
+        (sb) => post(sb, "/sardine/v1/identity-documents/tokens", JSON_TYPE, "{}", SARDINE),
+        e(400, "invalid_request", "sessionKey is required"),
+      ],
+    ],
     scenarios: [
-      {
-        name: "sardine-unauthorized",
-        err: {
-          status: 401,
-          code: "unauthorized",
-          message: "Unauthorized: missing or invalid Basic credentials",
-        },
-      },
+      ["sardine-unauthorized", e(401, "unauthorized", "Unauthorized: missing or invalid Basic credentials")],
     ],
   },
   {
     format: "message",
-    vendor: "regula",
-    method: "post",
-    path: "/regula/api/v1/deeplink",
+    route: "POST /regula/api/v1/deeplink",
     call: (sb, headers, body = "{}") =>
-      post(sb, "/regula/api/v1/deeplink?workflowId=wf-document", JSON_TYPE, body, {
-        ...REGULA_KEY,
-        ...headers,
-      }),
-    invalid: {
-      send: (sb) => post(sb, "/regula/api/v1/deeplink", JSON_TYPE, "{}", REGULA_KEY),
-      err: { status: 400, code: "workflow_required", message: "workflowId is required" },
-    },
+      post(sb, "/regula/api/v1/deeplink?workflowId=wf-document", JSON_TYPE, body, { ...REGULA, ...headers }),
+    invalid: [
+      [
+        (sb) => post(sb, "/regula/api/v1/deeplink", JSON_TYPE, "{}", REGULA),
+        e(400, "workflow_required", "workflowId is required"),
+      ],
+    ],
     scenarios: [
-      {
-        name: "regula-forbidden",
-        err: {
-          status: 403,
-          code: "forbidden",
-          message: "Forbidden: the API key lacks the deeplink:write permission",
-        },
-      },
+      ["regula-forbidden", e(403, "forbidden", "Forbidden: the API key lacks the deeplink:write permission")],
     ],
   },
   {
     format: "regulaPage",
-    vendor: "regula",
-    method: "post",
-    path: "/regula/mobile/finish",
+    route: "POST /regula/mobile/finish",
     call: (sb, headers, body = FINISH) => post(sb, "/regula/mobile/finish", FORM, body, headers),
-    invalid: {
-      send: (sb) => post(sb, "/regula/mobile/finish", FORM, FINISH.replace("completed", "bogus")),
-      err: {
-        status: 400,
-        code: "invalid_request",
-        message: "status must be one of completed, failed, cancelled",
-      },
-    },
-    scenarios: [
-      {
-        name: "regula-handoff-expired",
-        err: { status: 401, code: "handoff_unauthorized", message: "This link is invalid or has expired." },
-      },
+    invalid: [
+      [
+        (sb) => post(sb, "/regula/mobile/finish", FORM, FINISH.replace("completed", "bogus")),
+        e(400, "invalid_request", "status must be one of completed, failed, cancelled"),
+      ],
     ],
+    scenarios: [["regula-handoff-expired", BAD_LINK]],
   },
   {
     format: "regulaPage",
-    vendor: "regula",
-    method: "get",
-    path: "/regula/mobile",
+    route: "GET /regula/mobile",
     call: (sb, headers) => sb.request("/regula/mobile?authorization=Token%20t&sessionId=s", { headers }),
     // Every query field is an optional string: the bad input this page can get is a bad link, its documented 401.
-    invalid: {
-      send: (sb) => sb.request("/regula/mobile"),
-      err: { status: 401, code: "handoff_unauthorized", message: "This link is invalid or has expired." },
-    },
-    scenarios: [
-      {
-        name: "regula-handoff-expired",
-        err: { status: 401, code: "handoff_unauthorized", message: "This link is invalid or has expired." },
-      },
-    ],
+    invalid: [[(sb) => sb.request("/regula/mobile"), BAD_LINK]],
+    scenarios: [["regula-handoff-expired", BAD_LINK]],
   },
   {
     format: "dqe",
-    vendor: "dqe",
-    method: "post",
-    path: "/dqe/ACCESS_TOKEN/",
-    call: (sb, headers, body = DQE_FORM) => post(sb, "/dqe/ACCESS_TOKEN/", FORM, body, headers),
-    // A misspelled parameter name is DQE's documented 500; a missing field, its 400 error 01 (extra row below).
-    invalid: {
-      send: (sb) => post(sb, "/dqe/ACCESS_TOKEN/", FORM, `${DQE_FORM}&license=typo`),
-      err: { status: 500, code: "unknown_parameter", message: "internal server error" },
-    },
+    route: "POST /dqe/ACCESS_TOKEN/",
+    call: (sb, headers, body = DQE) => post(sb, "/dqe/ACCESS_TOKEN/", FORM, body, headers),
+    invalid: [
+      // A misspelled parameter name is DQE's documented 500; a missing field its 400 error 01.
+      [
+        (sb) => post(sb, "/dqe/ACCESS_TOKEN/", FORM, `${DQE}&license=typo`),
+        e(500, "unknown_parameter", "internal server error"),
+      ],
+      [
+        (sb) => post(sb, "/dqe/ACCESS_TOKEN/", FORM, "licence=SANDBOX-LICENCE"),
+        e(400, "invalid_request", "invalid request", { extra: { error_id: "01" } }),
+      ],
+    ],
     scenarios: [
-      {
-        name: "dqe-credits-exhausted",
-        err: {
-          status: 400,
-          code: "credits_exhausted",
-          message: "credits exhausted",
-          extra: { error_id: "98" },
-        },
-      },
+      [
+        "dqe-credits-exhausted",
+        e(400, "credits_exhausted", "credits exhausted", { extra: { error_id: "98" } }),
+      ],
     ],
   },
   {
     format: "sumsub",
-    vendor: "sumsub",
-    method: "post",
-    path: `/sumsub${SHARE}`,
+    route: `POST /sumsub${SHARE}`,
     call: (sb, headers, body = '{"sumsubIdConnectToken":"t","forClientId":"c"}') => signed(sb, body, headers),
-    invalid: {
-      send: (sb) => signed(sb, "{}"),
-      err: { status: 400, code: "invalid_request", message: "sumsubIdConnectToken is required" },
-    },
+    invalid: [[(sb) => signed(sb, "{}"), e(400, "invalid_request", "sumsubIdConnectToken is required")]],
     scenarios: [
-      {
-        name: "sumsub-signature-mismatch",
-        err: {
-          status: 401,
-          code: "signature_mismatch",
-          message: "Request signature mismatch",
+      [
+        "sumsub-signature-mismatch",
+        e(401, "signature_mismatch", "Request signature mismatch", {
           extra: { errorCode: 4003, errorName: "app-token-signature mismatch" },
-        },
-      },
+        }),
+      ],
     ],
   },
   {
     format: "oauth",
-    vendor: "sumsub",
-    method: "post",
-    path: "/sumsub/api/snsId/oauth/token",
-    call: (sb, headers, body = tokenForm({ grant_type: "authorization_code", code: "c" })) =>
-      post(sb, "/sumsub/api/snsId/oauth/token", FORM, body, { ...CLIENT, ...headers }),
-    invalid: {
-      send: (sb) =>
-        post(
-          sb,
-          "/sumsub/api/snsId/oauth/token",
-          FORM,
-          tokenForm({ grant_type: "authorization_code" }),
-          CLIENT,
-        ),
-      err: { status: 400, code: "invalid_request", message: "code is required" },
-    },
+    route: `POST ${TOKEN}`,
+    call: (sb, headers, body = "grant_type=authorization_code&code=c") =>
+      post(sb, TOKEN, FORM, body, { ...CLIENT, ...headers }),
+    invalid: [
+      [
+        (sb) => post(sb, TOKEN, FORM, "grant_type=authorization_code", CLIENT),
+        e(400, "invalid_request", "code is required"),
+      ],
+      [
+        (sb) => post(sb, TOKEN, FORM, "grant_type=password", CLIENT),
+        e(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"),
+      ],
+    ],
     scenarios: [
-      {
-        name: "sumsub-oauth-invalid-client",
-        err: {
-          status: 401,
-          code: "invalid_client",
-          message: "Client authentication failed",
+      [
+        "sumsub-oauth-invalid-client",
+        e(401, "invalid_client", "Client authentication failed", {
           headers: { "www-authenticate": 'Basic realm="sumsub"', "cache-control": "no-store" },
-        },
-      },
-      {
-        name: "sumsub-oauth-unsupported-grant-type",
-        viaAdmin: true,
-        err: {
-          status: 400,
-          code: "unsupported_grant_type",
-          message: "grant_type must be authorization_code or refresh_token",
-        },
-      },
-      {
-        name: "sumsub-rate-limited",
-        err: {
-          status: 429,
-          code: "temporarily_unavailable",
-          message: "Too many requests",
-          headers: { "retry-after": "5" },
-        },
-      },
+        }),
+      ],
+      [
+        "sumsub-oauth-unsupported-grant-type",
+        e(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"),
+        "admin",
+      ],
+      [
+        "sumsub-rate-limited",
+        e(429, "temporarily_unavailable", "Too many requests", { headers: { "retry-after": "5" } }),
+      ],
     ],
   },
   userInfo("get"),
   userInfo("post"),
   {
     format: "authorizePage",
-    vendor: "sumsub",
-    method: "get",
-    path: "/sumsub/api/snsId/oauth/authorize",
-    call: (sb, headers) => sb.request(`/sumsub/api/snsId/oauth/authorize?${authorizeQuery}`, { headers }),
-    invalid: {
-      send: (sb) => sb.request("/sumsub/api/snsId/oauth/authorize?client_id=nobody"),
-      err: { status: 400, code: "invalid_client", message: "Unknown client_id" },
-    },
-    scenarios: [
-      {
-        name: "sumsub-authorize-invalid-client",
-        err: { status: 400, code: "invalid_client", message: "Unknown client_id" },
-      },
+    route: "GET /sumsub/api/snsId/oauth/authorize",
+    call: (sb, headers) => sb.request(AUTHORIZE, { headers }),
+    invalid: [
+      [
+        (sb) => sb.request("/sumsub/api/snsId/oauth/authorize?client_id=nobody"),
+        e(400, "invalid_client", "Unknown client_id"),
+      ],
     ],
+    scenarios: [["sumsub-authorize-invalid-client", e(400, "invalid_client", "Unknown client_id")]],
   },
   {
     format: "admin",
-    vendor: "__admin",
-    method: "post",
-    path: "/__admin/clock",
+    route: "POST /__admin/clock",
     call: (sb, headers, body = '{"advance":1}') => post(sb, "/__admin/clock", JSON_TYPE, body, headers),
-    invalid: {
-      send: (sb) => post(sb, "/__admin/clock", JSON_TYPE, '{"advance":"soon"}'),
-      err: {
-        status: 400,
-        code: "invalid_request",
-        message:
+    invalid: [
+      [
+        (sb) => post(sb, "/__admin/clock", JSON_TYPE, '{"advance":"soon"}'),
+        e(
+          400,
+          "invalid_request",
           'body: expected {"advance": seconds}, {"set": ISO 8601}, {"freeze": true|false} or {"real": true} (follow real time again)',
-      },
-    },
+        ),
+      ],
+    ],
     // The admin API is not behind the scenario and rate-limit gate (only vendor routes are): no such rows.
     scenarios: [],
   },
 ];
 
-/** How each format names and words the core's own errors (413, 429, 500) and an unknown path (404). */
-function coreErr(format: Format, status: 404 | 413 | 429 | 500, message: string): Err {
-  const code = { 404: "not_found", 413: "payload_too_large", 429: "rate_limited", 500: "internal" }[status];
-  if (format === "dqe") {
-    const words = {
-      404: "not found",
-      413: "request too large",
-      429: "too many requests",
-      500: "internal server error",
-    };
-    return { status, code, message: words[status] };
-  }
-  if (format === "oauth") {
-    const names = {
-      404: "invalid_request",
-      413: "invalid_request",
-      429: "temporarily_unavailable",
-      500: "server_error",
-    };
-    return { status, code: names[status], message };
-  }
-  return { status, code, message };
+/** Each core error (an unknown path, 413, 429, 500): its code, DQE's `error_type` and its RFC 6749 name. */
+const CORE = {
+  404: ["not_found", "not found", "invalid_request"],
+  413: ["payload_too_large", "request too large", "invalid_request"],
+  429: ["rate_limited", "too many requests", "temporarily_unavailable"],
+  500: ["internal", "internal server error", "server_error"],
+} as const;
+function coreErr(format: Format, status: keyof typeof CORE, message: string): Err {
+  const [code, dqe, rfc] = CORE[status];
+  if (format === "dqe") return e(status, code, dqe);
+  return e(status, format === "oauth" ? rfc : code, message);
 }
 
-/** The exact body of `err` in `format` (JSON), or the text a page must hold. */
+/** The exact JSON body of `err` in `format`, or the fragments its page must hold. */
 function expectedBody(format: Format, err: Err): unknown {
   switch (format) {
     case "message":
@@ -349,13 +251,10 @@ function expectedBody(format: Format, err: Err): unknown {
       return { error: err.code, message: err.message };
     case "dqe":
       return { status: "error", ...err.extra, error_type: err.message };
-    case "sumsub":
-      return {
-        code: err.status,
-        correlationId: expect.stringMatching(/^[0-9a-f]{32}$/),
-        description: err.message,
-        ...err.extra,
-      };
+    case "sumsub": {
+      const correlationId = expect.stringMatching(/^[0-9a-f]{32}$/);
+      return { code: err.status, correlationId, description: err.message, ...err.extra };
+    }
     case "oauth":
       return { error: err.code, error_description: err.message };
     case "regulaPage":
@@ -377,96 +276,85 @@ interface Row {
   name: string;
   format: Format;
   config?: Parameters<typeof testSandbox>[0];
-  act: (sb: TestSandbox) => Promise<Response>;
-  /** The documented response to validate against: the route's own, or the vendor's error schema. */
+  act: Send;
+  /** The documented answer to validate against: the route's own response, or the vendor's error schema. */
   schema: { path: string; method: string } | { vendor: Vendor };
   err: Err;
   scenario?: string;
-  /** The route's store was broken: the sandbox must still be healthy afterwards. */
+  /** The store was broken: the sandbox must still answer afterwards. */
   broken?: boolean;
 }
 
 const ONE = { limit: 1, windowSeconds: 60 };
 /**
- * One request per minute. Sumsub documents its own POST and GET limits, which a `*` in the config does not replace
- * (`limitFor` prefers the method's own entry), so Sumsub's are overridden by method.
+ * One request per minute. A `*` entry does not replace the POST and GET limits Sumsub documents (the method's own
+ * entry wins in `limitFor`), so Sumsub's are overridden by method.
  */
-const limitsOf = (vendor: Vendor) => (vendor === "sumsub" ? { GET: ONE, POST: ONE } : { "*": ONE });
-
+const limitsOf = (vendor: Vendor): Record<string, typeof ONE> =>
+  vendor === "sumsub" ? { GET: ONE, POST: ONE } : { "*": ONE };
 const boom = () => Promise.reject(new Error("boom"));
 
 const rows: Row[] = ROUTES.flatMap((r): Row[] => {
-  const label = `${r.format} ${r.method.toUpperCase()} ${r.path}`;
-  const own = { path: r.path, method: r.method };
+  const [method, path] = r.route.split(" ") as ["GET" | "POST", string];
+  const vendor = path.split("/")[1] as Vendor;
+  const label = `${r.format} ${r.route}`;
+  const own = { format: r.format, schema: { path, method: method.toLowerCase() } };
   const out: Row[] = [];
-  // A GET has no body, so a body limit cannot apply; routes that also take POST have a POST row.
-  if (r.method !== "get")
+  // A GET carries no body, so there is nothing for the body limit to refuse: GET-only routes (authorize) have no
+  // 413 row; the hand-off page's and userInfo's 413 are their POST routes' rows.
+  if (method !== "GET")
     out.push({
+      ...own,
       name: `${label}: 413 body over the limit`,
-      format: r.format,
       config: { bodyLimit: 64 },
       act: (sb) => r.call(sb, {}, "x".repeat(65)),
-      schema: own,
       err: coreErr(r.format, 413, "request body is larger than 64 bytes"),
     });
-  if (r.vendor !== "__admin")
+  if (vendor !== "__admin")
     out.push({
+      ...own,
       name: `${label}: 429 rate limit`,
-      format: r.format,
-      config: { rateLimits: { enabled: true, limits: { [r.vendor]: limitsOf(r.vendor) } } },
+      config: { rateLimits: { enabled: true, limits: { [vendor]: limitsOf(vendor) } } },
       act: async (sb) => {
         await r.call(sb);
         return r.call(sb);
       },
-      schema: own,
       err: {
         ...coreErr(r.format, 429, "rate limit of 1 per 60 s exceeded"),
         headers: { "retry-after": "60" },
       },
     });
-  for (const s of r.scenarios)
+  for (const [scenario, err, via] of r.scenarios)
     out.push({
-      name: `${label}: scenario ${s.name}${s.viaAdmin ? " (PUT /__admin/scenarios/active)" : ""}`,
-      format: r.format,
+      ...own,
+      name: `${label}: scenario ${scenario}${via ? " (PUT /__admin/scenarios/active)" : ""}`,
       act: async (sb) => {
-        if (!s.viaAdmin) return r.call(sb, { "x-sandbox-scenario": s.name });
-        const put = await sb.request("/__admin/scenarios/active", {
-          method: "PUT",
-          headers: { "content-type": JSON_TYPE },
-          body: JSON.stringify({ names: [s.name] }),
-        });
-        expect(put.status).toBe(200);
+        if (!via) return r.call(sb, { "x-sandbox-scenario": scenario });
+        const body = JSON.stringify({ names: [scenario] });
+        expect((await sb.request("/__admin/scenarios/active", { ...jsonPut, body })).status).toBe(200);
         return r.call(sb);
       },
-      schema: own,
-      err: s.err,
-      scenario: s.name,
+      err,
+      scenario,
     });
-  const unknown = `${r.path.replace(/\/$/, "")}/no-such-route`;
+  for (const [act, err] of r.invalid)
+    out.push({ ...own, name: `${label}: ${err.status} invalid input (${err.code})`, act, err });
+  const unknown = `${path.replace(/\/$/, "")}/no-such-route`;
   out.push(
     {
-      name: `${label}: 404 unknown path ${unknown}`,
-      format: DEFAULT_FORMAT[r.vendor],
-      act: (sb) => sb.request(unknown),
-      schema: { vendor: r.vendor },
-      err: coreErr(DEFAULT_FORMAT[r.vendor], 404, `no route for GET ${unknown}`),
+      name: `${label}: 404 unknown path ${method} ${unknown} (the vendor's default format)`,
+      format: DEFAULT_FORMAT[vendor],
+      act: (sb) => sb.request(unknown, { method }),
+      schema: { vendor },
+      err: coreErr(DEFAULT_FORMAT[vendor], 404, `no route for ${method} ${unknown}`),
     },
     {
-      name: `${label}: ${r.invalid.err.status} invalid input`,
-      format: r.format,
-      act: r.invalid.send,
-      schema: own,
-      err: r.invalid.err,
-    },
-    {
+      ...own,
       name: `${label}: 500 unexpected exception`,
-      format: r.format,
       act: (sb) => {
-        const { store } = sb.deps.namespaces.default;
-        Object.assign(store, { get: boom, put: boom, take: boom, sweep: boom });
+        Object.assign(sb.deps.namespaces.default.store, { get: boom, put: boom, take: boom, sweep: boom });
         return r.call(sb);
       },
-      schema: own,
       err: coreErr(r.format, 500, "internal sandbox error"),
       broken: true,
     },
@@ -474,17 +362,9 @@ const rows: Row[] = ROUTES.flatMap((r): Row[] => {
   return out;
 });
 
-const dqeRoute = ROUTES.find((r) => r.format === "dqe")!;
-rows.push({
-  name: "dqe POST /dqe/ACCESS_TOKEN/: 400 invalid input (a missing field, error 01)",
-  format: "dqe",
-  act: (sb) => dqeRoute.call(sb, {}, "licence=SANDBOX-LICENCE"),
-  schema: { path: dqeRoute.path, method: "post" },
-  err: { status: 400, code: "invalid_request", message: "invalid request", extra: { error_id: "01" } },
-});
-
+type Responses = Record<string, { content?: Record<string, { schema: object }> }>;
 let doc: {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+  paths: Record<string, Record<string, { responses: Responses }>>;
   components: { schemas: Record<string, object> };
 };
 beforeAll(async () => {
@@ -504,7 +384,6 @@ describe("every error leaves in its route's format, whatever raised it", () => {
     }
 
     const page = format === "regulaPage" || format === "authorizePage";
-    const type = page ? "text/html" : JSON_TYPE;
     expect(res.headers.get("content-type")).toBe(page ? "text/html; charset=UTF-8" : JSON_TYPE);
     const text = await res.text();
     const body: unknown = page ? text : JSON.parse(text);
@@ -512,17 +391,19 @@ describe("every error leaves in its route's format, whatever raised it", () => {
     if (page) {
       expect(text).toMatch(/^<!doctype html>/);
       for (const part of expected as string[]) expect(text).toContain(part);
-    } else {
-      expect(body).toStrictEqual(expected);
-    }
-    if (format === "oauth") expect(body).not.toHaveProperty("correlationId");
+    } else expect(body).toStrictEqual(expected);
+    // RFC 6749 bodies only, never Sumsub's API fields.
+    if (format === "oauth")
+      expect(Object.keys(body as object).sort()).toEqual(["error", "error_description"]);
 
     const schema =
       "vendor" in row.schema
         ? doc.components.schemas[`${row.schema.vendor}.error`]
-        : doc.paths[row.schema.path]?.[row.schema.method]?.responses[String(err.status)]?.content?.[type];
+        : doc.paths[row.schema.path]?.[row.schema.method]?.responses[String(err.status)]?.content?.[
+            page ? "text/html" : JSON_TYPE
+          ]?.schema;
     expect(schema, "the OpenAPI documents this answer").toBeDefined();
-    const validate = ajv.compile("vendor" in row.schema ? schema! : (schema as { schema: object }).schema);
+    const validate = ajv.compile(schema!);
     expect(validate(body), ajv.errorsText(validate.errors)).toBe(true);
 
     if (row.broken) {

@@ -88,6 +88,10 @@ describe("sandbox.enqueue", () => {
     expect(() => sandbox!.enqueue("nobody", "*", { status: 500 })).toThrow(
       /vendor: nobody is not a vendor here/,
     );
+    for (const times of [0, -1, 1.5, Number.NaN])
+      expect(() => sandbox!.enqueue("dqe", "*", { status: 500 }, { times })).toThrow(
+        /times must be an integer of at least 1/,
+      );
     expect(() => sandbox!.enqueue("dqe", "GET /oauth/token", { status: 500 })).toThrow(
       /route: "GET \/oauth\/token" names no route of dqe/,
     );

@@ -6,6 +6,21 @@ const DQE_OK =
   "/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE";
 
 describe("rate limits", () => {
+  it("take a vendor's entry in the config in place of its own limits: a * there covers every method", async () => {
+    const sandbox = await testSandbox({
+      rateLimits: { enabled: true, limits: { sumsub: { "*": { limit: 1, windowSeconds: 60 } } } },
+    });
+    const token = () => sandbox.request("/sumsub/api/snsId/oauth/token", form({ grant_type: "password" }));
+    expect((await token()).status).toBe(401);
+    const limited = await token();
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toEqual({
+      error: "temporarily_unavailable",
+      error_description: "rate limit of 1 per 60 s exceeded",
+    });
+    expect((await sandbox.request("/sumsub/.well-known/jwks.json")).status).toBe(429);
+  });
+
   it("are off by default", async () => {
     const sandbox = await testSandbox();
     for (let i = 0; i < 60; i++) expect((await sandbox.request(DQE_OK)).status).toBe(200);

@@ -43,6 +43,8 @@ export function compileRule(rule: Rule, tables: readonly RouteTable[]): Compiled
     rule.delayMs === undefined
   )
     return "a rule needs error, status, fault or delayMs";
+  if (rule.route.trim().split(/\s+/).length > 2)
+    return `route: "${rule.route}" must be "METHOD /path" or "/path"`;
   const named = routePatternMatches(rule.route);
   const routes = vendors.flatMap((t) => t.routes.filter((r) => named(r.name)));
   if (routes.length === 0) {

@@ -25,9 +25,23 @@ export async function loadScenarios(
     );
   }
   const scenarios = new Map<string, Scenario>();
-  const texts = await Promise.all(files.map((file) => readFile(join(dir, file), "utf8")));
+  const texts = await Promise.all(
+    files.map((file) =>
+      readFile(join(dir, file), "utf8").catch((cause: unknown) => {
+        throw new ConfigError(
+          `cannot read scenario file ${join(dir, file)}: ${(cause as NodeJS.ErrnoException).code ?? "error"}`,
+        );
+      }),
+    ),
+  );
   for (const [i, file] of files.entries()) {
     const path = join(dir, file);
+    const name = basename(file, extname(file));
+    const twin = scenarios.get(name);
+    if (twin)
+      throw new ConfigError(
+        `scenario files ${join(dir, twin.source)} and ${path} both name the scenario ${name}`,
+      );
     let raw: unknown;
     try {
       raw = parseDataFile(file, texts[i]!);
@@ -53,7 +67,6 @@ export async function loadScenarios(
         throw new ConfigError(`scenario file ${path}: rules.${String(r)}: ${compiled}`);
       return compiled;
     });
-    const name = basename(file, extname(file));
     const readsBody = rules.some((rule) => rule.match?.body !== undefined);
     scenarios.set(name, { ...parsed.data, rules, name, source: file, readsBody });
   }

@@ -14,6 +14,7 @@ export const dqe = defineProvider({
   fixtureSchema,
   errors: apiErrors,
   kinds: [accessTokens, refreshTokens],
+  secretFields: ["licence"],
   credentials: (f) =>
     f.licences.map((l) => [
       l.creditsExhausted ? "licence / secret (no credits)" : "licence / secret",

@@ -1,6 +1,12 @@
 import { html } from "hono/html";
 import * as z from "zod";
-import { coreErrors, errorFactory, type ErrorFormat, type FormatCatalogue } from "../../core/errors.js";
+import {
+  coreErrors,
+  errorFactory,
+  RETRY_AFTER,
+  type ErrorFormat,
+  type FormatCatalogue,
+} from "../../core/errors.js";
 import { messageFormat } from "../../core/formats.js";
 import { page } from "./pages.js";
 
@@ -33,6 +39,7 @@ export const pageErrors: ErrorFormat = {
   catalogue: pageCatalogue,
   schema: z.string(),
   contentType: "text/html",
+  headers: RETRY_AFTER,
   render: (error, c) =>
     c.html(page("Session unavailable", html`<p class="error">${error.message}</p>`), error.status),
 };

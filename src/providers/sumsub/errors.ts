@@ -140,6 +140,7 @@ export const authorizePage: ErrorFormat = {
   catalogue: authorizeCatalogue,
   schema: z.string(),
   contentType: "text/html",
+  headers: RETRY_AFTER,
   render: (error, c) =>
     c.html(
       html`<!doctype html>

@@ -16,6 +16,7 @@ export const sumsub = defineProvider({
   keySets: [KEY_SET],
   errors: apiErrors,
   kinds: sumsubKinds,
+  secretFields: ["code_verifier", "codeVerifier"],
   securitySchemes,
   credentials: (f) => [
     ...f.apps.map((a): [string, string] => [
