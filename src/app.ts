@@ -9,6 +9,7 @@ import { errorDoor } from "./core/error-door.js";
 import { coreError, CoreErrorCode } from "./core/errors.js";
 import { scenarioGate } from "./core/gate.js";
 import { requestContext, routedPath } from "./core/request.js";
+import { unmatchedFormat } from "./core/provider.js";
 import { mountRoutes, routeOf } from "./core/route.js";
 import type { SandboxDeps } from "./deps.js";
 
@@ -78,7 +79,8 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
       const route = routeOf(c);
       if (route) return route.format;
       const vendor = vendorOf(c.req.path);
-      return vendor === undefined ? undefined : byName.get(vendor)!.provider.errors;
+      if (vendor === undefined) return undefined;
+      return unmatchedFormat(byName.get(vendor)!.provider, c.req.path.slice(vendor.length + 1));
     },
     ids: deps.ids,
     logger: deps.logger,

@@ -20,6 +20,7 @@ export function docGroups(vendors: readonly Vendor[], admin: readonly Route[]): 
       title: provider.title,
       routes,
       errors: provider.errors,
+      errorsUnder: provider.errorsUnder,
       securitySchemes: provider.securitySchemes,
     })),
     { name: "__admin", title: "Sandbox admin API", routes: admin, errors: plainFormat },

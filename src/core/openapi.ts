@@ -10,6 +10,8 @@ export interface DocGroup {
   routes: readonly Route[];
   /** What an unknown path under the group's prefix answers; in `components.schemas["<name>.error"]`. */
   errors: ErrorFormat;
+  /** What an unknown path under a narrower prefix answers instead (longest first). */
+  errorsUnder?: readonly (readonly [prefix: string, format: ErrorFormat])[];
   securitySchemes?: Record<string, unknown>;
 }
 
@@ -38,21 +40,32 @@ export function openApiDocument(groups: readonly DocGroup[], baseUrl: string, ve
     servers: [{ url: single ? `${baseUrl}/${single.name}` : baseUrl }],
     tags: groups.map((g) => ({ name: g.name, description: g.title })),
   });
-  const components = doc.components ?? {};
-  components.schemas = {
-    ...components.schemas,
-    ...Object.fromEntries(
-      groups.map((g) => {
-        const schema = z.toJSONSchema(g.errors.schema, { io: "output", target: "draft-2020-12" }) as Record<
-          string,
-          unknown
-        >;
-        delete schema.$schema;
-        return [`${g.name}.error`, schema];
-      }),
-    ),
-  };
-  return { ...doc, components };
+  // What a path that matches no operation answers, most specific prefix first: `x-unmatched-errors` names the schema
+  // in `components.schemas` and the content type, so a client (and the test suite) can check even those answers.
+  const unmatched: { prefix: string; schema: string; contentType: string }[] = [];
+  const schemas: Record<string, unknown> = {};
+  for (const g of groups) {
+    const base = single ? "" : `/${g.name}`;
+    const entries: [string, ErrorFormat, string][] = [
+      ...(g.errorsUnder ?? []).map(([prefix, format], i): [string, ErrorFormat, string] => [
+        `${base}${prefix}`,
+        format,
+        `${g.name}.error.${String(i + 1)}`,
+      ]),
+      [`${base}/`, g.errors, `${g.name}.error`],
+    ];
+    for (const [prefix, format, key] of entries) {
+      const schema = z.toJSONSchema(format.schema, { io: "output", target: "draft-2020-12" }) as Record<
+        string,
+        unknown
+      >;
+      delete schema.$schema;
+      schemas[key] = schema;
+      unmatched.push({ prefix, schema: key, contentType: format.contentType ?? "application/json" });
+    }
+  }
+  const components = { ...doc.components, schemas: { ...doc.components?.schemas, ...schemas } };
+  return { ...doc, components, "x-unmatched-errors": unmatched };
 }
 
 export type OpenApiDocument = ReturnType<typeof openApiDocument>;

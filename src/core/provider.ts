@@ -35,6 +35,12 @@ export interface ProviderDefinition<F, C> {
   readonly keySets?: readonly string[];
   /** How the vendor's routes write errors unless a route names another format. */
   readonly errors: ErrorFormat;
+  /**
+   * The format of a path under a prefix that matches no route (an unknown path, or a known one with another
+   * method), where the routes there answer in another format than `errors`: `["/mobile", pageErrors]`. The longest
+   * prefix wins.
+   */
+  readonly errorsUnder?: readonly (readonly [prefix: string, format: ErrorFormat])[];
   /** Everything the vendor stores, with how the admin API shows and redacts it. */
   readonly kinds: readonly Kind<unknown>[];
   /** Query or form parameters whose values are secrets, besides the common OAuth ones: redacted in the journal. */
@@ -61,6 +67,7 @@ export type Provider = ProviderDefinition<unknown, unknown> & {
   readonly keySets: readonly string[];
   readonly scenarioFields: readonly string[];
   readonly secretFields: readonly string[];
+  readonly errorsUnder: readonly (readonly [prefix: string, format: ErrorFormat])[];
   readonly rateLimits: Limits;
 };
 
@@ -73,11 +80,18 @@ export function defineProvider<F, C = Record<string, never>>(definition: Provide
     keySets: definition.keySets ?? [],
     scenarioFields: definition.scenarioFields ?? [],
     secretFields: definition.secretFields ?? [],
+    // Longest prefix first, so the first that matches is the most specific.
+    errorsUnder: [...(definition.errorsUnder ?? [])].sort((a, b) => b[0].length - a[0].length),
     rateLimits: definition.rateLimits ?? DEFAULT_LIMITS,
     // loadFixtures and the config parse checked both with this provider's own schemas.
     routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F, config: deps.config as C }),
     credentials: (fixtures) => definition.credentials(fixtures as F),
   };
+}
+
+/** The format of an error on `path` (within the provider's prefix) when no route matched it. */
+export function unmatchedFormat(provider: Provider, path: string): ErrorFormat {
+  return provider.errorsUnder.find(([prefix]) => path.startsWith(prefix))?.[1] ?? provider.errors;
 }
 
 /** Reads and validates `fixtures/<name>.json` for each provider; a bad file names itself and the field. */

@@ -10,12 +10,30 @@ export interface RunningCli {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
+/** Every command line started and not yet exited: a failed test must not leave one serving. */
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/** Stops every command line a test started and left running (for `afterEach`). */
+export async function stopAll(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise((done) => {
+          child.once("exit", done);
+          child.kill("SIGKILL");
+        }),
+    ),
+  );
+}
+
 /** Starts the command line from source (`src/cli.ts` through tsx), as `npm start` runs the built one. */
 export function runCli(args: string[], env: Record<string, string> = {}): RunningCli {
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: "", HOST: "", PUBLIC_URL: "", ...env },
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

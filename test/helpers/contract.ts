@@ -14,8 +14,8 @@ interface Compiled {
 /**
  * Checks every response a test receives against the sandbox's own published OpenAPI: the route and status must be
  * documented, the content type must be the documented one, and a JSON body must validate. Errors are checked like
- * any answer (404, 413, 429 and a scenario's catalogue errors included); an unknown path is checked against its
- * vendor's error schema (`components.schemas["<vendor>.error"]`). Only a scenario's raw or broken answer
+ * any answer (404, 413, 429 and a scenario's catalogue errors included); an unknown path is checked against what the
+ * document's `x-unmatched-errors` says a path under its prefix answers. Only a scenario's raw or broken answer
  * (`X-Sandbox-Outcome: raw|fault`), which says whatever the scenario wrote, is not checked.
  */
 export function contractChecker(doc: OpenApiDocument) {
@@ -27,7 +27,7 @@ export function contractChecker(doc: OpenApiDocument) {
       responses: (op as { responses: Compiled["responses"] }).responses,
     })),
   );
-  const schemas = (doc.components.schemas ?? {}) as Record<string, object>;
+  const schemas = doc.components.schemas as Record<string, object>;
   const validators = new Map<object, ValidateFunction>();
   const validate = async (what: string, schema: object, res: Response) => {
     let check = validators.get(schema);
@@ -57,15 +57,21 @@ export function contractChecker(doc: OpenApiDocument) {
     const type = res.headers.get("content-type")?.split(";")[0] ?? "";
     const op = operations.find((o) => o.method === method.toLowerCase() && o.match.test(path));
     if (!op) {
-      // No route: the error of the vendor whose prefix the path is under, or the sandbox's own.
-      const group = /^\/([^/]+)/.exec(path)?.[1] ?? "";
-      const schema = schemas[`${group}.error`] ?? schemas["__admin.error"];
+      // No route: the error the document says a path under its prefix answers, or the sandbox's own.
+      const unmatched = doc["x-unmatched-errors"].find((u) => path.startsWith(u.prefix)) ?? {
+        schema: "__admin.error",
+        contentType: "application/json",
+      };
+      const schema = schemas[unmatched.schema];
       if (res.status < 400 || !schema)
         throw new Error(
           `contract: ${method} ${path} is not in the published OpenAPI (answered ${res.status})`,
         );
-      if (type !== "application/json")
-        throw new Error(`contract: ${method} ${path} ${res.status} answered ${type}, not JSON`);
+      if (type !== unmatched.contentType)
+        throw new Error(
+          `contract: ${method} ${path} ${res.status} answered ${type}, documented ${unmatched.contentType}`,
+        );
+      if (type !== "application/json") return;
       return validate(`${method} ${path} ${res.status}`, schema, res);
     }
     const spec = op.responses[String(res.status)];

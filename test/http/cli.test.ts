@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { ROOT, runCli, stopAll } from "../helpers/cli.js";
 
 /** A port nothing listens on now (the OS's pick, released at once). */
 async function freePort(): Promise<number> {
@@ -32,6 +32,8 @@ async function tempFile(name: string, text: string): Promise<string> {
   await writeFile(path, text);
   return path;
 }
+
+afterEach(stopAll);
 
 describe("command line", () => {
   it("prints the URL and each vendor prefix first, serves, and closes cleanly on SIGTERM", async () => {

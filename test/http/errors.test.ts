@@ -272,13 +272,21 @@ const DEFAULT_FORMAT: Record<Vendor, Format> = {
   __admin: "admin",
 };
 
+/** A path that matches no route answers in the format of the routes under its prefix, else its vendor's default. */
+const unmatchedFormat = (path: string, vendor: Vendor): Format =>
+  path.startsWith("/regula/mobile")
+    ? "regulaPage"
+    : path.startsWith("/sumsub/api/snsId/oauth/")
+      ? "oauth"
+      : DEFAULT_FORMAT[vendor];
+
 interface Row {
   name: string;
   format: Format;
   config?: Parameters<typeof testSandbox>[0];
   act: Send;
-  /** The documented answer to validate against: the route's own response, or the vendor's error schema. */
-  schema: { path: string; method: string } | { vendor: Vendor };
+  /** The documented answer to validate against: the route's own response, or what an unmatched path answers. */
+  schema: { path: string; method: string } | { unmatched: string };
   err: Err;
   scenario?: string;
   /** The store was broken: the sandbox must still answer afterwards. */
@@ -286,12 +294,8 @@ interface Row {
 }
 
 const ONE = { limit: 1, windowSeconds: 60 };
-/**
- * One request per minute. A `*` entry does not replace the POST and GET limits Sumsub documents (the method's own
- * entry wins in `limitFor`), so Sumsub's are overridden by method.
- */
-const limitsOf = (vendor: Vendor): Record<string, typeof ONE> =>
-  vendor === "sumsub" ? { GET: ONE, POST: ONE } : { "*": ONE };
+/** One request per minute: a vendor's entry replaces its own limits, whatever methods they name. */
+const limitsOf = (): Record<string, typeof ONE> => ({ "*": ONE });
 const boom = () => Promise.reject(new Error("boom"));
 
 const rows: Row[] = ROUTES.flatMap((r): Row[] => {
@@ -314,7 +318,7 @@ const rows: Row[] = ROUTES.flatMap((r): Row[] => {
     out.push({
       ...own,
       name: `${label}: 429 rate limit`,
-      config: { rateLimits: { enabled: true, limits: { [vendor]: limitsOf(vendor) } } },
+      config: { rateLimits: { enabled: true, limits: { [vendor]: limitsOf() } } },
       act: async (sb) => {
         await r.call(sb);
         return r.call(sb);
@@ -342,11 +346,11 @@ const rows: Row[] = ROUTES.flatMap((r): Row[] => {
   const unknown = `${path.replace(/\/$/, "")}/no-such-route`;
   out.push(
     {
-      name: `${label}: 404 unknown path ${method} ${unknown} (the vendor's default format)`,
-      format: DEFAULT_FORMAT[vendor],
+      name: `${label}: 404 unknown path ${method} ${unknown} (the format of the routes under its prefix)`,
+      format: unmatchedFormat(unknown, vendor),
       act: (sb) => sb.request(unknown, { method }),
-      schema: { vendor },
-      err: coreErr(DEFAULT_FORMAT[vendor], 404, `no route for ${method} ${unknown}`),
+      schema: { unmatched: unknown },
+      err: coreErr(unmatchedFormat(unknown, vendor), 404, `no route for ${method} ${unknown}`),
     },
     {
       ...own,
@@ -366,6 +370,7 @@ type Responses = Record<string, { content?: Record<string, { schema: object }> }
 let doc: {
   paths: Record<string, Record<string, { responses: Responses }>>;
   components: { schemas: Record<string, object> };
+  "x-unmatched-errors": { prefix: string; schema: string; contentType: string }[];
 };
 beforeAll(async () => {
   doc = await (await (await testSandbox()).app.request("/openapi.json")).json();
@@ -397,8 +402,12 @@ describe("every error leaves in its route's format, whatever raised it", () => {
       expect(Object.keys(body as object).sort()).toEqual(["error", "error_description"]);
 
     const schema =
-      "vendor" in row.schema
-        ? doc.components.schemas[`${row.schema.vendor}.error`]
+      "unmatched" in row.schema
+        ? doc.components.schemas[
+            doc["x-unmatched-errors"].find((u) =>
+              (row.schema as { unmatched: string }).unmatched.startsWith(u.prefix),
+            )!.schema
+          ]
         : doc.paths[row.schema.path]?.[row.schema.method]?.responses[String(err.status)]?.content?.[
             page ? "text/html" : JSON_TYPE
           ]?.schema;
@@ -411,5 +420,26 @@ describe("every error leaves in its route's format, whatever raised it", () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: "ok" });
     }
+  });
+});
+
+describe("a path that matches no route answers in the format of the routes around it", () => {
+  it.each([
+    [
+      "GET",
+      "/sumsub/api/snsId/oauth/token",
+      "application/json",
+      /^\{"error":"invalid_request","error_description":"no route for GET/,
+    ],
+    ["PUT", "/sumsub/api/snsId/oauth/userInfo", "application/json", /^\{"error":"invalid_request"/],
+    ["GET", "/regula/mobile/", "text/html; charset=UTF-8", /^<!doctype html>/],
+    ["GET", "/regula/mobile/finish", "text/html; charset=UTF-8", /^<!doctype html>/],
+    ["GET", "/sumsub/api/nope", "application/json", /^\{"code":404,"correlationId":"[0-9a-f]{32}"/],
+  ])("%s %s: 404, %s", async (method, path, type, body) => {
+    const sb = await testSandbox();
+    const res = await sb.request(path, { method });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toBe(type);
+    expect(await res.text()).toMatch(body);
   });
 });

@@ -1,6 +1,6 @@
 import { parseAuthScheme } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
-import { apiErrors } from "./errors.js";
+import { apiErrors, pageErrors } from "./errors.js";
 import { regulaRoutes, securitySchemes } from "./routes.js";
 import { fixtureSchema } from "./schemas.js";
 import { deviceTokens, handoffTokens, sessions } from "./sessions.js";
@@ -11,6 +11,7 @@ export const regula = defineProvider({
   title: "Regula IDV Platform token URL",
   fixtureSchema,
   errors: apiErrors,
+  errorsUnder: [["/mobile", pageErrors]],
   kinds: [sessions, handoffTokens, deviceTokens],
   scenarioFields: ["metadata"],
   securitySchemes,

@@ -1,6 +1,6 @@
 import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
-import { apiErrors } from "./errors.js";
+import { apiErrors, oauthErrors } from "./errors.js";
 import { KEY_SET, sumsubKinds } from "./grants.js";
 import { securitySchemes, sumsubRoutes } from "./routes.js";
 import { configSchema, fixtureSchema } from "./schemas.js";
@@ -15,6 +15,7 @@ export const sumsub = defineProvider({
   configSchema,
   keySets: [KEY_SET],
   errors: apiErrors,
+  errorsUnder: [["/api/snsId/oauth/", oauthErrors]],
   kinds: sumsubKinds,
   secretFields: ["code_verifier", "codeVerifier"],
   securitySchemes,
