@@ -18,6 +18,12 @@ export interface RequestSpec {
   json?: { schema: z.ZodType; required?: boolean };
   /** An `application/x-www-form-urlencoded` body; a body of another type has no fields. A repeated field: its last value. */
   form?: { schema: z.ZodObject; required?: boolean };
+  /**
+   * Fields a client may send in the query or, on a request with a body, as a form (the form's on top): one schema for
+   * both, as some vendors read them (a repeated field: its last value). Documented as the query of a GET and the form
+   * body of any other method.
+   */
+  fields?: z.ZodObject;
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -29,6 +35,7 @@ export interface Input<R extends RequestSpec, A> {
   headers: Out<R["headers"]>;
   json: R["json"] extends { schema: infer S } ? Out<S> : undefined;
   form: R["form"] extends { schema: infer S } ? Out<S> : undefined;
+  fields: Out<R["fields"]>;
   auth: A;
 }
 
@@ -183,6 +190,15 @@ function partsOf(request: RequestSpec | undefined): [keyof Input<RequestSpec, un
     parts.push(["form", { read: async (c) => fields(await readForm(c)), schema: request.form.schema }]);
   }
   if (request.json) parts.push(["json", { read: readJson, schema: request.json.schema }]);
+  if (request.fields) {
+    const fields = fieldReader(request.fields);
+    const read = async (c: Context<AppEnv>) => {
+      const given = readQuery(c);
+      if (c.req.method !== "GET") for (const [name, values] of await readForm(c)) given.set(name, values);
+      return fields(given);
+    };
+    parts.push(["fields", { read, schema: request.fields }]);
+  }
   return parts;
 }
 
@@ -245,6 +261,14 @@ export function routeOf(c: Context<AppEnv>): Route | undefined {
   return undefined;
 }
 
+/**
+ * A field the vendor requires but whose absence a handler answers in the vendor's own way, in the vendor's order (an
+ * error redirect, a 401 page, a signature error), so validation lets it through: the document marks it required.
+ */
+export function requiredByVendor<S extends z.ZodType>(schema: S): S {
+  return schema.openapi({ param: { required: true } });
+}
+
 // ---- The OpenAPI operation -------------------------------------------------------------------------------------
 
 function headerObjects(headers: Record<string, string> | undefined) {
@@ -289,15 +313,19 @@ export function openApiRoutes(route: Route, prefix: string): RouteConfig[] {
     });
   }
   const request = d.request ?? {};
+  // Fields are the query of a GET; otherwise a form body, which the query may complete.
+  const fieldsInQuery = request.fields && d.method === "get";
+  const query = fieldsInQuery ? request.fields : (request.query ?? request.fields?.partial());
+  const form = request.fields && !fieldsInQuery ? { schema: request.fields, required: false } : request.form;
   const body = request.json
     ? {
         content: { "application/json": { schema: request.json.schema } },
         required: request.json.required ?? false,
       }
-    : request.form
+    : form
       ? {
-          content: { "application/x-www-form-urlencoded": { schema: request.form.schema } },
-          required: request.form.required ?? false,
+          content: { "application/x-www-form-urlencoded": { schema: form.schema } },
+          required: form.required ?? false,
         }
       : undefined;
   return [d.path, ...(d.alsoAt ?? [])].map((path) =>
@@ -310,7 +338,7 @@ export function openApiRoutes(route: Route, prefix: string): RouteConfig[] {
       tags: [route.group],
       request: {
         ...(request.params ? { params: request.params } : {}),
-        ...(request.query ? { query: request.query } : {}),
+        ...(query ? { query } : {}),
         ...(request.headers ? { headers: request.headers } : {}),
         ...(body ? { body } : {}),
       },

@@ -45,6 +45,12 @@ const post = (sb: TestSandbox, path: string, type: string, body: string, headers
 const SARDINE = { authorization: basic("sandbox-client", "sandbox-secret") };
 const REGULA = { authorization: "ApiKey sandbox-api-key" };
 const FINISH = "authorization=Token%20t&sessionId=s&status=completed";
+/** A finish form for a real open session (its link's token and id), with `status`. */
+async function openSessionForm(sb: TestSandbox, status: string): Promise<string> {
+  const res = await post(sb, "/regula/api/v1/deeplink?workflowId=wf-document", JSON_TYPE, "{}", REGULA);
+  const link = new URL((await res.json()).url as string);
+  return `${link.search.slice(1)}&status=${status}`;
+}
 const DQE = "licence=SANDBOX-LICENCE&client_secret=sandbox-secret&grant_type=client_idmobile";
 const SHARE = "/resources/accessTokens/sumsubIdShareToken";
 const signed = (sb: TestSandbox, body: string, headers: Headers = {}) =>
@@ -113,7 +119,7 @@ const ROUTES: RouteCase[] = [
     call: (sb, headers, body = FINISH) => post(sb, "/regula/mobile/finish", FORM, body, headers),
     invalid: [
       [
-        (sb) => post(sb, "/regula/mobile/finish", FORM, FINISH.replace("completed", "bogus")),
+        async (sb) => post(sb, "/regula/mobile/finish", FORM, await openSessionForm(sb, "bogus")),
         e(400, "invalid_request", "status must be one of completed, failed, cancelled"),
       ],
     ],

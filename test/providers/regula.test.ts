@@ -226,6 +226,14 @@ describe("Regula hand-off page", () => {
     });
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    // The link's token is checked first: a wrong one is the 401 page, whatever the status says.
+    const wrong = await sandbox.request("/regula/mobile/finish", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ authorization: "Token nope", sessionId, status: "approved" }).toString(),
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain("This link is invalid or has expired.");
   });
 
   it("shows a 401 error page for a wrong token, another session's token, a missing token, or an expired session", async () => {

@@ -1,61 +1,54 @@
 import type { Context } from "hono";
 import * as z from "zod";
 import type { AppEnv } from "../../core/context.js";
-import { invalidRequest, sameSecret } from "../../core/http.js";
+import { sameSecret } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, type RouteDeclaration, type RouteDefinition } from "../../core/route.js";
 import { fail } from "./errors.js";
 import { tokenResponseSchema, type DqeFixtures } from "./schemas.js";
 import { accessTokens, refreshTokens } from "./tokens.js";
 
-/** The vendor's fields, all strings; any other name is its "parameter typo", which it answers with a 500. */
+/** The vendor's fields; any other name is its "parameter typo", which it answers with a 500. */
 const tokenFields = z.strictObject({
-  licence: z.string().optional().describe("Your licence code"),
-  client_secret: z.string().optional().describe("Your client secret"),
-  grant_type: z.string().optional().describe("Must be client_idmobile"),
+  licence: z.string().min(1).describe("Your licence code"),
+  client_secret: z.string().min(1).describe("Your client secret"),
+  grant_type: z.literal("client_idmobile"),
 });
 const refreshFields = z.strictObject({
-  access_token: z.string().optional(),
-  refresh_token: z.string().optional(),
-  scope: z.string().optional().describe("Must be refresh_token"),
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1),
+  scope: z.literal("refresh_token"),
 });
 
-/** An unknown parameter name is the vendor's 500; anything else, 01 invalid request. */
-const invalid = (_: unknown, raw: readonly z.core.$ZodIssue[]) =>
+/**
+ * The vendor's table: an unknown parameter name is its 500; a missing, empty or wrong field is 01 invalid request
+ * (the fields are checked in the table's order: licence, client_secret, grant_type).
+ */
+const invalid = (issues: readonly { message: string }[], raw: readonly z.core.$ZodIssue[]) =>
   raw.some((issue) => issue.code === "unrecognized_keys")
     ? fail("unknown_parameter")
-    : invalidRequest("invalid request");
+    : fail("invalid_request", issues[0]?.message);
 
 /**
  * Each DQE endpoint answers GET with its fields in the query and POST with them in a form body (on top of any in the
- * query), with and without the trailing slash. Presence is checked by the handler, in the vendor's table order.
+ * query), with and without the trailing slash.
  */
 function getAndPost<F extends z.ZodObject>(
   spec: Pick<RouteDefinition, "path" | "summary" | "responses" | "errors">,
   fields: F,
   handler: (c: Context<AppEnv>, fields: z.output<F>) => Promise<Response>,
 ): RouteDeclaration[] {
-  const alsoAt = [spec.path.slice(0, -1)];
-  return [
+  return (["get", "post"] as const).map((method) =>
     defineRoute({
       ...spec,
-      method: "get",
-      alsoAt,
-      summary: `${spec.summary} (query)`,
-      request: { query: fields },
+      method,
+      alsoAt: [spec.path.slice(0, -1)],
+      summary: `${spec.summary} (${method === "get" ? "query" : "form"})`,
+      request: { fields },
       invalid,
-      handler: (c, { query }) => handler(c, query as z.output<F>),
+      handler: (c, input) => handler(c, input.fields as z.output<F>),
     }),
-    defineRoute({
-      ...spec,
-      method: "post",
-      alsoAt,
-      summary: `${spec.summary} (form)`,
-      request: { query: fields, form: { schema: fields } },
-      invalid,
-      handler: (c, { query, form }) => handler(c, { ...(query as z.output<F>), ...(form as z.output<F>) }),
-    }),
-  ];
+  );
 }
 
 export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclaration[] {
@@ -89,12 +82,8 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclar
         },
       },
       tokenFields,
-      // The vendor's error table, in its order: presence of each field, then the grant type, then credentials.
-      async (c, { licence, client_secret: secret, grant_type: grantType }) => {
-        if (!licence) throw fail("invalid_request", "licence is missing or empty");
-        if (!secret) throw fail("invalid_request", "client_secret is missing or empty");
-        if (grantType !== "client_idmobile")
-          throw fail("invalid_request", "grant_type must be client_idmobile");
+      // After the fields, the vendor's table goes on with the credentials.
+      async (c, { licence, client_secret: secret }) => {
         const known = fixtures.licences.find((l) => l.licence === licence);
         if (!known) throw fail("invalid_client");
         if (!sameSecret(secret, known.clientSecret)) throw fail("invalid_client_secret");
@@ -116,10 +105,7 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclar
         },
       },
       refreshFields,
-      async (c, { access_token: access, refresh_token: refreshToken, scope }) => {
-        if (!access || !refreshToken || scope !== "refresh_token") {
-          throw fail("invalid_request", "access_token, refresh_token and scope=refresh_token are required");
-        }
+      async (c, { access_token: access, refresh_token: refreshToken }) => {
         const { store } = c.get("ns");
         const entry = await store.get(refreshTokens, refreshToken);
         if (!entry || entry.value.accessToken !== access) throw fail("invalid_token");

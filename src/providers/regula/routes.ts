@@ -2,9 +2,9 @@ import type { Context } from "hono";
 import * as z from "zod";
 import { isoAt } from "../../core/clock.js";
 import type { AppEnv } from "../../core/context.js";
-import { invalidRequest, parseAuthScheme } from "../../core/http.js";
+import { invalidRequest, parseAuthScheme, readForm } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
-import { defineRoute, type RouteDeclaration } from "../../core/route.js";
+import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
 import { update } from "../../core/store.js";
 import { fail, pageErrors, pageFail } from "./errors.js";
 import { sessionPage } from "./pages.js";
@@ -231,9 +231,10 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
       summary: "The hand-off page a phone or browser opens",
       format: pageErrors,
       request: {
+        // Required; a missing one is the same 401 page as a wrong one.
         query: z.object({
-          authorization: z.string().optional().describe("Token <token>"),
-          sessionId: z.string().optional(),
+          authorization: requiredByVendor(z.string().optional().describe("Token <token>")),
+          sessionId: requiredByVendor(z.string().optional()),
         }),
       },
       responses: { 200: page("The session page with Complete / Fail / Cancel") },
@@ -249,30 +250,40 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
       path: "/mobile/finish",
       summary: "Finish the session from the hand-off page",
       format: pageErrors,
+      // The link's token is the credential: a wrong one is the 401 page, whatever else the form holds.
+      authorize: async (c) => {
+        const form = await readForm(c);
+        const authorization = form.get("authorization")?.at(-1);
+        return {
+          authorization,
+          session: await handoffSession(c, authorization, form.get("sessionId")?.at(-1)),
+        };
+      },
       request: {
         form: {
           schema: z.object({
-            authorization: z.string().optional(),
-            sessionId: z.string().optional(),
+            authorization: requiredByVendor(z.string().optional().describe("Token <token>, from the link")),
+            sessionId: requiredByVendor(z.string().optional()),
             status: finishStatusSchema,
           }),
           required: true,
         },
       },
-      responses: { 303: { description: "Back to the hand-off page" } },
+      responses: {
+        303: { description: "Back to the hand-off page", headers: { Location: "The hand-off page" } },
+      },
       errors: {
         400: "Unknown status",
         401: "Wrong token or session, or expired",
         409: "The session is already finished",
       },
-      handler: async (c, { form }) => {
-        const session = await handoffSession(c, form.authorization, form.sessionId);
+      handler: async (c, { auth: { authorization, session }, form }) => {
         // Exactly once: only a session still `created` can be finished, however many submit at once.
         await update(c.get("ns").store, sessions, session.id, (current) => {
           if (current.status !== "created") throw pageFail("session_finished");
           return { ...current, status: form.status };
         });
-        const back = `authorization=${encodeURIComponent(form.authorization ?? "")}&sessionId=${encodeURIComponent(session.id)}`;
+        const back = `authorization=${encodeURIComponent(authorization ?? "")}&sessionId=${encodeURIComponent(session.id)}`;
         return c.redirect(`../mobile?${back}`, 303);
       },
     }),

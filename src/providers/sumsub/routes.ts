@@ -4,7 +4,7 @@ import type { AppEnv } from "../../core/context.js";
 import { parseAuthScheme, parseBasicAuth, sameSecret } from "../../core/http.js";
 import { jwksSchema } from "../../core/openapi.js";
 import type { ProviderDeps } from "../../core/provider.js";
-import { defineRoute, type RouteDeclaration } from "../../core/route.js";
+import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
 import { authorizeFail, authorizePage, fail, oauthErrors, oauthFail } from "./errors.js";
 import { createGrants, KEY_SET, shareTokens } from "./grants.js";
 import {
@@ -34,29 +34,35 @@ export const securitySchemes = {
   sumsubBearer: { type: "http", scheme: "bearer", description: "ID Connect access token" },
 };
 
-/** Checked by the signature step (401 when missing), so optional to validation. */
+/** Required, and checked by the signature step first (401 when missing; not needed with `verifySignature: false`). */
 const signedHeaders = z.object({
-  "X-App-Token": z.string().optional(),
-  "X-App-Access-Ts": z.string().optional().describe("Unix seconds, within 60 s of the sandbox clock"),
-  "X-App-Access-Sig": z
-    .string()
-    .optional()
-    .describe("hex HMAC-SHA256(secret, ts + METHOD + path-with-query + body)"),
+  "X-App-Token": requiredByVendor(z.string().optional()),
+  "X-App-Access-Ts": requiredByVendor(
+    z.string().optional().describe("Unix seconds, within 60 s of the sandbox clock"),
+  ),
+  "X-App-Access-Sig": requiredByVendor(
+    z.string().optional().describe("hex HMAC-SHA256(secret, ts + METHOD + path-with-query + body)"),
+  ),
 });
 const signedErrors = "Bad signature (errorCode 4003), unknown app token, or timestamp out of range";
 
-/** The authorize query; its checks answer by redirect, in RFC 6749 §4.1.2.1's order, so every field is read as given. */
+/**
+ * The authorize query. Its checks answer as RFC 6749 §4.1.2.1 orders them (a page until the client and redirect URI
+ * are known good, then a redirect back with the error), so the required fields are checked by the handler.
+ */
 const authorizeQuery = z.object({
-  client_id: z.string().optional().describe("Required"),
-  response_type: z.string().optional().describe("Required: code"),
-  redirect_uri: z.string().optional().describe("Required: a registered redirect URI"),
-  scope: z
-    .string()
-    .optional()
-    .describe(`Required: space-separated, of ${SCOPES.join(" ")}`),
+  client_id: requiredByVendor(z.string().optional()),
+  response_type: requiredByVendor(z.string().optional().describe("code")),
+  redirect_uri: requiredByVendor(z.string().optional().describe("A registered redirect URI")),
+  scope: requiredByVendor(
+    z
+      .string()
+      .optional()
+      .describe(`Space-separated, of ${SCOPES.join(" ")}`),
+  ),
   state: z.string().optional(),
-  code_challenge: z.string().optional().describe("Required (PKCE)"),
-  code_challenge_method: z.string().optional().describe("Required: S256"),
+  code_challenge: requiredByVendor(z.string().optional().describe("PKCE: base64url(SHA-256(verifier))")),
+  code_challenge_method: requiredByVendor(z.string().optional().describe("S256")),
   nonce: z.string().optional(),
   login_hint: z.string().optional().describe("A sandbox user's email or sub; the first user without one"),
 });
