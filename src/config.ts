@@ -86,9 +86,19 @@ const coreConfigSchema = z.strictObject({
  * Everything a config file, the environment or a flag can set: the core's fields, and one section per vendor
  * (`sumsub: {...}`) with the schema that vendor declares. Unknown fields are refused by name.
  */
-export const configSchema = coreConfigSchema.extend(
-  Object.fromEntries(providers.map((p) => [p.name, p.configSchema.prefault({})])),
-);
+export const configSchema = coreConfigSchema
+  .extend(Object.fromEntries(providers.map((p) => [p.name, p.configSchema.prefault({})])))
+  .superRefine((config, ctx) => {
+    // A limit for a vendor that does not exist would silently never apply.
+    const names = providers.map((p) => p.name);
+    for (const vendor of Object.keys((config as CoreConfig).rateLimits.limits))
+      if (!names.includes(vendor))
+        ctx.addIssue({
+          code: "custom",
+          path: ["rateLimits", "limits", vendor],
+          message: `not a vendor (one of ${names.join(", ")})`,
+        });
+  });
 
 export type CoreConfig = z.output<typeof coreConfigSchema>;
 /** The parsed config: the core's fields, and each vendor's section under its name. */

@@ -102,7 +102,12 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
       const times = options.times ?? 1;
       if (!Number.isInteger(times) || times < 1)
         throw new TypeError("enqueue: times must be an integer of at least 1");
-      const rule = compileRule({ ...outcomeSchema.parse(outcome), vendor, route, times }, tables);
+      const parsed = outcomeSchema.safeParse(outcome);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new TypeError(`enqueue: ${issue.path.join(".") || "outcome"}: ${issue.message}`);
+      }
+      const rule = compileRule({ ...parsed.data, vendor, route, times }, tables);
       if (typeof rule === "string") throw new TypeError(`enqueue: ${rule}`);
       deps.namespaces
         .get(options.namespace ?? deps.namespaces.default.id)

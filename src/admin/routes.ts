@@ -8,6 +8,9 @@ import { DEFAULT_NAMESPACE, resetNamespace } from "../core/namespaces.js";
 import { bindRoutes, defineRoute, type Route, type RouteDeclaration } from "../core/route.js";
 import type { SandboxDeps } from "../deps.js";
 
+/** The last instant ISO 8601 writes with a four-digit year. */
+const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
+
 const nsQuery = z.object({
   namespace: z.string().optional().describe("The namespace; or the X-Sandbox-Namespace header"),
 });
@@ -15,7 +18,11 @@ const nsQuery = z.object({
 export const clockChange = z.union(
   [
     z.strictObject({ advance: z.number() }),
-    z.strictObject({ set: z.iso.datetime({ offset: true }) }),
+    z.strictObject({
+      set: z.iso
+        .datetime({ offset: true })
+        .refine((text) => Date.parse(text) >= 0, "set: the clock must stay between 1970 and the end of 9999"),
+    }),
     z.strictObject({ freeze: z.boolean() }),
     z.strictObject({ real: z.literal(true) }),
   ],
@@ -137,8 +144,15 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
       summary: "Advance, set or freeze the namespace's clock, or let it follow real time again",
       request: { query: nsQuery, json: { schema: clockChange, required: true } },
       responses: { 200: { description: "Now", schema: clockView } },
+      errors: { 400: "An invalid change, or one that would take the clock outside 1970–9999 (named)" },
       handler: async (c, { json: change }) => {
         const { clock, store } = c.get("ns");
+        // Every instant the sandbox writes must be a valid date: the clock stays within what ISO 8601 can write.
+        const target = "advance" in change ? clock.now() + change.advance * 1000 : undefined;
+        if (target !== undefined && !(target >= 0 && target <= LAST_INSTANT))
+          throw invalidRequest("advance: the clock must stay between 1970 and the end of 9999", [
+            { field: "advance", message: "out of range" },
+          ]);
         if ("advance" in change) clock.advance(change.advance);
         else if ("set" in change) clock.set(new Date(change.set));
         else if ("freeze" in change) clock.freeze(change.freeze);

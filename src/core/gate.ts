@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "./context.js";
 import { coreError, CoreErrorCode } from "./errors.js";
-import { fieldsOf, isForm, readText } from "./http.js";
+import { fieldsOf, isForm, readQuery, readText } from "./http.js";
 import { limitFor, overLimit, type Limits } from "./ratelimit.js";
 import type { Route } from "./route.js";
 import { chooseRule, magicScenarios, mayNameScenario, type RequestView } from "./scenarios/match.js";
@@ -39,7 +39,9 @@ async function viewRequest(c: Context<AppEnv>, route: Route, needBody: boolean):
       }
     }
   }
-  return { routeKey: route.key, query: c.req.query(), body, header: (name) => c.req.header(name) };
+  // A repeated parameter: its last value, as the route's own inputs read it.
+  const query = Object.fromEntries([...readQuery(c)].map(([name, values]) => [name, values.at(-1)!]));
+  return { routeKey: route.key, query, params: c.req.param(), body, header: (name) => c.req.header(name) };
 }
 
 /**

@@ -148,6 +148,13 @@ describe("compileRule", () => {
     );
   });
 
+  it("refuses a body on a 204 or 304 answer, which has none", () => {
+    expect(compileRule(rule({ vendor: "alpha", status: 204, body: { a: 1 } }), TABLES)).toBe(
+      "body: a 204 answer has no body",
+    );
+    expect(compileRule(rule({ vendor: "alpha", status: 204 }), TABLES)).not.toBeTypeOf("string");
+  });
+
   it("refuses a route of more than a method and a path", () => {
     expect(
       compileRule(rule({ vendor: "alpha", route: "GET /api/sessions extra", status: 500 }), TABLES),
@@ -350,6 +357,7 @@ describe("magicScenarios", () => {
   const view = (query: Record<string, string>, body: Record<string, unknown>): RequestView => ({
     routeKey: "alpha POST /api/sessions",
     query,
+    params: {},
     body,
     header: () => undefined,
   });
@@ -398,12 +406,14 @@ describe("chooseRule", () => {
     routeKey: string,
     parts: {
       query?: Record<string, string>;
+      params?: Record<string, string>;
       body?: Record<string, unknown>;
       header?: Record<string, string>;
     } = {},
   ): RequestView => ({
     routeKey,
     query: parts.query ?? {},
+    params: parts.params ?? {},
     body: parts.body ?? {},
     header: (name) => parts.header?.[name.toLowerCase()],
   });
@@ -508,6 +518,13 @@ describe("chooseRule", () => {
       loadedOf(scenario("m", [compiled({ vendor: "alpha", status: 409, match })]));
     const hits = (match: Record<string, Record<string, string>>, req: RequestView) =>
       chooseRule(createScenarioState(), loadedWith(match), ["m"], req) !== undefined;
+
+    it("compares path parameters exactly: one session can fail while the others answer", () => {
+      const m = { params: { id: "s-1" } };
+      expect(hits(m, view(SESSIONS, { params: { id: "s-1" } }))).toBe(true);
+      expect(hits(m, view(SESSIONS, { params: { id: "s-2" } }))).toBe(false);
+      expect(hits(m, view(SESSIONS))).toBe(false);
+    });
 
     it("compares query values exactly", () => {
       const m = { query: { flow: "kyc" } };

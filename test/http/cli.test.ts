@@ -108,6 +108,12 @@ describe("command line", () => {
     ["a bad nested field", "config.yaml", "sumsub:\n  verifySignature: maybe\n", /sumsub\.verifySignature/],
     ["malformed JSON", "config.json", "{port", /not valid/],
     [
+      "a rate limit for no vendor",
+      "config.json",
+      '{"rateLimits": {"limits": {"onfido": {"*": {"limit": 1, "windowSeconds": 1}}}}}',
+      /rateLimits\.limits\.onfido: not a vendor \(one of sardine, sumsub, dqe, regula\)/,
+    ],
+    [
       "a scenario rule naming no route",
       "config.json",
       `{"scenariosDir": "scenarios-bad-route"}`,

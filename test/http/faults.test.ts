@@ -88,6 +88,9 @@ describe("sandbox.enqueue", () => {
     expect(() => sandbox!.enqueue("nobody", "*", { status: 500 })).toThrow(
       /vendor: nobody is not a vendor here/,
     );
+    expect(() => sandbox!.enqueue("dqe", "*", { status: 99 })).toThrow(
+      new TypeError("enqueue: status: Too small: expected number to be >=200"),
+    );
     for (const times of [0, -1, 1.5, Number.NaN])
       expect(() => sandbox!.enqueue("dqe", "*", { status: 500 }, { times })).toThrow(
         /times must be an integer of at least 1/,

@@ -348,6 +348,16 @@ describe("scenario files", () => {
       /rules\.0: a rule needs error, status, fault or delayMs/,
     ],
     ["a bad fault", { description: "d", rules: [{ vendor: "dqe", fault: "explode" }] }, /rules\.0\.fault/],
+    [
+      "a header name no HTTP message can carry",
+      { description: "d", rules: [{ vendor: "dqe", status: 503, headers: { "bad header": "x" } }] },
+      /rules\.0\.headers\.bad header: a header name is letters/,
+    ],
+    [
+      "a header value with a line break",
+      { description: "d", rules: [{ vendor: "dqe", status: 503, headers: { "X-A": "1\r\nSet-Cookie: x" } }] },
+      /rules\.0\.headers\.X-A: a header value holds no line break/,
+    ],
   ])("stop the start with a message naming the file and field for %s", async (_, content, message) => {
     const dir = await mkdtemp(join(tmpdir(), "scenarios-"));
     await writeFile(join(dir, "bad.json"), JSON.stringify(content));

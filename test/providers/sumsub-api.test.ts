@@ -267,6 +267,34 @@ describe("Sumsub POST /resources/snsId/api/connect/token, authorization_code", (
     expect(statuses.filter((s) => s === 401)).toHaveLength(49);
   });
 
+  it("exchanges a code exactly once, and treats every other exchange as a reuse, behind a store whose calls take a turn of the event loop", async () => {
+    // As a network store's would: each call resolves after other requests have run.
+    const store = sandbox.deps.namespaces.default.store;
+    for (const op of ["get", "put", "take", "replace", "delete"] as const) {
+      const real = store[op].bind(store) as (...args: unknown[]) => Promise<unknown>;
+      Object.assign(store, {
+        [op]: async (...args: unknown[]) => {
+          await new Promise((next) => setImmediate(next));
+          return real(...args);
+        },
+      });
+    }
+    const { verifier, challenge } = pkce();
+    const code = await authorize(sandbox, { challenge, scope: "openid share" });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        signedPost(sandbox, TOKEN, { grant_type: "authorization_code", code, codeVerifier: verifier }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(19);
+    // The reuses revoked what the one exchange gave.
+    const { access_token } = await ok[0]!.json();
+    const share = await signedPost(sandbox, SHARE, { sumsubIdConnectToken: access_token, forClientId: "p" });
+    expect(share.status).toBe(401);
+  });
+
   it.each([
     ["malformed JSON", "{", "body is not valid JSON"],
     ["no grant_type", { code: "c" }, "grant_type must be authorization_code or refresh_token"],

@@ -177,6 +177,7 @@ describe("Sumsub POST /api/snsId/oauth/token", () => {
     ["no client authentication", {}, {}],
     ["a wrong secret", {}, { authorization: basic(CLIENT_ID, "wrong") }],
     ["a wrong posted secret", { client_id: CLIENT_ID, client_secret: "wrong" }, {}],
+    ["Basic credentials with a malformed encoding", {}, { authorization: basic("%zz", "%") }],
   ])("401 invalid_client for %s", async (_, fields, headers) => {
     const res = await codeTokens("openid", fields, headers);
     expect(res.status).toBe(401);

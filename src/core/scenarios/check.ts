@@ -45,6 +45,8 @@ export function compileRule(rule: Rule, tables: readonly RouteTable[]): Compiled
     return "a rule needs error, status, fault or delayMs";
   if (rule.route.trim().split(/\s+/).length > 2)
     return `route: "${rule.route}" must be "METHOD /path" or "/path"`;
+  if (rule.body !== undefined && (rule.status === 204 || rule.status === 304))
+    return `body: a ${String(rule.status)} answer has no body`;
   const named = routePatternMatches(rule.route);
   const routes = vendors.flatMap((t) => t.routes.filter((r) => named(r.name)));
   if (routes.length === 0) {

@@ -58,7 +58,7 @@ export async function loadScenarios(
           ? `${issue.path.join(".")}.${issue.keys.join(",")}`
           : issue.path.join(".");
       throw new ConfigError(
-        `scenario file ${path}: ${field || "(root)"}: ${issue.code === "unrecognized_keys" ? "unknown field" : issue.message}`,
+        `scenario file ${path}: ${field || "(root)"}: ${issue.code === "unrecognized_keys" ? "unknown field" : issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message}`,
       );
     }
     const rules = parsed.data.rules.map((rule, r) => {

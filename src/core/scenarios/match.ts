@@ -6,6 +6,8 @@ export interface RequestView {
   /** `<vendor> <route name>` of the route that answers. */
   routeKey: string;
   query: Record<string, string>;
+  /** The route's path parameters (`{id}` of `GET /api/sessions/{id}`). */
+  params: Record<string, string>;
   body: Record<string, unknown>;
   header: (name: string) => string | undefined;
 }
@@ -13,9 +15,10 @@ export interface RequestView {
 function matches(rule: CompiledRule, req: RequestView): boolean {
   if (!rule.routes.has(req.routeKey)) return false;
   if (rule.match === undefined) return true;
-  const { query = {}, body = {}, header = {} } = rule.match;
+  const { query = {}, params = {}, body = {}, header = {} } = rule.match;
   return (
     Object.entries(query).every(([k, v]) => req.query[k] === v) &&
+    Object.entries(params).every(([k, v]) => req.params[k] === v) &&
     Object.entries(body).every(([k, v]) => {
       const given = req.body[k];
       return (

@@ -8,7 +8,14 @@ export const outcomeSchema = z.strictObject({
   message: z.string().min(1).optional(),
   /** Or a raw answer. */
   status: z.number().int().min(200).max(599).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  headers: z
+    .record(
+      z
+        .string()
+        .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "a header name is letters, digits and !#$%&'*+.^_`|~-"),
+      z.string().regex(/^[^\r\n\0]*$/, "a header value holds no line break"),
+    )
+    .optional(),
   body: z.unknown().optional(),
   /** Real (wall-clock) milliseconds to wait first. Alone, the real answer follows the delay. */
   delayMs: z.number().int().min(0).max(600_000).optional(),
@@ -27,9 +34,9 @@ export const ruleSchema = outcomeSchema.extend({
    * either part matches anything. Default: every route. It must match at least one declared route.
    */
   route: z.string().min(1).default("*"),
-  /** Exact values the request must carry: query parameters, body fields (JSON or form), headers. */
+  /** Exact values the request must carry: query parameters, path parameters, body fields (JSON or form), headers. */
   match: z
-    .strictObject({ query: matcherSchema, body: matcherSchema, header: matcherSchema })
+    .strictObject({ query: matcherSchema, params: matcherSchema, body: matcherSchema, header: matcherSchema })
     .partial()
     .optional(),
   /** Apply to this many requests, then fall through to the next rule or the real answer. */

@@ -16,6 +16,8 @@ export interface CodeRecord {
   sub: string;
   nonce: string | undefined;
   familyId: string;
+  /** Exchanged already: the code stays stored for its lifetime, so a second exchange can revoke the first's tokens. */
+  used: boolean;
 }
 interface TokenGrant {
   clientId: string;
@@ -32,8 +34,6 @@ export interface RefreshRecord extends TokenGrant {
 }
 
 export const codes = kind<CodeRecord>("sumsub.code", { list: "tokens" });
-/** Codes already exchanged, kept for their lifetime so a second exchange can revoke what the first gave. */
-export const usedCodes = kind<{ familyId: string }>("sumsub.code.used", { list: "tokens" });
 export const accessTokens = kind<AccessRecord>("sumsub.access", { list: "tokens" });
 export const refreshTokens = kind<RefreshRecord>("sumsub.refresh", { list: "tokens" });
 /** Every token issued from one code shares a family; revoking it revokes them all. Internal: never listed. */
@@ -41,7 +41,7 @@ export const families = kind<{ revoked: boolean }>("sumsub.family");
 export const shareTokens = kind<{ forClientId: string; sub: string }>("sumsub.share", { list: "tokens" });
 
 /** Every kind Sumsub stores. */
-export const sumsubKinds = [codes, usedCodes, accessTokens, refreshTokens, families, shareTokens];
+export const sumsubKinds = [codes, accessTokens, refreshTokens, families, shareTokens];
 
 export interface IssuedTokens {
   access_token: string;
@@ -100,11 +100,11 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
       return fixtures.users.find((u) => u.email === hint || u.sub === hint);
     },
 
-    async issueCode(ns: Namespace, grant: Omit<CodeRecord, "familyId">): Promise<string> {
+    async issueCode(ns: Namespace, grant: Omit<CodeRecord, "familyId" | "used">): Promise<string> {
       const code = `${ids.token(43)}=`;
       const familyId = ids.uuid();
       await ns.store.put(families, familyId, { revoked: false }, fixtures.refreshTokenTtlSeconds);
-      await ns.store.put(codes, code, { ...grant, familyId }, fixtures.codeTtlSeconds);
+      await ns.store.put(codes, code, { ...grant, familyId, used: false }, fixtures.codeTtlSeconds);
       return code;
     },
 
@@ -116,14 +116,15 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
       ns: Namespace,
       request: { code: string; clientId: string; verifier: string | undefined; redirectUri?: string },
     ): Promise<Readonly<CodeRecord>> {
-      const entry = await ns.store.take(codes, request.code);
-      if (!entry) {
-        const used = await ns.store.get(usedCodes, request.code);
-        if (used) await revoke(ns, used.value.familyId);
+      const entry = await ns.store.get(codes, request.code);
+      if (!entry) throw fail("invalid_code");
+      const grant = entry.value;
+      // Marking the code used is a compare-and-set on the code itself: of concurrent exchanges exactly one gets
+      // through, and every other (now or later) is a reuse, which revokes what the first gave.
+      if (grant.used || !(await ns.store.replace(codes, request.code, entry.rev, { ...grant, used: true }))) {
+        await revoke(ns, grant.familyId);
         throw fail("invalid_code");
       }
-      const grant = entry.value;
-      await ns.store.put(usedCodes, request.code, { familyId: grant.familyId }, fixtures.codeTtlSeconds);
       const redirectOk =
         lenient || request.redirectUri === undefined || request.redirectUri === grant.redirectUri;
       if (

@@ -99,8 +99,16 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
     const basic = parseBasicAuth(c.req.header("authorization"));
     if (basic && form.client_secret !== undefined)
       throw oauthFail("invalid_request", "use one client authentication method");
-    const id = basic ? decodeURIComponent(basic.user) : form.client_id;
-    const secret = basic ? decodeURIComponent(basic.password) : form.client_secret;
+    // RFC 6749 §2.3.1: Basic credentials are form-encoded first; a malformed encoding authenticates no one.
+    const decode = (text: string) => {
+      try {
+        return decodeURIComponent(text);
+      } catch {
+        throw oauthFail("invalid_client");
+      }
+    };
+    const id = basic ? decode(basic.user) : form.client_id;
+    const secret = basic ? decode(basic.password) : form.client_secret;
     const client = fixtures.clients.find((cl) => cl.clientId === id);
     if (!client || secret === undefined || !sameSecret(secret, client.clientSecret))
       throw oauthFail("invalid_client");
