@@ -11,7 +11,11 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createApp } from "../src/app.js";
 import { parseConfig } from "../src/config.js";
 import type { AppEnv } from "../src/core/context.js";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "../src/core/body-limit.js";
+import { cors } from "../src/core/cors.js";
 import { errorDoor } from "../src/core/error-door.js";
+import { scenarioGate } from "../src/core/gate.js";
 import { invalidRequest } from "../src/core/http.js";
 import { requestContext, routedPath } from "../src/core/request.js";
 import { openApiRoutes } from "../src/core/route.js";
@@ -25,12 +29,24 @@ function libraryApp(deps: SandboxDeps) {
       if (!result.success) throw invalidRequest(result.error.issues[0]?.message ?? "invalid request");
     },
   });
+  // The same middleware as createApp, and the same gate in front of each route, so only the validators differ.
   app.use("*", requestContext({ ...deps, vendorOf: () => undefined }));
+  app.use("*", cors({ origins: deps.config.cors.origins, exposeHeaders: [], maxAgeSeconds: 600 }));
+  app.use("*", bodyLimit(deps.config.bodyLimit));
   for (const { provider, routes } of deps.vendors) {
+    const gate = scenarioGate({
+      scenarios: deps.scenarios,
+      globalScenarios: deps.globalScenarios,
+      rateLimits: deps.config.rateLimits.enabled,
+      limits: provider.rateLimits,
+      credentialOf: provider.credentialOf,
+      scenarioFields: provider.scenarioFields,
+    });
     for (const route of routes) {
       const { definition: d } = route;
+      const before: MiddlewareHandler<AppEnv> = async (c, next) => (await gate(c, route)) ?? next();
       for (const config of openApiRoutes(route, `/${provider.name}`)) {
-        app.openapi(config, async (c) => {
+        app.openapi({ ...config, middleware: [before] }, async (c) => {
           const valid = (target: string) => (c.req.valid as (t: string) => unknown)(target);
           const input = {
             auth: d.authorize ? await d.authorize(c) : undefined,
@@ -39,13 +55,22 @@ function libraryApp(deps: SandboxDeps) {
             headers: d.request?.headers ? valid("header") : undefined,
             json: d.request?.json ? valid("json") : undefined,
             form: d.request?.form ? valid("form") : undefined,
+            // Fields are documented as the query of a GET and the form body of a POST: validated as such.
+            fields: d.request?.fields ? valid(c.req.method === "GET" ? "query" : "form") : undefined,
           };
           return d.handler(c, input as never);
         });
       }
     }
   }
-  app.onError(errorDoor({ formatOf: () => undefined, ids: deps.ids, logger: deps.logger }));
+  app.onError(
+    errorDoor({
+      formatOf: (c) =>
+        deps.vendors.find((v) => c.req.path.startsWith(`/${v.provider.name}/`))?.provider.errors,
+      ids: deps.ids,
+      logger: deps.logger,
+    }),
+  );
   return app;
 }
 

@@ -23,5 +23,19 @@ await build({
   // The sources locate the package (fixtures, scenarios, package.json) from import.meta.url.
   define: { "import.meta.url": "__import_meta_url" },
   banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  // The OpenAPI generator is loaded on the first document (a dynamic import, kept lazy in the bundle); its `zod`
+  // import takes only what it uses, so zod's locales stay out (see scripts/zod-for-openapi.mjs).
+  plugins: [
+    {
+      name: "zod-for-openapi",
+      setup(on) {
+        on.onResolve({ filter: /^zod$/ }, (args) =>
+          /[\\/]@hono[\\/]zod-openapi[\\/]/.test(args.importer)
+            ? { path: join(root, "scripts/zod-for-openapi.mjs") }
+            : undefined,
+        );
+      },
+    },
+  ],
   logLevel: "warning",
 });

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     if (flags.vendor !== undefined && !names.includes(flags.vendor))
       fail(`--vendor must be one of ${names.join(", ")}`);
     const deps = await createDeps(config);
-    const doc = contractDocument(
+    const doc = await contractDocument(
       docGroups(deps.vendors, adminApi(deps)),
       publicUrlOf(config, config.port),
       flags.vendor,

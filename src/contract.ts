@@ -50,11 +50,11 @@ export function routesMarkdown(vendors: readonly Vendor[]): string {
 }
 
 /** The combined document (`vendor` undefined) or one vendor's, with servers under `baseUrl`. */
-export function contractDocument(
+export async function contractDocument(
   groups: readonly DocGroup[],
   baseUrl: string,
   vendor?: string,
-): OpenApiDocument {
+): Promise<OpenApiDocument> {
   const chosen = vendor === undefined ? groups : groups.filter((s) => s.name === vendor);
   if (chosen.length === 0)
     throw new Error(`unknown vendor ${vendor ?? ""}: one of ${groups.map((s) => s.name).join(", ")}`);
@@ -75,22 +75,24 @@ const ASSETS: Record<string, string> = {
 export function contractRoutes(deps: { vendors: readonly Vendor[] }, admin: readonly Route[]): Hono<AppEnv> {
   const PLACEHOLDER = "http://sandbox.invalid";
   let groups: DocGroup[] | undefined;
-  const documents = new Map<string, OpenApiDocument>();
-  const serve = (key: string, base: string) => {
+  const documents = new Map<string, Promise<OpenApiDocument>>();
+  const serve = async (key: string, base: string) => {
     let doc = documents.get(key);
     if (!doc) {
       groups ??= docGroups(deps.vendors, admin);
       doc = contractDocument(groups, PLACEHOLDER, key === "" ? undefined : key);
       documents.set(key, doc);
     }
-    return { ...doc, servers: [{ url: key === "" ? base : `${base}/${key}` }] };
+    return { ...(await doc), servers: [{ url: key === "" ? base : `${base}/${key}` }] };
   };
   const assetCache = new Map<string, Promise<string>>();
   const app = new Hono<AppEnv>();
 
-  app.get("/openapi.json", (c) => c.json(serve("", c.get("baseUrl"))));
+  app.get("/openapi.json", async (c) => c.json(await serve("", c.get("baseUrl"))));
   for (const { provider } of deps.vendors)
-    app.get(`/${provider.name}/openapi.json`, (c) => c.json(serve(provider.name, c.get("baseUrl"))));
+    app.get(`/${provider.name}/openapi.json`, async (c) =>
+      c.json(await serve(provider.name, c.get("baseUrl"))),
+    );
 
   app.get("/docs", (c) => c.redirect("docs/", 302));
   app.get("/docs/", (c) => {

@@ -1,4 +1,3 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
 import * as z from "zod";
 import type { ErrorFormat } from "./errors.js";
 import { openApiRoutes, type Route } from "./route.js";
@@ -19,7 +18,10 @@ export interface DocGroup {
  * An OpenAPI 3.1 document for some groups, each under its prefix on `baseUrl` (a single group's paths are relative
  * to its own server URL). The operations come from the route declarations, through `@hono/zod-openapi`'s generator.
  */
-export function openApiDocument(groups: readonly DocGroup[], baseUrl: string, version: string) {
+export async function openApiDocument(groups: readonly DocGroup[], baseUrl: string, version: string) {
+  // Loaded on the first document, not at start-up: the generator and the zod it extends weigh as much again as the
+  // rest of the CLI bundle, and most runs never read a document.
+  const { OpenAPIHono } = await import("@hono/zod-openapi");
   const single = groups.length === 1 ? groups[0] : undefined;
   const generator = new OpenAPIHono();
   const registry = generator.openAPIRegistry;
@@ -68,7 +70,7 @@ export function openApiDocument(groups: readonly DocGroup[], baseUrl: string, ve
   return { ...doc, components, "x-unmatched-errors": unmatched };
 }
 
-export type OpenApiDocument = ReturnType<typeof openApiDocument>;
+export type OpenApiDocument = Awaited<ReturnType<typeof openApiDocument>>;
 
 /** A published JWKS (public RSA keys). */
 export const jwksSchema = z.strictObject({

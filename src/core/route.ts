@@ -1,4 +1,4 @@
-import { createRoute, type RouteConfig } from "@hono/zod-openapi";
+import type { RouteConfig } from "@hono/zod-openapi";
 import type { Context, Handler, Hono } from "hono";
 import { matchedRoutes } from "hono/route";
 import * as z from "zod";
@@ -266,7 +266,8 @@ export function routeOf(c: Context<AppEnv>): Route | undefined {
  * error redirect, a 401 page, a signature error), so validation lets it through: the document marks it required.
  */
 export function requiredByVendor<S extends z.ZodType>(schema: S): S {
-  return schema.openapi({ param: { required: true } });
+  // The generator reads a parameter's `param` from zod's own metadata, where `.describe()` keeps the description too.
+  return schema.meta({ ...schema.meta(), param: { required: true } });
 }
 
 // ---- The OpenAPI operation -------------------------------------------------------------------------------------
@@ -328,8 +329,8 @@ export function openApiRoutes(route: Route, prefix: string): RouteConfig[] {
           required: form.required ?? false,
         }
       : undefined;
-  return [d.path, ...(d.alsoAt ?? [])].map((path) =>
-    createRoute({
+  return [d.path, ...(d.alsoAt ?? [])].map(
+    (path): RouteConfig => ({
       method: d.method,
       path: `${prefix}${path}`,
       summary: d.summary,

@@ -26,7 +26,7 @@ export async function testSandbox(
   const clock = createClock({ start: T0, frozen: true });
   const deps = await createDeps(parseConfig({ publicUrl: BASE, logLevel: "silent", ...config }), { clock });
   const app = createApp(deps);
-  const check = contractChecker(contractDocument(docGroups(deps.vendors, adminApi(deps)), BASE));
+  const check = contractChecker(await contractDocument(docGroups(deps.vendors, adminApi(deps)), BASE));
   return {
     app,
     deps,

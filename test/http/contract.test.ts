@@ -97,7 +97,7 @@ describe("the README's route table", () => {
 
 describe("the suite's contract check", async () => {
   const { deps } = await testSandbox();
-  const check = contractChecker(contractDocument(docGroups(deps.vendors, adminApi(deps)), BASE));
+  const check = contractChecker(await contractDocument(docGroups(deps.vendors, adminApi(deps)), BASE));
   const res = (status: number, body: unknown, type = "application/json") =>
     new Response(typeof body === "string" ? body : JSON.stringify(body), {
       status,
