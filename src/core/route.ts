@@ -329,21 +329,19 @@ export function openApiRoutes(route: Route, prefix: string): RouteConfig[] {
           required: form.required ?? false,
         }
       : undefined;
-  return [d.path, ...(d.alsoAt ?? [])].map(
-    (path): RouteConfig => ({
-      method: d.method,
-      path: `${prefix}${path}`,
-      summary: d.summary,
-      ...(d.description ? { description: d.description } : {}),
-      ...(d.security ? { security: d.security.map((name) => ({ [name]: [] })) } : {}),
-      tags: [route.group],
-      request: {
-        ...(request.params ? { params: request.params } : {}),
-        ...(query ? { query } : {}),
-        ...(request.headers ? { headers: request.headers } : {}),
-        ...(body ? { body } : {}),
-      },
-      responses,
-    }),
-  );
+  return [d.path, ...(d.alsoAt ?? [])].map((path): RouteConfig => ({
+    method: d.method,
+    path: `${prefix}${path}`,
+    summary: d.summary,
+    ...(d.description ? { description: d.description } : {}),
+    ...(d.security ? { security: d.security.map((name) => ({ [name]: [] })) } : {}),
+    tags: [route.group],
+    request: {
+      ...(request.params ? { params: request.params } : {}),
+      ...(query ? { query } : {}),
+      ...(request.headers ? { headers: request.headers } : {}),
+      ...(body ? { body } : {}),
+    },
+    responses,
+  }));
 }
