@@ -34,6 +34,8 @@ interface RouteCase {
   call: (sb: TestSandbox, headers?: Headers, body?: string) => Promise<Response>;
   invalid: [Send, Err][];
   scenarios: [name: string, Err, via?: "admin"][];
+  /** Where an unexpected exception answers otherwise than a 500 in the format (said why), and is tested apart. */
+  noInternalRow?: string;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -57,7 +59,12 @@ const signed = (sb: TestSandbox, body: string, headers: Headers = {}) =>
   post(sb, `/sumsub${SHARE}`, JSON_TYPE, body, { ...signedHeaders(sb, "POST", SHARE, body), ...headers });
 const TOKEN = "/sumsub/api/snsId/oauth/token";
 const CLIENT = { authorization: basic(CLIENT_ID, CLIENT_SECRET) };
-const AUTHORIZE = `/sumsub/api/snsId/oauth/authorize?client_id=${CLIENT_ID}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_challenge=${pkce().challenge}&code_challenge_method=S256`;
+const AUTHORIZE_QUERY = `client_id=${CLIENT_ID}&response_type=code&scope=openid&state=s1&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&code_challenge=${pkce().challenge}&code_challenge_method=S256`;
+/**
+ * An authorize request whose redirect URI is not the client's: every error stays a page, since nothing may be sent to
+ * an unregistered URI (errors that go back to a good redirect URI are tested below).
+ */
+const AUTHORIZE = `/sumsub/api/snsId/oauth/authorize?${AUTHORIZE_QUERY.replace("callback", "elsewhere")}`;
 const BAD_LINK = e(401, "handoff_unauthorized", "This link is invalid or has expired.");
 const BEARER_INVALID = { headers: { "www-authenticate": 'Bearer error="invalid_token"' } };
 
@@ -215,6 +222,8 @@ const ROUTES: RouteCase[] = [
       ],
     ],
     scenarios: [["sumsub-authorize-invalid-client", e(400, "invalid_client", "Unknown client_id")]],
+    noInternalRow:
+      "it reaches the store only with a good redirect URI, and then goes back to it as server_error",
   },
   {
     format: "admin",
@@ -350,15 +359,15 @@ const rows: Row[] = ROUTES.flatMap((r): Row[] => {
   for (const [act, err] of r.invalid)
     out.push({ ...own, name: `${label}: ${err.status} invalid input (${err.code})`, act, err });
   const unknown = `${path.replace(/\/$/, "")}/no-such-route`;
-  out.push(
-    {
-      name: `${label}: 404 unknown path ${method} ${unknown} (the format of the routes under its prefix)`,
-      format: unmatchedFormat(unknown, vendor),
-      act: (sb) => sb.request(unknown, { method }),
-      schema: { unmatched: unknown },
-      err: coreErr(unmatchedFormat(unknown, vendor), 404, `no route for ${method} ${unknown}`),
-    },
-    {
+  out.push({
+    name: `${label}: 404 unknown path ${method} ${unknown} (the format of the routes under its prefix)`,
+    format: unmatchedFormat(unknown, vendor),
+    act: (sb) => sb.request(unknown, { method }),
+    schema: { unmatched: unknown },
+    err: coreErr(unmatchedFormat(unknown, vendor), 404, `no route for ${method} ${unknown}`),
+  });
+  if (r.noInternalRow === undefined)
+    out.push({
       ...own,
       name: `${label}: 500 unexpected exception`,
       act: (sb) => {
@@ -367,8 +376,7 @@ const rows: Row[] = ROUTES.flatMap((r): Row[] => {
       },
       err: coreErr(r.format, 500, "internal sandbox error"),
       broken: true,
-    },
-  );
+    });
   return out;
 });
 
@@ -447,5 +455,39 @@ describe("a path that matches no route answers in the format of the routes aroun
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toBe(type);
     expect(await res.text()).toMatch(body);
+  });
+});
+
+describe("authorize errors go back to a redirect URI once it is known good", () => {
+  it.each([
+    [
+      "a scenario's access_denied",
+      { "x-sandbox-scenario": "sumsub-authorize-access-denied" },
+      {},
+      0,
+      "access_denied",
+    ],
+    [
+      "a rate limit (RFC 6749: temporarily_unavailable, as a 429 cannot be redirected)",
+      {},
+      { rateLimits: { enabled: true, limits: { sumsub: { "*": { limit: 1, windowSeconds: 60 } } } } },
+      1,
+      "temporarily_unavailable",
+    ],
+    ["an unexpected exception (a store that fails)", {}, { broken: true }, 0, "server_error"],
+  ])("%s", async (_, headers, config, earlier, error) => {
+    const { broken, ...rest } = config as { broken?: boolean };
+    const sb = await testSandbox(rest);
+    if (broken) Object.assign(sb.deps.namespaces.default.store, { get: boom, put: boom, take: boom });
+    const authorize = () => sb.request(`/sumsub/api/snsId/oauth/authorize?${AUTHORIZE_QUERY}`, { headers });
+    for (let i = 0; i < earlier; i++) expect((await authorize()).status).toBe(302);
+    const res = await authorize();
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get("location")!);
+    expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+    expect(location.searchParams.get("error")).toBe(error);
+    expect(location.searchParams.get("error_description")).toEqual(expect.any(String));
+    expect(location.searchParams.get("state")).toBe("s1");
+    expect(location.searchParams.get("code")).toBeNull();
   });
 });

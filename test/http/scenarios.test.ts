@@ -165,6 +165,13 @@ const shipped: [string, string, RequestInit, number, unknown][] = [
     { error: "invalid_token", error_description: "The access token is invalid or expired" },
   ],
   ["sumsub-authorize-invalid-client", "/sumsub/api/snsId/oauth/authorize", {}, 400, "Unknown client_id"],
+  [
+    "sumsub-authorize-access-denied",
+    `/sumsub/api/snsId/oauth/authorize?client_id=sandbox-client&redirect_uri=${encodeURIComponent("http://localhost:3000/callback")}&state=s9`,
+    {},
+    302,
+    "http://localhost:3000/callback?error=access_denied&error_description=The+user+denied+the+request&state=s9",
+  ],
   ["regula-handoff-expired", "/regula/mobile", {}, 401, "This link is invalid or has expired."],
 ];
 
@@ -182,8 +189,10 @@ describe("shipped scenarios", () => {
     expect(res.status).toBe(status);
     expect(res.headers.get("x-sandbox-scenario")).toBe(name);
     expect(res.headers.get("x-sandbox-outcome")).toBe("error");
-    // A page (text) shows the message to a person; an API answers the exact body.
-    if (typeof body === "string") expect(await res.text()).toContain(body);
+    // A redirect carries the error back in its URL; a page (text) shows the message to a person; an API answers the
+    // exact body.
+    if (status === 302) expect(res.headers.get("location")).toBe(body);
+    else if (typeof body === "string") expect(await res.text()).toContain(body);
     else expect(await res.json()).toEqual(body);
   });
 

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as z from "zod";
@@ -126,36 +127,76 @@ export const oauthErrors: ErrorFormat = {
   },
 };
 
-/** Authorize errors that cannot go back to a redirect URI (unknown client, unregistered URI): a page. */
+/**
+ * The authorize route's errors. Until the client and its redirect URI are known good, an error is a page (a client
+ * that cannot be trusted is never redirected to); after, it goes back to the redirect URI as RFC 6749 §4.1.2.1 and
+ * OIDC Core §3.1.2.6 ask: `error`, `error_description` and `state` in the query. A scenario names either kind.
+ */
 export const authorizeCatalogue = {
   invalid_client: { status: 400, message: "Unknown client_id" },
   invalid_redirect_uri: { status: 400, message: "redirect_uri does not match the registered one" },
-  ...coreErrors(),
+  unauthorized_client: { status: 400, message: "The client may not use this response type" },
+  access_denied: { status: 400, message: "The user denied the request" },
+  unsupported_response_type: { status: 400, message: "response_type must be code" },
+  invalid_scope: { status: 400, message: "The requested scope is invalid" },
+  login_required: { status: 400, message: "The user must log in" },
+  consent_required: { status: 400, message: "The user must consent" },
+  ...coreErrors({ invalid_request: "The request is missing a parameter or is malformed" }),
 } as const satisfies FormatCatalogue;
 
 export const authorizeFail = errorFactory(authorizeCatalogue);
 
-export const authorizePage: ErrorFormat = {
-  name: "sumsub authorize page",
-  catalogue: authorizeCatalogue,
-  schema: z.string(),
-  contentType: "text/html",
-  headers: RETRY_AFTER,
-  render: (error, c) =>
-    c.html(
-      html`<!doctype html>
-        <html lang="en">
-          <head>
-            <meta charset="utf-8" />
-            <title>Sumsub ID sandbox: authorization error</title>
-          </head>
-          <body>
-            <h1>Authorization error</h1>
-            <p id="error">${error.code}</p>
-            <p id="error-description">${error.message}</p>
-            <p>Sumsub ID Connect sandbox — test-only.</p>
-          </body>
-        </html>`,
-      error.status,
-    ),
+/** What goes back to the redirect URI, and what each core error is called there. */
+const REDIRECTED: Readonly<Record<string, string>> = {
+  invalid_request: "invalid_request",
+  unauthorized_client: "unauthorized_client",
+  access_denied: "access_denied",
+  unsupported_response_type: "unsupported_response_type",
+  invalid_scope: "invalid_scope",
+  login_required: "login_required",
+  consent_required: "consent_required",
+  rate_limited: "temporarily_unavailable",
+  internal: "server_error",
 };
+
+/**
+ * The authorize route's format. `redirectUriOf` says whether the request's client and redirect URI are known good
+ * (then it gives the redirect URI), so a redirect never goes to a URI the client did not register.
+ */
+export function authorizeErrors(redirectUriOf: (c: Context) => string | undefined): ErrorFormat {
+  return {
+    name: "sumsub authorize (a page, or a redirect once the redirect URI is known good)",
+    catalogue: authorizeCatalogue,
+    schema: z.string(),
+    contentType: "text/html",
+    headers: RETRY_AFTER,
+    render: (error, c) => {
+      const name = REDIRECTED[error.code];
+      const redirectUri = name === undefined ? undefined : redirectUriOf(c);
+      if (name !== undefined && redirectUri !== undefined) {
+        const url = new URL(redirectUri);
+        url.searchParams.set("error", name);
+        url.searchParams.set("error_description", error.message);
+        const state = c.req.query("state");
+        if (state !== undefined) url.searchParams.set("state", state);
+        return c.redirect(url.toString(), 302);
+      }
+      return c.html(
+        html`<!doctype html>
+          <html lang="en">
+            <head>
+              <meta charset="utf-8" />
+              <title>Sumsub ID sandbox: authorization error</title>
+            </head>
+            <body>
+              <h1>Authorization error</h1>
+              <p id="error">${error.code}</p>
+              <p id="error-description">${error.message}</p>
+              <p>Sumsub ID Connect sandbox — test-only.</p>
+            </body>
+          </html>`,
+        error.status,
+      );
+    },
+  };
+}

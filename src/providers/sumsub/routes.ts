@@ -5,7 +5,7 @@ import { parseAuthScheme, parseBasicAuth, sameSecret } from "../../core/http.js"
 import { jwksSchema } from "../../core/openapi.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
-import { authorizeFail, authorizePage, fail, oauthErrors, oauthFail } from "./errors.js";
+import { authorizeErrors, authorizeFail, fail, oauthErrors, oauthFail } from "./errors.js";
 import { createGrants, KEY_SET, shareTokens } from "./grants.js";
 import {
   connectTokenRequestSchema,
@@ -93,6 +93,20 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
       windowSeconds: fixtures.signatureWindowSeconds,
       prefix: PREFIX,
     });
+
+  /** The registered client a request's `client_id` names, and its redirect URI if it is one it may use. */
+  const clientOf = (clientId: string | undefined, redirectUri: string | undefined) => {
+    const client = fixtures.clients.find((cl) => cl.clientId === clientId);
+    const usable =
+      client !== undefined &&
+      redirectUri !== undefined &&
+      URL.canParse(redirectUri) &&
+      (lenient || client.redirectUris.includes(redirectUri));
+    return { client, redirectUri: usable ? redirectUri : undefined };
+  };
+  const authorizeFormat = authorizeErrors(
+    (c) => clientOf(c.req.query("client_id"), c.req.query("redirect_uri")).redirectUri,
+  );
 
   /** `client_secret_basic` or `client_secret_post`, never both. */
   const authenticateClient = (c: Context<AppEnv>, form: z.output<typeof tokenForm>) => {
@@ -276,46 +290,40 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
       path: "/api/snsId/oauth/authorize",
       summary: "Authorize (auto-consent for the fixture user)",
       // Until the redirect URI is known good, errors are a page; after, they go back to the client.
-      format: authorizePage,
+      format: authorizeFormat,
       request: { query: authorizeQuery },
       responses: {
         302: {
-          description: "To redirect_uri with code and state, or error and error_description",
+          description: "To redirect_uri with code and state, or with error, error_description and state",
           headers: { Location: "The redirect URI with its answer" },
         },
       },
       errors: { 400: "Unknown client or redirect URI (a page)" },
       handler: async (c, { query: q }) => {
-        const client = fixtures.clients.find((cl) => cl.clientId === q.client_id);
-        const redirectUri = q.redirect_uri;
+        const { client, redirectUri } = clientOf(q.client_id, q.redirect_uri);
         if (!client) throw authorizeFail("invalid_client");
-        if (!redirectUri || !URL.canParse(redirectUri))
+        if (!q.redirect_uri || !URL.canParse(q.redirect_uri))
           throw authorizeFail("invalid_redirect_uri", "redirect_uri is missing or not a URL");
-        if (!lenient && !client.redirectUris.includes(redirectUri))
-          throw authorizeFail("invalid_redirect_uri");
-
-        const back = (params: Record<string, string | undefined>) => {
-          const url = new URL(redirectUri);
-          for (const [k, v] of Object.entries({ ...params, state: q.state }))
-            if (v !== undefined) url.searchParams.set(k, v);
-          return c.redirect(url.toString(), 302);
-        };
-        const refuse = (error: string, description: string) =>
-          back({ error, error_description: description });
-
-        if (q.response_type !== "code")
-          return refuse("unsupported_response_type", "response_type must be code");
+        if (redirectUri === undefined) throw authorizeFail("invalid_redirect_uri");
+        // From here on, errors go back to the redirect URI (the format knows it is good).
+        if (q.response_type !== "code") throw authorizeFail("unsupported_response_type");
         const scopes = scopeString.safeParse(q.scope ?? "");
         if (!scopes.success)
-          return refuse("invalid_scope", `scope must be a space-separated subset of: ${SCOPES.join(" ")}`);
+          throw authorizeFail(
+            "invalid_scope",
+            `scope must be a space-separated subset of: ${SCOPES.join(" ")}`,
+          );
         const challenge = q.code_challenge;
         if (!lenient || challenge !== undefined) {
-          if (!challenge) return refuse("invalid_request", "code_challenge is required (PKCE, S256)");
+          if (!challenge) throw authorizeFail("invalid_request", "code_challenge is required (PKCE, S256)");
           if (q.code_challenge_method !== "S256")
-            return refuse("invalid_request", "code_challenge_method must be S256; plain is not supported");
+            throw authorizeFail(
+              "invalid_request",
+              "code_challenge_method must be S256; plain is not supported",
+            );
         }
         const user = grants.userForHint(q.login_hint);
-        if (!user) return refuse("login_required", "login_hint names no sandbox user");
+        if (!user) throw authorizeFail("login_required", "login_hint names no sandbox user");
         const code = await grants.issueCode(c.get("ns"), {
           clientId: client.clientId,
           redirectUri,
@@ -324,7 +332,10 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
           sub: user.sub,
           nonce: q.nonce,
         });
-        return back({ code });
+        const url = new URL(redirectUri);
+        url.searchParams.set("code", code);
+        if (q.state !== undefined) url.searchParams.set("state", q.state);
+        return c.redirect(url.toString(), 302);
       },
     }),
     defineRoute({
