@@ -67,7 +67,7 @@ export function scenarioGate(options: GateOptions) {
     }
   };
 
-  return async (c: Context<AppEnv>, route: Route): Promise<Response | undefined> => {
+  const gate = async (c: Context<AppEnv>, route: Route): Promise<Response | undefined> => {
     const ns = c.get("ns");
     const header = c.req.header("x-sandbox-scenario");
     const fromHeader = header
@@ -102,5 +102,20 @@ export function scenarioGate(options: GateOptions) {
     if (options.rateLimits || all.some((n) => scenarios.get(n)?.rateLimits)) await enforceLimit(c, route);
     const chosen = chooseRule(ns.scenarios, scenarios, all, view);
     return chosen ? applyOutcome(c, chosen, route.format.catalogue) : undefined;
+  };
+
+  // A GET that names no scenario, in a namespace where none is active or queued, with limits off: nothing to do, and
+  // nothing to wait for (a body could carry a magic value only in another method).
+  return (c: Context<AppEnv>, route: Route): Promise<Response | undefined> | undefined => {
+    const ns = c.get("ns");
+    if (
+      c.req.method === "GET" &&
+      !options.rateLimits &&
+      ns.scenarios.active.length + ns.scenarios.queue.length + options.globalScenarios.length === 0 &&
+      c.req.header("x-sandbox-scenario") === undefined &&
+      !mayNameScenario(c.req.url)
+    )
+      return undefined;
+    return gate(c, route);
   };
 }
