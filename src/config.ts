@@ -106,7 +106,7 @@ export type SandboxConfig = CoreConfig & { readonly [vendor: string]: unknown };
 export type CoreConfigInput = z.input<typeof coreConfigSchema>;
 export type SandboxConfigInput = CoreConfigInput & { readonly [vendor: string]: unknown };
 
-function describeIssues(error: z.ZodError, source: string): string {
+function configProblems(error: z.ZodError, source: string): string {
   return error.issues
     .map((issue) => {
       const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issue.path.join(".");
@@ -118,7 +118,7 @@ function describeIssues(error: z.ZodError, source: string): string {
 
 export function parseConfig(input: unknown, source = "config"): SandboxConfig {
   const result = safeParseOnce(configSchema, input);
-  if (!result.success) throw new ConfigError(describeIssues(result.error, source));
+  if (!result.success) throw new ConfigError(configProblems(result.error, source));
   return result.data as SandboxConfig;
 }
 

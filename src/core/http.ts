@@ -59,15 +59,9 @@ export function invalidRequest(message: string, issues: FieldIssue[] = []): Sand
   return coreError(CoreErrorCode.invalidRequest, message, { issues });
 }
 
-/**
- * Parses `input` with `schema`, or throws the request's `invalid_request` error, which the provider then
- * writes in its vendor's format. Validation failures take the same door as every other error.
- */
-export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = describeIssues(result.error.issues);
-  throw invalidRequest(issues[0]?.message ?? "invalid request", issues);
+/** The `invalid_request` for input that failed its schema: the first issue's sentence, every issue in `details`. */
+export function invalidInput(issues: readonly FieldIssue[]): SandboxError {
+  return invalidRequest(issues[0]?.message ?? "invalid request", [...issues]);
 }
 
 /** The Node request a response is served for, when served by `@hono/node-server` (not for `app.request()`). */

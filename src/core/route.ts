@@ -4,7 +4,7 @@ import { matchedRoutes } from "hono/route";
 import * as z from "zod";
 import type { AppEnv } from "./context.js";
 import type { ErrorFormat, SandboxError } from "./errors.js";
-import { describeIssues, invalidRequest, readForm, readJson, readQuery, type FieldIssue } from "./http.js";
+import { describeIssues, invalidInput, readForm, readJson, readQuery, type FieldIssue } from "./http.js";
 
 type Method = "get" | "post" | "put" | "delete";
 
@@ -202,22 +202,20 @@ function partsOf(request: RequestSpec | undefined): [keyof Input<RequestSpec, un
   return parts;
 }
 
-/**
- * The route's handler as the router runs it: `before` (the scenario and rate-limit gate), then `authorize`, then
- * each declared input read and validated, then the handler. Invalid input throws the route's `invalid` error.
- */
 /** What runs before a route's own work: a response replaces it (the scenario and rate-limit gate). */
 export type Before = (
   c: Context<AppEnv>,
   route: Route,
 ) => Response | undefined | Promise<Response | undefined>;
 
+/**
+ * The route's handler as the router runs it: `before` (the scenario and rate-limit gate), then `authorize`, then
+ * each declared input read and validated, then the handler. Invalid input throws the route's `invalid` error.
+ */
 function runner(route: Route, before: Before | undefined): Handler<AppEnv> {
   const { definition } = route;
   const parts = partsOf(definition.request);
-  const invalid =
-    definition.invalid ??
-    ((issues: readonly FieldIssue[]) => invalidRequest(issues[0]?.message ?? "invalid request", [...issues]));
+  const invalid = definition.invalid ?? invalidInput;
   // Awaits only what is a promise: each needless await is a turn of the microtask queue on every request.
   return async (c) => {
     if (before) {

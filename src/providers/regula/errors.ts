@@ -1,13 +1,6 @@
 import { html } from "hono/html";
-import * as z from "zod";
-import {
-  coreErrors,
-  errorFactory,
-  RETRY_AFTER,
-  type ErrorFormat,
-  type FormatCatalogue,
-} from "../../core/errors.js";
-import { messageFormat } from "../../core/formats.js";
+import { coreErrors, errorFactory, type FormatCatalogue } from "../../core/errors.js";
+import { messageFormat, pageFormat } from "../../core/formats.js";
 import { page } from "./pages.js";
 
 /** Regula's errors; the API body is `{"message": ...}` (this sandbox's choice, the vendor page shows none). */
@@ -34,12 +27,6 @@ export const pageCatalogue = {
 
 export const pageFail = errorFactory(pageCatalogue);
 
-export const pageErrors: ErrorFormat = {
-  name: "regula hand-off page",
-  catalogue: pageCatalogue,
-  schema: z.string(),
-  contentType: "text/html",
-  headers: RETRY_AFTER,
-  render: (error, c) =>
-    c.html(page("Session unavailable", html`<p class="error">${error.message}</p>`), error.status),
-};
+export const pageErrors = pageFormat("regula hand-off page", pageCatalogue, (error) =>
+  page("Session unavailable", html`<p class="error">${error.message}</p>`),
+);

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import * as z from "zod";
 import { isoAt } from "../../core/clock.js";
 import type { AppEnv } from "../../core/context.js";
-import { invalidRequest, parseAuthScheme, readForm } from "../../core/http.js";
+import { invalidInput, parseAuthScheme, readForm, type FieldIssue } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
 import { update } from "../../core/store.js";
@@ -47,10 +47,8 @@ const workflows = z.object({
   workflowId: z.array(z.string().min(1)).min(1).describe("Repeatable; every one comes back in workflowIds"),
 });
 /** A missing or empty `workflowId` is the vendor's own 400; any other bad input, the field named. */
-const invalid = (issues: readonly { field: string; message: string }[]) =>
-  issues[0]?.field.startsWith("workflowId")
-    ? fail("workflow_required")
-    : invalidRequest(issues[0]?.message ?? "invalid request", [...issues]);
+const invalid = (issues: readonly FieldIssue[]) =>
+  issues[0]?.field.startsWith("workflowId") ? fail("workflow_required") : invalidInput(issues);
 const page = (description: string) => ({ description, schema: z.string(), contentType: "text/html" });
 
 export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): RouteDeclaration[] {

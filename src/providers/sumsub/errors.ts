@@ -9,6 +9,7 @@ import {
   type ErrorFormat,
   type FormatCatalogue,
 } from "../../core/errors.js";
+import { pageFormat } from "../../core/formats.js";
 
 /**
  * Sumsub's API errors, by stable code. Status, description, `errorCode` and `errorName` are the vendor's where it
@@ -159,44 +160,45 @@ const REDIRECTED: Readonly<Record<string, string>> = {
   internal: "server_error",
 };
 
+/** Authorize's answer to the client: 302 to its redirect URI with `params` and the request's `state`. */
+export function redirectBack(c: Context, redirectUri: string, params: Record<string, string>): Response {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  const state = c.req.query("state");
+  if (state !== undefined) url.searchParams.set("state", state);
+  return c.redirect(url.toString(), 302);
+}
+
 /**
  * The authorize route's format. `redirectUriOf` says whether the request's client and redirect URI are known good
  * (then it gives the redirect URI), so a redirect never goes to a URI the client did not register.
  */
 export function authorizeErrors(redirectUriOf: (c: Context) => string | undefined): ErrorFormat {
+  const errorPage = pageFormat(
+    "sumsub authorize (a page, or a redirect once the redirect URI is known good)",
+    authorizeCatalogue,
+    (error) =>
+      html`<!doctype html>
+        <html lang="en">
+          <head>
+            <meta charset="utf-8" />
+            <title>Sumsub ID sandbox: authorization error</title>
+          </head>
+          <body>
+            <h1>Authorization error</h1>
+            <p id="error">${error.code}</p>
+            <p id="error-description">${error.message}</p>
+            <p>Sumsub ID Connect sandbox — test-only.</p>
+          </body>
+        </html>`,
+  );
   return {
-    name: "sumsub authorize (a page, or a redirect once the redirect URI is known good)",
-    catalogue: authorizeCatalogue,
-    schema: z.string(),
-    contentType: "text/html",
-    headers: RETRY_AFTER,
-    render: (error, c) => {
+    ...errorPage,
+    render: (error, c, ids) => {
       const name = REDIRECTED[error.code];
       const redirectUri = name === undefined ? undefined : redirectUriOf(c);
-      if (name !== undefined && redirectUri !== undefined) {
-        const url = new URL(redirectUri);
-        url.searchParams.set("error", name);
-        url.searchParams.set("error_description", error.message);
-        const state = c.req.query("state");
-        if (state !== undefined) url.searchParams.set("state", state);
-        return c.redirect(url.toString(), 302);
-      }
-      return c.html(
-        html`<!doctype html>
-          <html lang="en">
-            <head>
-              <meta charset="utf-8" />
-              <title>Sumsub ID sandbox: authorization error</title>
-            </head>
-            <body>
-              <h1>Authorization error</h1>
-              <p id="error">${error.code}</p>
-              <p id="error-description">${error.message}</p>
-              <p>Sumsub ID Connect sandbox — test-only.</p>
-            </body>
-          </html>`,
-        error.status,
-      );
+      if (name === undefined || redirectUri === undefined) return errorPage.render(error, c, ids);
+      return redirectBack(c, redirectUri, { error: name, error_description: error.message });
     },
   };
 }

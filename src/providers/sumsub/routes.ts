@@ -5,7 +5,7 @@ import { parseAuthScheme, parseBasicAuth, sameSecret } from "../../core/http.js"
 import { jwksSchema } from "../../core/openapi.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
-import { authorizeErrors, authorizeFail, fail, oauthErrors, oauthFail } from "./errors.js";
+import { authorizeErrors, authorizeFail, fail, oauthErrors, oauthFail, redirectBack } from "./errors.js";
 import { createGrants, KEY_SET, shareTokens } from "./grants.js";
 import {
   connectTokenRequestSchema,
@@ -332,10 +332,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
           sub: user.sub,
           nonce: q.nonce,
         });
-        const url = new URL(redirectUri);
-        url.searchParams.set("code", code);
-        if (q.state !== undefined) url.searchParams.set("state", q.state);
-        return c.redirect(url.toString(), 302);
+        return redirectBack(c, redirectUri, { code });
       },
     }),
     defineRoute({
