@@ -5,6 +5,7 @@ import * as z from "zod";
 import { parseDataFile, safeParseOnce } from "./core/data-file.js";
 import { ConfigError } from "./core/errors.js";
 import { LOG_LEVELS } from "./core/log.js";
+import { subscriptionInputSchema } from "./core/webhooks.js";
 import { providers } from "./vendors.js";
 
 export { ConfigError };
@@ -48,6 +49,35 @@ const coreConfigSchema = z.strictObject({
     .strictObject({
       /** Requests remembered per namespace (a ring: the oldest go first). */
       size: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  /**
+   * Webhook subscriptions in every namespace: `{vendor, url, secret, events?, headers?, ...vendor options}`. More can
+   * be added per namespace with `POST /__admin/webhooks`.
+   */
+  webhooks: z.array(subscriptionInputSchema).default([]),
+  webhookDelivery: z
+    .strictObject({
+      /** How long a receiver has to answer one attempt (Sumsub documents 5 s). */
+      timeoutSeconds: z.number().positive().max(120).default(5),
+      /** Real seconds before each retry; as many retries as delays (Sumsub documents 4 retries). */
+      retryDelaysSeconds: z.array(z.number().min(0).max(86_400)).max(20).default([5, 30, 120, 600]),
+      /** Deliveries kept per namespace, with their attempts (the oldest go first). */
+      keep: z.number().int().min(1).max(100_000).default(1000),
+    })
+    .prefault({}),
+  verdicts: z
+    .strictObject({
+      /**
+       * Give every new verification a verdict by itself, `after` seconds on its namespace's clock: `verdict` per
+       * vendor (`{sumsub: "rejected"}`), each vendor's first (passing) verdict otherwise.
+       */
+      auto: z
+        .strictObject({
+          after: z.number().min(0).max(31_536_000),
+          verdict: z.record(z.string(), z.string()).default({}),
+        })
+        .optional(),
     })
     .prefault({}),
   /** Scenarios active for everyone from the start (names of files in scenariosDir). */

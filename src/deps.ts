@@ -6,13 +6,23 @@ import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore, type KeyStore } from "./core/keys.js";
 import { redactorFor, type Redact } from "./core/journal.js";
 import { createLogger, type Logger } from "./core/log.js";
-import { createNamespaces, type Namespaces } from "./core/namespaces.js";
-import { loadFixtures, type Provider } from "./core/provider.js";
+import type { Namespace } from "./core/context.js";
+import { createNamespaces, resetNamespace, type Namespaces } from "./core/namespaces.js";
+import { loadFixtures, type Provider, type ProviderDeps } from "./core/provider.js";
 import { bindRoutes, type Route } from "./core/route.js";
 import type { RouteTable } from "./core/scenarios/check.js";
 import { loadScenarios } from "./core/scenarios/load.js";
+import { chooseWebhookRule } from "./core/scenarios/match.js";
 import type { Scenario } from "./core/scenarios/schema.js";
 import type { Kind } from "./core/store.js";
+import { createVerdicts, type Subject, type Verdicts } from "./core/verdicts.js";
+import {
+  checkSubscription,
+  createWebhookEngine,
+  type Subscription,
+  type WebhookEngine,
+  type WebhookSpec,
+} from "./core/webhooks.js";
 import { providers as allProviders } from "./vendors.js";
 
 /** A vendor as the sandbox runs it: the provider, its validated fixtures and its routes, bound. */
@@ -20,6 +30,8 @@ export interface Vendor {
   readonly provider: Provider;
   readonly fixtures: unknown;
   readonly routes: readonly Route[];
+  /** What it holds that takes a verdict. */
+  readonly subjects: readonly Subject[];
 }
 
 /** What createApp is built from; `createDeps` makes them from a config. */
@@ -42,6 +54,20 @@ export interface SandboxDeps {
   readonly logger: Logger;
   /** How the journal and the log hide secrets in a path: the common ones and each vendor's `secretFields`. */
   readonly redact: Redact;
+  /** Sends the vendors' webhooks and keeps their deliveries. */
+  readonly webhooks: WebhookEngine;
+  readonly verdicts: Verdicts;
+}
+
+/** Forgets a namespace's state (see `resetNamespace`), its deliveries and API subscriptions too. */
+export async function forgetNamespace(deps: SandboxDeps, ns: Namespace): Promise<void> {
+  deps.webhooks.reset(ns);
+  await resetNamespace(ns);
+}
+
+/** Gives what has fallen due in every namespace (automatic verdicts, expiries): each second, and on demand. */
+export async function tickAll(deps: SandboxDeps): Promise<void> {
+  for (const ns of deps.namespaces.all()) await deps.verdicts.tick(ns);
 }
 
 export interface DepsOverrides {
@@ -55,7 +81,24 @@ export interface DepsOverrides {
 
 /** What scenario rules are checked against: each vendor's route names and formats. */
 export function routeTables(vendors: readonly Vendor[]): RouteTable[] {
-  return vendors.map((v) => ({ vendor: v.provider.name, routes: v.routes }));
+  return vendors.map((v) => ({
+    vendor: v.provider.name,
+    routes: v.routes,
+    events: Object.keys(v.provider.webhooks?.events ?? {}),
+  }));
+}
+
+/** The config's subscriptions, checked against the vendors' specs: a bad one stops the start, naming its field. */
+function configuredSubscriptions(
+  config: SandboxConfig,
+  specs: ReadonlyMap<string, WebhookSpec>,
+  now: number,
+): Subscription[] {
+  return config.webhooks.map((input, i) => {
+    const checked = checkSubscription(input, specs);
+    if (!checked.ok) throw new ConfigError(`config: webhooks.${String(i)}.${checked.message}`);
+    return { ...checked.value, id: `whc_${String(i + 1)}`, source: "config", createdAt: now };
+  });
 }
 
 /** Loads keys and fixtures, binds every vendor's routes and loads the scenarios, once, at start-up. */
@@ -67,20 +110,68 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     loadKeyStore(join(config.fixturesDir, "keys"), keySets),
     loadFixtures(config.fixturesDir, providers),
   ]);
+  const specs = new Map(providers.flatMap((p) => (p.webhooks ? [[p.name, p.webhooks] as const] : [])));
+  const clock = overrides.clock ?? createClock();
+  const redact = redactorFor(providers.flatMap((p) => p.secretFields));
+  const logger = overrides.logger ?? createLogger(config.quiet ? "error" : config.logLevel);
+  // Scenarios are loaded once the routes they name are bound; the engine reads them when an event happens.
+  let scenarios = new Map<string, Scenario>();
+  const globalScenarios = [...config.scenarios];
+  const webhooks = createWebhookEngine({
+    specs,
+    configured: configuredSubscriptions(config, specs, clock.now()),
+    settings: config.webhookDelivery,
+    ids,
+    modeOf: (ns, vendor, event) => {
+      const names = [...ns.scenarios.active, ...globalScenarios];
+      if (names.length === 0) return undefined;
+      const chosen = chooseWebhookRule(ns.scenarios, scenarios, names, vendor, event);
+      return chosen && { ...chosen.rule, scenario: chosen.scenario };
+    },
+  });
+  const subjects = new Map<string, readonly Subject[]>();
+  const verdicts = createVerdicts({
+    subjectsOf: (vendor) => subjects.get(vendor) ?? [],
+    vendors: () => providers.map((p) => p.name),
+    auto: config.verdicts.auto,
+  });
   const vendors = providers.map((provider): Vendor => {
     const own = fixtures[provider.name];
-    const declared = provider.routes({ config: config[provider.name], fixtures: own, keys, ids });
-    return { provider, fixtures: own, routes: bindRoutes(provider.name, declared, provider.errors) };
+    const name = provider.name;
+    const providerDeps: ProviderDeps<unknown, unknown> = {
+      config: config[name],
+      fixtures: own,
+      keys,
+      ids,
+      emit: (ns, event, payload) => {
+        webhooks.emit(ns, name, event, payload);
+      },
+      verdicts: {
+        created: (ns, subject, id, inputs) => verdicts.created(ns, name, subject, id, inputs),
+        schedule: (ns, at, subject, id) => {
+          verdicts.schedule(ns, at, name, subject, id);
+        },
+        settle: (ns, subject, id) => verdicts.settle(ns, name, subject, id),
+      },
+    };
+    const ownSubjects = provider.subjects(providerDeps);
+    subjects.set(name, ownSubjects);
+    const declared = provider.routes(providerDeps);
+    return {
+      provider,
+      fixtures: own,
+      routes: bindRoutes(name, declared, provider.errors),
+      subjects: ownSubjects,
+    };
   });
-  const scenarios = await loadScenarios(config.scenariosDir, routeTables(vendors));
+  checkAutoVerdicts(config, vendors);
+  scenarios = await loadScenarios(config.scenariosDir, routeTables(vendors));
   const unknown = config.scenarios.filter((name) => !scenarios.has(name));
   if (unknown.length > 0) {
     throw new ConfigError(
       `scenarios: unknown scenario ${unknown.join(", ")} (known: ${[...scenarios.keys()].join(", ")})`,
     );
   }
-  const clock = overrides.clock ?? createClock();
-  const redact = redactorFor(providers.flatMap((p) => p.secretFields));
   const fixedBase = publicUrlOf(config, config.port);
   return {
     config,
@@ -92,15 +183,35 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       maxCounters: config.store.maxCounters,
       maxNamespaces: config.namespaces.max,
       journalSize: config.journal.size,
+      deliveriesKept: config.webhookDelivery.keep,
       redact,
       clock,
     }),
     vendors,
     kinds: new Map(providers.flatMap((p) => p.kinds.map((k) => [k.name, k] as const))),
     scenarios,
-    globalScenarios: [...config.scenarios],
-    logger: overrides.logger ?? createLogger(config.quiet ? "error" : config.logLevel),
+    globalScenarios,
+    logger,
     publicUrl: overrides.publicUrl ?? (() => fixedBase),
     redact,
+    webhooks,
+    verdicts,
   };
+}
+
+/** `verdicts.auto.verdict` names, per vendor, a verdict that vendor takes. */
+function checkAutoVerdicts(config: SandboxConfig, vendors: readonly Vendor[]): void {
+  for (const [vendor, verdict] of Object.entries(config.verdicts.auto?.verdict ?? {})) {
+    const found = vendors.find((v) => v.provider.name === vendor);
+    const takers = vendors.filter((v) => v.subjects.length > 0).map((v) => v.provider.name);
+    if (!found || found.subjects.length === 0)
+      throw new ConfigError(
+        `config: verdicts.auto.verdict.${vendor}: not a vendor with verdicts (one of ${takers.join(", ")})`,
+      );
+    const known = [...new Set(found.subjects.flatMap((s) => s.verdicts))];
+    if (!known.includes(verdict))
+      throw new ConfigError(
+        `config: verdicts.auto.verdict.${vendor}: ${verdict} is not a ${vendor} verdict (one of ${known.join(", ")})`,
+      );
+  }
 }

@@ -5,10 +5,16 @@ import { parseConfig, publicUrlOf, type CoreConfigInput, type SandboxConfig } fr
 import type { Clock } from "./core/clock.js";
 import type { Namespace } from "./core/context.js";
 import type { IdGenerator } from "./core/ids.js";
-import { resetNamespace } from "./core/namespaces.js";
 import { compileRule } from "./core/scenarios/check.js";
 import { outcomeSchema, type Outcome } from "./core/scenarios/schema.js";
-import { createDeps, routeTables, type DepsOverrides, type SandboxDeps } from "./deps.js";
+import {
+  createDeps,
+  forgetNamespace,
+  routeTables,
+  tickAll,
+  type DepsOverrides,
+  type SandboxDeps,
+} from "./deps.js";
 
 /** A running sandbox, for test suites. */
 export interface Sandbox {
@@ -85,6 +91,13 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     });
   }, config.store.sweepIntervalSeconds * 1000);
   sweeper.unref();
+  // Automatic verdicts and vendor expiries fall due on the namespaces' clocks: looked at each second.
+  const ticker = setInterval(() => {
+    tickAll(deps).catch((err: unknown) => {
+      deps.logger.error("tick_failed", { cause: String(err) });
+    });
+  }, 1000);
+  ticker.unref();
 
   let closing: Promise<void> | undefined;
   return {
@@ -96,7 +109,7 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     deps,
     state: deps.namespaces.default,
     reset: async () => {
-      await Promise.all(deps.namespaces.all().map(resetNamespace));
+      await Promise.all(deps.namespaces.all().map((ns) => forgetNamespace(deps, ns)));
     },
     enqueue(vendor, route, outcome, options = {}) {
       const times = options.times ?? 1;
@@ -116,6 +129,8 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         clearInterval(sweeper);
+        clearInterval(ticker);
+        deps.webhooks.close();
         server.close((err) => {
           if (err) reject(err);
           else resolve();

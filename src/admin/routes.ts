@@ -4,9 +4,10 @@ import type { Namespace } from "../core/context.js";
 import { invalidRequest } from "../core/http.js";
 import { plainFormat } from "../core/error-door.js";
 import { redactToken } from "../core/journal.js";
-import { DEFAULT_NAMESPACE, resetNamespace } from "../core/namespaces.js";
+import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 import { bindRoutes, defineRoute, type Route, type RouteDeclaration } from "../core/route.js";
-import type { SandboxDeps } from "../deps.js";
+import { forgetNamespace, type SandboxDeps } from "../deps.js";
+import { webhookRoutes } from "./webhooks.js";
 
 /** The last instant ISO 8601 writes with a four-digit year. */
 const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
@@ -41,6 +42,7 @@ const requestsQuery = z.strictObject({
     .optional()
     .describe("A route name as GET /__admin/routes lists it, e.g. GET /api/sessions/{id}"),
   status: z.coerce.number().int().optional(),
+  direction: z.enum(["in", "out"]).optional().describe("in: requests answered; out: webhook attempts made"),
   since: z.coerce.number().int().optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   namespace: z.string().optional(),
@@ -55,6 +57,7 @@ const journalEntry = z.strictObject({
   id: z.number(),
   time: z.iso.datetime(),
   namespace: z.string(),
+  direction: z.enum(["in", "out"]),
   method: z.string(),
   path: z.string(),
   vendor: z.string().nullable(),
@@ -66,7 +69,7 @@ const journalEntry = z.strictObject({
 
 /** The admin API's routes, bound under the group `__admin`, in the sandbox's own error format. */
 export function adminApi(deps: SandboxDeps): Route[] {
-  return bindRoutes("__admin", adminRoutes(deps), plainFormat);
+  return bindRoutes("__admin", [...adminRoutes(deps), ...webhookRoutes(deps)], plainFormat);
 }
 
 /** `/__admin`: health, state, the clock, scenarios, routes and the journal, each scoped to the caller's namespace. */
@@ -117,7 +120,8 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
     defineRoute({
       method: "post",
       path: "/reset",
-      summary: "Forget the namespace's state, queued one-shots, scenario counters and journal",
+      summary:
+        "Forget the namespace's state, queued one-shots, scenario counters, journal and webhook deliveries",
       request: { query: nsQuery },
       responses: {
         200: {
@@ -126,7 +130,7 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
         },
       },
       handler: async (c) => {
-        await resetNamespace(c.get("ns"));
+        await forgetNamespace(deps, c.get("ns"));
         return c.json({ status: "reset", namespace: c.get("ns").id });
       },
     }),
@@ -158,6 +162,8 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
         else if ("freeze" in change) clock.freeze(change.freeze);
         else clock.real();
         await store.sweep();
+        // What the move made due (automatic verdicts, expiries) happens now, not on the next tick.
+        await deps.verdicts.tick(c.get("ns"));
         return c.json(viewClock(c.get("ns")));
       },
     }),

@@ -2,6 +2,8 @@ import type { Clock } from "./clock.js";
 import type { Journal } from "./journal.js";
 import type { ScenarioState } from "./scenarios/state.js";
 import type { Store } from "./store.js";
+import type { DueList } from "./verdicts.js";
+import type { WebhookState } from "./webhooks.js";
 
 /** What one request sees of the sandbox's state: its namespace's clock, store, scenarios and journal. */
 export interface Namespace {
@@ -10,6 +12,10 @@ export interface Namespace {
   readonly store: Store;
   readonly scenarios: ScenarioState;
   readonly journal: Journal;
+  /** Webhook subscriptions made over the API, and deliveries. */
+  readonly webhooks: WebhookState;
+  /** Verdicts and vendor events that fall due on this namespace's clock. */
+  readonly due: DueList;
 }
 
 export interface AppEnv {

@@ -16,7 +16,11 @@ import type { Logger } from "./log.js";
 /** `{error, message}`: the sandbox's own format, for the admin API and paths outside every vendor. */
 export const plainFormat: ErrorFormat = {
   name: "sandbox",
-  catalogue: { ...coreErrors(), unauthorized: { status: 401, message: "Unauthorized" } },
+  catalogue: {
+    ...coreErrors(),
+    unauthorized: { status: 401, message: "Unauthorized" },
+    conflict: { status: 409, message: "Conflict" },
+  },
   schema: z.strictObject({ error: z.string(), message: z.string() }),
   headers: RETRY_AFTER,
   render: (error, c) => c.json({ error: error.code, message: error.message }, error.status),

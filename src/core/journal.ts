@@ -4,12 +4,15 @@ export interface JournalEntry {
   /** ISO 8601 on the namespace's clock. */
   time: string;
   namespace: string;
+  /** `in`: a request the sandbox answered; `out`: a webhook attempt it made (`path` is then the receiver's URL). */
+  direction: "in" | "out";
   method: string;
   /** The path with secret query values replaced by `[redacted]`. */
   path: string;
   vendor: string | null;
   /** The declared route that answered, by its name within the vendor: `POST /api/snsId/oauth/token`. */
   route: string | null;
+  /** The answer's status; 0 for a webhook attempt that got no HTTP answer. */
   status: number;
   scenario: string | null;
   durationMs: number;
@@ -20,6 +23,7 @@ export interface JournalQuery {
   /** A route name, exactly; raw paths are never matched (they hold secrets the journal only shows redacted). */
   route?: string;
   status?: number;
+  direction?: "in" | "out";
   /** Entries with an id greater than this. */
   since?: number;
   limit?: number;
@@ -50,7 +54,7 @@ export function createJournal(capacity: number, redact: Redact = redactorFor()):
       next++;
       count = Math.min(count + 1, capacity);
     },
-    query({ vendor, route, status, since, limit = 100 }) {
+    query({ vendor, route, status, direction, since, limit = 100 }) {
       const out: JournalEntry[] = [];
       for (let i = next - 1; i >= next - count && out.length < limit; i--) {
         const e = ring[i % capacity]!;
@@ -59,6 +63,7 @@ export function createJournal(capacity: number, redact: Redact = redactorFor()):
         if (vendor !== undefined && e.vendor !== vendor) continue;
         if (route !== undefined && e.route !== route) continue;
         if (status !== undefined && e.status !== status) continue;
+        if (direction !== undefined && e.direction !== direction) continue;
         const { at, path, ...rest } = e;
         out.push({ id, time: new Date(at).toISOString(), path: redact(path), ...rest });
       }

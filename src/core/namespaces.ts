@@ -5,6 +5,7 @@ import { createJournal, type Redact } from "./journal.js";
 import { createMemoryStore } from "./memory-store.js";
 import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
 import type { Store } from "./store.js";
+import { createWebhookState } from "./webhooks.js";
 
 export const DEFAULT_NAMESPACE = "default";
 /** What a namespace id may be: it appears in URLs (`/ns/<id>/…`). */
@@ -19,10 +20,14 @@ export interface Namespaces {
   sweep(): Promise<number>;
 }
 
-/** Forgets what a namespace holds: state, queued one-shots, scenario counters and journal (not its clock). */
+/**
+ * Forgets what a namespace holds: state, queued one-shots, scenario counters, the journal and what falls due (not its
+ * clock). Webhook deliveries and subscriptions go through the engine, which also cancels their retries.
+ */
 export async function resetNamespace(ns: Namespace): Promise<void> {
   clearScenarioState(ns.scenarios);
   ns.journal.clear();
+  ns.due.clear();
   await ns.store.reset();
 }
 
@@ -33,6 +38,8 @@ export interface NamespaceOptions {
   /** Most namespaces kept; past it the least recently used one (never the default) is forgotten. */
   maxNamespaces: number;
   journalSize: number;
+  /** Webhook deliveries kept per namespace (the oldest go first). */
+  deliveriesKept: number;
   /** How journal paths hide their secrets. */
   redact?: Redact;
   /** The sandbox's clock: every namespace's clock follows it, with its own offset and freeze on top. */
@@ -58,6 +65,8 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
       store: storeFor(clock, id),
       scenarios: createScenarioState(),
       journal: createJournal(options.journalSize, options.redact),
+      webhooks: createWebhookState(options.deliveriesKept),
+      due: new Map(),
     };
   };
   const fallback = make(DEFAULT_NAMESPACE);

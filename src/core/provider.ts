@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "hono";
 import * as z from "zod";
-import type { AppEnv } from "./context.js";
+import type { AppEnv, Namespace } from "./context.js";
 import { safeParseOnce } from "./data-file.js";
 import { ConfigError, type ErrorFormat } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
@@ -10,6 +10,8 @@ import type { KeyStore } from "./keys.js";
 import { DEFAULT_LIMITS, type Limits } from "./ratelimit.js";
 import type { RouteDeclaration } from "./route.js";
 import type { Kind } from "./store.js";
+import type { Subject } from "./verdicts.js";
+import type { WebhookSpec } from "./webhooks.js";
 
 /**
  * What a provider's routes are built from: its own config section and fixtures, never the whole config. Per-request
@@ -20,6 +22,27 @@ export interface ProviderDeps<F, C> {
   fixtures: F;
   keys: KeyStore;
   ids: IdGenerator;
+  /** Sends one of the vendor's webhook events to the namespace's subscriptions; never waits for a receiver. */
+  emit(ns: Namespace, event: string, payload: unknown): void;
+  verdicts: VendorVerdicts;
+}
+
+/** The verdict engine as a vendor sees it: its own subjects, by name. */
+export interface VendorVerdicts {
+  /**
+   * A record was created: gives the verdict a magic `outcome:<verdict>` among `inputs` names (returned), else
+   * schedules the automatic one when the config asks for it.
+   */
+  created(
+    ns: Namespace,
+    subject: string,
+    id: string,
+    inputs: readonly unknown[],
+  ): Promise<string | undefined>;
+  /** Runs the subject's `due` for the record once the namespace's clock reaches `at` (e.g. its expiry). */
+  schedule(ns: Namespace, at: number, subject: string, id: string): void;
+  /** Gives whatever is due for the record by now: call before reading it. */
+  settle(ns: Namespace, subject: string, id: string): Promise<void>;
 }
 
 /** What a vendor folder declares; the core reads a vendor only through this. */
@@ -53,6 +76,10 @@ export interface ProviderDefinition<F, C> {
   readonly credentialOf: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
   /** Every route of the vendor, each declared once. */
   readonly routes: (deps: ProviderDeps<F, C>) => readonly RouteDeclaration[];
+  /** What the vendor pushes to subscribers: events, their bodies, how they are signed. None by default. */
+  readonly webhooks?: WebhookSpec;
+  /** The verification-like records a tester can give a verdict. None by default. */
+  readonly subjects?: (deps: ProviderDeps<F, C>) => readonly Subject[];
   readonly securitySchemes?: Record<string, unknown>;
   /** The fixture credentials, as `[what, value]` rows for the start-up banner. */
   readonly credentials: (fixtures: F) => [string, string][];
@@ -69,6 +96,7 @@ export type Provider = ProviderDefinition<unknown, unknown> & {
   readonly secretFields: readonly string[];
   readonly errorsUnder: readonly (readonly [prefix: string, format: ErrorFormat])[];
   readonly rateLimits: Limits;
+  readonly subjects: (deps: ProviderDeps<unknown, unknown>) => readonly Subject[];
 };
 
 const NO_CONFIG = z.strictObject({});
@@ -85,6 +113,8 @@ export function defineProvider<F, C = Record<string, never>>(definition: Provide
     rateLimits: definition.rateLimits ?? DEFAULT_LIMITS,
     // loadFixtures and the config parse checked both with this provider's own schemas.
     routes: (deps) => definition.routes({ ...deps, fixtures: deps.fixtures as F, config: deps.config as C }),
+    subjects: (deps) =>
+      definition.subjects?.({ ...deps, fixtures: deps.fixtures as F, config: deps.config as C }) ?? [],
     credentials: (fixtures) => definition.credentials(fixtures as F),
   };
 }

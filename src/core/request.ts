@@ -53,6 +53,7 @@ export function requestContext(options: {
     const entry = {
       at: ns.clock.now(),
       namespace: ns.id,
+      direction: "in" as const,
       method: c.req.method,
       // Redacted when read (admin API, logs), not on every request.
       path: query < 0 ? path : path + c.req.url.slice(query),

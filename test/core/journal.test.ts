@@ -10,6 +10,7 @@ const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const record = (n: number, over: Partial<JournalRecord> = {}): JournalRecord => ({
   at: T0 + n * 1000,
   namespace: "default",
+  direction: "in",
   method: "GET",
   path: `/dqe/ACCESS_TOKEN/?n=${n}`,
   vendor: "dqe",
@@ -33,6 +34,7 @@ describe("createJournal", () => {
         id: 2,
         time: "2026-01-01T00:00:02.000Z",
         namespace: "w1",
+        direction: "in",
         method: "POST",
         path: "/dqe/ACCESS_TOKEN/?n=2",
         vendor: "dqe",
@@ -45,6 +47,7 @@ describe("createJournal", () => {
         id: 1,
         time: "2026-01-01T00:00:01.000Z",
         namespace: "default",
+        direction: "in",
         method: "GET",
         path: "/dqe/ACCESS_TOKEN/?n=1",
         vendor: "dqe",

@@ -20,6 +20,7 @@ function setup(options: Partial<NamespaceOptions> = {}) {
     maxCounters: 100,
     maxNamespaces: 10,
     journalSize: 10,
+    deliveriesKept: 10,
     clock: root,
     ...options,
   });
@@ -100,6 +101,7 @@ describe("namespace clocks", () => {
       maxCounters: 1,
       maxNamespaces: 2,
       journalSize: 1,
+      deliveriesKept: 1,
       clock: running,
     });
     const c = live.get("c");
@@ -190,6 +192,7 @@ describe("resetNamespace", () => {
     ns.journal.record({
       at: 0,
       namespace: "w1",
+      direction: "in",
       method: "GET",
       path: "/",
       vendor: null,

@@ -47,8 +47,9 @@ const TABLES: RouteTable[] = [
       route("alpha", "POST /api/sessions", API),
       route("alpha", "POST /oauth/token", OAUTH),
     ],
+    events: ["thing.done"],
   },
-  { vendor: "beta", routes: [route("beta", "GET /status", BETA)] },
+  { vendor: "beta", routes: [route("beta", "GET /status", BETA)], events: [] },
 ];
 
 /** A rule as a scenario file gives it (defaults applied by the schema, as `loadScenarios` does). */
@@ -253,6 +254,7 @@ describe("loadScenarios", () => {
       description: "a 503",
       rateLimits: false,
       readsBody: false,
+      webhooks: [],
       rules: [
         {
           vendor: "alpha",
@@ -423,6 +425,7 @@ describe("chooseRule", () => {
   const scenario = (name: string, rules: CompiledRule[]): Scenario => ({
     name,
     description: name,
+    webhooks: [],
     rateLimits: false,
     source: `${name}.json`,
     readsBody: false,

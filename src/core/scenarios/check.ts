@@ -1,10 +1,26 @@
 import type { ErrorFormat } from "../errors.js";
-import type { CompiledRule, Rule } from "./schema.js";
+import type { CompiledRule, Rule, WebhookRule } from "./schema.js";
 
-/** What a rule is checked against: each vendor's declared routes, by name, with the error format each answers in. */
+/**
+ * What a rule is checked against: each vendor's declared routes, by name, with the error format each answers in, and
+ * the webhook events it sends.
+ */
 export interface RouteTable {
   readonly vendor: string;
   readonly routes: readonly { readonly name: string; readonly key: string; readonly format: ErrorFormat }[];
+  readonly events: readonly string[];
+}
+
+/** Checks a webhook rule: a vendor that sends webhooks, one of its events, and something to do. */
+export function checkWebhookRule(rule: WebhookRule, tables: readonly RouteTable[]): string | undefined {
+  const senders = tables.filter((t) => t.events.length > 0);
+  const vendors = rule.vendor === "*" ? senders : senders.filter((t) => t.vendor === rule.vendor);
+  if (vendors.length === 0)
+    return `vendor: ${rule.vendor} sends no webhooks here (one of ${senders.map((t) => t.vendor).join(", ")}, or *)`;
+  if (rule.event !== "*" && !vendors.some((t) => t.events.includes(rule.event)))
+    return `event: ${rule.event} is not an event of ${rule.vendor} (${vendors.flatMap((t) => t.events).join(", ")})`;
+  if (!rule.duplicate && !rule.outOfOrder) return "a webhook rule needs duplicate or outOfOrder";
+  return undefined;
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { parseDataFile, safeParseOnce } from "../data-file.js";
 import { ConfigError } from "../errors.js";
-import { compileRule, type RouteTable } from "./check.js";
+import { checkWebhookRule, compileRule, type RouteTable } from "./check.js";
 import { scenarioSchema, type Scenario } from "./schema.js";
 
 const FILE = /\.(json|ya?ml)$/i;
@@ -67,6 +67,11 @@ export async function loadScenarios(
         throw new ConfigError(`scenario file ${path}: rules.${String(r)}: ${compiled}`);
       return compiled;
     });
+    for (const [r, rule] of parsed.data.webhooks.entries()) {
+      const problem = checkWebhookRule(rule, tables);
+      if (problem !== undefined)
+        throw new ConfigError(`scenario file ${path}: webhooks.${String(r)}: ${problem}`);
+    }
     const readsBody = rules.some((rule) => rule.match?.body !== undefined);
     scenarios.set(name, { ...parsed.data, rules, name, source: file, readsBody });
   }

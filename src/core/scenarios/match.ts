@@ -1,4 +1,4 @@
-import type { CompiledRule, Scenario } from "./schema.js";
+import type { CompiledRule, Scenario, WebhookRule } from "./schema.js";
 import type { ScenarioState } from "./state.js";
 
 /** What a request carries, read once, for matchers and magic values. */
@@ -50,6 +50,17 @@ export function magicScenarios(req: RequestView, nested: readonly string[]): str
   return values.flatMap((v) => (typeof v === "string" ? (MAGIC.exec(v)?.[1]?.split(",") ?? []) : []));
 }
 
+/** Counts a matching request for a rule and whether its `every` and `times` let it apply (then counted as applied). */
+function applies(state: ScenarioState, key: string, rule: { every?: number; times?: number }): boolean {
+  const seen = (state.counters.get(`seen:${key}`) ?? 0) + 1;
+  state.counters.set(`seen:${key}`, seen);
+  if (rule.every !== undefined && seen % rule.every !== 0) return false;
+  const applied = state.counters.get(`applied:${key}`) ?? 0;
+  if (rule.times !== undefined && applied >= rule.times) return false;
+  state.counters.set(`applied:${key}`, applied + 1);
+  return true;
+}
+
 export interface Chosen {
   scenario: string;
   rule: CompiledRule;
@@ -76,15 +87,30 @@ export function chooseRule(
     const scenario = loaded.get(name);
     if (!scenario) continue;
     for (const [i, rule] of scenario.rules.entries()) {
-      if (!matches(rule, req)) continue;
-      const key = `${name}#${String(i)}`;
-      const seen = (state.counters.get(`seen:${key}`) ?? 0) + 1;
-      state.counters.set(`seen:${key}`, seen);
-      if (rule.every !== undefined && seen % rule.every !== 0) continue;
-      const applied = state.counters.get(`applied:${key}`) ?? 0;
-      if (rule.times !== undefined && applied >= rule.times) continue;
-      state.counters.set(`applied:${key}`, applied + 1);
-      return { scenario: name, rule };
+      if (matches(rule, req) && applies(state, `${name}#${String(i)}`, rule)) return { scenario: name, rule };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The first webhook rule of the active scenarios that applies to an event, counted as applied (`times`, `every`
+ * counters live with the namespace's other rule counters).
+ */
+export function chooseWebhookRule(
+  state: ScenarioState,
+  loaded: ReadonlyMap<string, Scenario>,
+  names: readonly string[],
+  vendor: string,
+  event: string,
+): { scenario: string; rule: WebhookRule } | undefined {
+  for (const name of names) {
+    const scenario = loaded.get(name);
+    if (!scenario) continue;
+    for (const [i, rule] of scenario.webhooks.entries()) {
+      if ((rule.vendor !== "*" && rule.vendor !== vendor) || (rule.event !== "*" && rule.event !== event))
+        continue;
+      if (applies(state, `${name}#webhook${String(i)}`, rule)) return { scenario: name, rule };
     }
   }
   return undefined;

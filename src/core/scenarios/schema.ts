@@ -46,9 +46,25 @@ export const ruleSchema = outcomeSchema.extend({
 });
 export type Rule = z.output<typeof ruleSchema>;
 
+/** What happens to the webhooks a vendor sends while the scenario is active. */
+export const webhookRuleSchema = z.strictObject({
+  /** A vendor that sends webhooks, or `*`. */
+  vendor: z.string().min(1),
+  /** One of the vendor's events, or `*` (the default). */
+  event: z.string().min(1).default("*"),
+  /** Send each matching delivery twice (the same id and body): a receiver must be idempotent. */
+  duplicate: z.boolean().optional(),
+  /** Hold each matching delivery back until the subscription's next delivery has gone. */
+  outOfOrder: z.boolean().optional(),
+  times: z.number().int().min(1).optional(),
+  every: z.number().int().min(2).optional(),
+});
+export type WebhookRule = z.output<typeof webhookRuleSchema>;
+
 export const scenarioSchema = z.strictObject({
   description: z.string().min(1),
   rules: z.array(ruleSchema).default([]),
+  webhooks: z.array(webhookRuleSchema).default([]),
   /** Turns on the vendors' rate limits while the scenario is active. */
   rateLimits: z.boolean().default(false),
 });

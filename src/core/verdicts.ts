@@ -1,0 +1,197 @@
+import type * as z from "zod";
+import type { Namespace } from "./context.js";
+
+/**
+ * A verification-like thing a vendor holds (a Sumsub applicant, a Regula session): it starts pending and a tester
+ * gives it a verdict, from a hosted page, the admin API, a magic `outcome:<verdict>` input, or automatically. The
+ * vendor declares what verdicts it takes and what giving one does (its record, its webhooks); the core only routes
+ * to it.
+ */
+export interface Subject {
+  /** What the record is, in messages and the admin API: `applicant`, `session`. */
+  readonly name: string;
+  /** The verdicts a tester may give; the first is what `verdicts.auto` gives unless the config names another. */
+  readonly verdicts: readonly string[];
+  /** Fields a verdict may carry over the admin API besides its name (Sumsub's `rejectLabels`). */
+  readonly details?: z.ZodObject;
+  /**
+   * Gives record `id` the verdict: false when the namespace holds no such record. Throws a SandboxError when the
+   * record cannot take it (already final).
+   */
+  give(
+    ns: Namespace,
+    id: string,
+    verdict: string,
+    details: Readonly<Record<string, unknown>>,
+  ): Promise<boolean>;
+  /** Runs when something the vendor scheduled for the record falls due on the namespace's clock (an expiry). */
+  due?(ns: Namespace, id: string): Promise<void>;
+}
+
+/** Something that falls due on a namespace's clock: a verdict to give, or the subject's own `due`. */
+export interface DueItem {
+  readonly at: number;
+  readonly vendor: string;
+  readonly subject: string;
+  readonly id: string;
+  /** Undefined: the subject's `due`. */
+  readonly verdict?: string;
+}
+
+/** A namespace's due items, by `<vendor>/<subject>/<id>/<verdict or "due">`. */
+export type DueList = Map<string, DueItem>;
+
+const keyOf = (item: Omit<DueItem, "at">) =>
+  `${item.vendor}/${item.subject}/${item.id}/${item.verdict ?? "due"}`;
+
+const MAGIC = /^outcome:([A-Za-z0-9_.-]+)$/;
+
+/** The verdict a magic `outcome:<verdict>` among `values` names, if it is one of `verdicts`. */
+export function magicVerdict(values: readonly unknown[], verdicts: readonly string[]): string | undefined {
+  for (const value of values) {
+    const named = typeof value === "string" ? MAGIC.exec(value)?.[1] : undefined;
+    if (named !== undefined && verdicts.includes(named)) return named;
+  }
+  return undefined;
+}
+
+export interface AutoVerdicts {
+  /** Seconds on the namespace's clock after a record is created. */
+  after: number;
+  /** The verdict per vendor; each subject's first otherwise. */
+  verdict: Readonly<Record<string, string>>;
+}
+
+/** Why a verdict could not be given, for the admin API to answer in its own words. */
+export type VerdictRefusal =
+  | { reason: "no_subjects"; vendors: string[] }
+  | { reason: "unknown_verdict"; verdicts: string[] }
+  | { reason: "invalid_details"; issues: readonly z.core.$ZodIssue[] }
+  | { reason: "not_found" };
+
+/**
+ * Routes verdicts to the vendor that holds the record, and gives the ones that fall due (automatic verdicts, a
+ * vendor's scheduled `due`) when a namespace's clock passes them: on `tick` (each second while the sandbox runs, after
+ * a clock change, on a flush) or when the record is read (`settle`).
+ */
+export function createVerdicts(options: {
+  subjectsOf: (vendor: string) => readonly Subject[];
+  vendors: () => readonly string[];
+  auto?: AutoVerdicts;
+}) {
+  const { subjectsOf, auto } = options;
+  const subject = (vendor: string, name: string) => subjectsOf(vendor).find((s) => s.name === name);
+
+  const run = async (ns: Namespace, item: DueItem) => {
+    ns.due.delete(keyOf(item));
+    const s = subject(item.vendor, item.subject);
+    if (!s) return;
+    if (item.verdict === undefined) await s.due?.(ns, item.id);
+    // An automatic verdict yields to one a tester gave first: a final record refuses it, and that is fine.
+    else await s.give(ns, item.id, item.verdict, {}).catch(() => false);
+  };
+
+  return {
+    /**
+     * A vendor created a record: gives the verdict a magic `outcome:<verdict>` among `inputs` names, else schedules the
+     * automatic one if the config asks for it. Returns the magic verdict given, if any.
+     */
+    async created(
+      ns: Namespace,
+      vendor: string,
+      subjectName: string,
+      id: string,
+      inputs: readonly unknown[],
+    ): Promise<string | undefined> {
+      const s = subject(vendor, subjectName);
+      if (!s) throw new Error(`${vendor} declares no subject ${subjectName}`);
+      const magic = magicVerdict(inputs, s.verdicts);
+      if (magic !== undefined) {
+        await s.give(ns, id, magic, {});
+        return magic;
+      }
+      if (auto) {
+        const verdict = auto.verdict[vendor] ?? s.verdicts[0]!;
+        const item = { vendor, subject: s.name, id, verdict };
+        ns.due.set(keyOf(item), { ...item, at: ns.clock.now() + auto.after * 1000 });
+      }
+      return undefined;
+    },
+
+    /** Runs the subject's `due` for the record once the namespace's clock reaches `at`. */
+    schedule(ns: Namespace, at: number, vendor: string, subjectName: string, id: string): void {
+      const item = { vendor, subject: subjectName, id };
+      ns.due.set(keyOf(item), { ...item, at });
+    },
+
+    /** Gives what is due for one record now: a read sees the record as the clock says it should be. */
+    async settle(ns: Namespace, vendor: string, subjectName: string, id: string): Promise<void> {
+      if (ns.due.size === 0) return;
+      const now = ns.clock.now();
+      const s = subject(vendor, subjectName);
+      for (const verdict of [undefined, ...(s?.verdicts ?? [])]) {
+        const item = ns.due.get(keyOf({ vendor, subject: subjectName, id, verdict }));
+        if (item && item.at <= now) await run(ns, item);
+      }
+    },
+
+    /** Gives everything due in the namespace, oldest first. */
+    async tick(ns: Namespace): Promise<number> {
+      if (ns.due.size === 0) return 0;
+      const now = ns.clock.now();
+      const due = [...ns.due.values()].filter((item) => item.at <= now).sort((a, b) => a.at - b.at);
+      for (const item of due) await run(ns, item);
+      return due.length;
+    },
+
+    /** The admin API's verdict: finds the vendor's subject that holds `id` and takes `verdict`. */
+    async give(
+      ns: Namespace,
+      vendor: string,
+      id: string,
+      verdict: string,
+      details: Record<string, unknown>,
+    ): Promise<{ subject: string } | VerdictRefusal> {
+      const subjects = subjectsOf(vendor);
+      if (subjects.length === 0)
+        return {
+          reason: "no_subjects",
+          vendors: options.vendors().filter((v) => subjectsOf(v).length > 0),
+        };
+      const taking = subjects.filter((s) => s.verdicts.includes(verdict));
+      if (taking.length === 0)
+        return { reason: "unknown_verdict", verdicts: [...new Set(subjects.flatMap((s) => s.verdicts))] };
+      for (const s of taking) {
+        let parsed: Record<string, unknown> = details;
+        if (s.details) {
+          const result = s.details.safeParse(details);
+          if (!result.success) return { reason: "invalid_details", issues: result.error.issues };
+          parsed = result.data;
+        } else if (Object.keys(details).length > 0) {
+          return {
+            reason: "invalid_details",
+            issues: [
+              {
+                code: "unrecognized_keys",
+                keys: Object.keys(details),
+                path: [],
+                message: `a ${s.name} verdict takes no details`,
+                input: details,
+              },
+            ],
+          };
+        }
+        if (await s.give(ns, id, verdict, parsed)) {
+          for (const v of s.verdicts) ns.due.delete(keyOf({ vendor, subject: s.name, id, verdict: v }));
+          return { subject: s.name };
+        }
+      }
+      return { reason: "not_found" };
+    },
+
+    /** Every vendor's subjects, for the document and the admin API. */
+    subjectsOf,
+  };
+}
+
+export type Verdicts = ReturnType<typeof createVerdicts>;

@@ -1,0 +1,532 @@
+import * as z from "zod";
+import { isoAt } from "./clock.js";
+import type { Namespace } from "./context.js";
+import type { IdGenerator } from "./ids.js";
+
+/**
+ * What a vendor pushes: its event names, the options a subscription to it may carry, and how a delivery is signed.
+ * The engine knows no vendor: it sends bytes with the headers `sign` returns.
+ */
+export interface WebhookSpec {
+  /** Every event the vendor sends, with the schema of its body (also the OpenAPI `webhooks` entry). */
+  readonly events: Readonly<Record<string, { summary: string; body: z.ZodType }>>;
+  /** Vendor options a subscription may carry (Sumsub's `digestAlg`); none unless given. */
+  readonly options?: z.ZodObject;
+  /** How the signature headers are described, for the README and the document. */
+  readonly signing: string;
+  /**
+   * The headers that sign one attempt. `timestamp` is the attempt's time in Unix seconds on the namespace's clock,
+   * `id` the delivery's stable id.
+   */
+  sign(input: {
+    id: string;
+    body: string;
+    timestamp: number;
+    secret: string;
+    options: Readonly<Record<string, unknown>>;
+  }): Record<string, string>;
+}
+
+/** Where events go. `events` null: every event of the vendor. */
+export interface Subscription {
+  readonly id: string;
+  readonly vendor: string;
+  readonly url: string;
+  readonly secret: string;
+  readonly events: readonly string[] | null;
+  /** Static headers sent with every delivery (an `Authorization` a receiver checks). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The vendor's own options, checked by its `options` schema. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** `config` (every namespace, from the config file; cannot be deleted) or `api`. */
+  readonly source: "config" | "api";
+  readonly createdAt: number;
+}
+
+export interface Attempt {
+  /** On the namespace's clock. */
+  readonly at: number;
+  /** The receiver's status; null when it gave no HTTP answer. */
+  readonly status: number | null;
+  /** Why there was no answer (timeout, refused, reset), else null. */
+  readonly error: string | null;
+  readonly durationMs: number;
+  /** A scenario's duplicate: the same delivery sent again after it succeeded. */
+  readonly duplicate: boolean;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface Delivery {
+  readonly id: string;
+  readonly subscription: string;
+  readonly vendor: string;
+  readonly event: string;
+  readonly url: string;
+  /** The exact bytes sent, every attempt. */
+  readonly body: string;
+  /** The headers of the latest attempt (signatures are per attempt: they carry its time). */
+  headers: Record<string, string>;
+  status: DeliveryStatus;
+  attempts: Attempt[];
+  readonly createdAt: number;
+  /** When the next automatic retry is due, on the namespace's clock (it waits real seconds), while one is. */
+  nextAttemptAt: number | null;
+  /** What a scenario asked of it. */
+  readonly duplicate: boolean;
+  /** Held back until the subscription's next delivery has been sent (a scenario's out-of-order). */
+  held: boolean;
+  /** A resend: one attempt, no retries after it. */
+  resend: boolean;
+  readonly scenario: string | null;
+}
+
+/** A namespace's subscriptions made over the API and its deliveries (the newest `capacity`). */
+export interface WebhookState {
+  readonly subscriptions: Map<string, Subscription>;
+  readonly deliveries: Map<string, Delivery>;
+  readonly capacity: number;
+}
+
+export function createWebhookState(capacity: number): WebhookState {
+  return { subscriptions: new Map(), deliveries: new Map(), capacity };
+}
+
+export interface DeliverySettings {
+  /** How long a receiver has to answer one attempt. */
+  timeoutSeconds: number;
+  /** Real seconds before each retry: its length is the number of retries. */
+  retryDelaysSeconds: readonly number[];
+}
+
+/** What a scenario asks of the deliveries of one event. */
+export interface DeliveryMode {
+  duplicate?: boolean;
+  outOfOrder?: boolean;
+  scenario?: string;
+}
+
+export interface WebhookEngineOptions {
+  specs: ReadonlyMap<string, WebhookSpec>;
+  /** Subscriptions in every namespace, from the config file. */
+  configured: readonly Subscription[];
+  settings: DeliverySettings;
+  ids: IdGenerator;
+  /** What decides duplicate or out-of-order delivery for an event (the active scenarios' webhook rules). */
+  modeOf?: (ns: Namespace, vendor: string, event: string) => DeliveryMode | undefined;
+}
+
+/** Most attempts in flight at once across the sandbox; the rest wait their turn in their subscription's queue. */
+const MAX_IN_FLIGHT = 32;
+
+/**
+ * Sends vendors' events to the subscriptions of the namespace they happened in, as the vendors do: an HTTP POST
+ * with a JSON body, signed per attempt, a timeout, a 2xx is success, anything else is retried after the configured
+ * delays, then `failed`. At-least-once: a scenario can ask for a duplicate or for out-of-order delivery.
+ *
+ * One subscription's deliveries go one at a time, in the order their events happened (what a receiver normally
+ * sees); a retry waits its delay and then queues again, so a failing delivery never holds back the next. Emitting never
+ * blocks the caller: the first attempt starts on a later turn.
+ */
+export function createWebhookEngine(options: WebhookEngineOptions) {
+  const { specs, settings, ids } = options;
+  /** Per `<namespace>/<subscription>`: deliveries waiting their turn, and whether one is being sent. */
+  const lanes = new Map<string, { queue: Delivery[]; busy: boolean; ns: Namespace }>();
+  const timers = new Map<Delivery, NodeJS.Timeout>();
+  /** Resolvers waiting for a delivery's next attempt to end (flush, redeliver). */
+  const waiters = new Map<Delivery, (() => void)[]>();
+  let inFlight = 0;
+  const waitingLanes: string[] = [];
+  const controllers = new Set<AbortController>();
+  let closed = false;
+
+  const subscriptionsOf = (ns: Namespace): Subscription[] => [
+    ...options.configured,
+    ...ns.webhooks.subscriptions.values(),
+  ];
+  const subscriptionById = (ns: Namespace, id: string) =>
+    ns.webhooks.subscriptions.get(id) ?? options.configured.find((s) => s.id === id);
+
+  const settle = (d: Delivery) => {
+    const list = waiters.get(d);
+    waiters.delete(d);
+    for (const resolve of list ?? []) resolve();
+  };
+  const attemptEnded = (d: Delivery) =>
+    new Promise<void>((resolve) => {
+      waiters.set(d, [...(waiters.get(d) ?? []), resolve]);
+    });
+
+  /** Keeps the newest `capacity` deliveries; a forgotten one's retry is cancelled. */
+  const keep = (ns: Namespace, d: Delivery) => {
+    const { deliveries, capacity } = ns.webhooks;
+    deliveries.set(d.id, d);
+    while (deliveries.size > capacity) {
+      const oldest = deliveries.values().next().value!;
+      deliveries.delete(oldest.id);
+      const timer = timers.get(oldest);
+      if (timer) clearTimeout(timer);
+      timers.delete(oldest);
+      settle(oldest);
+    }
+  };
+
+  const laneKey = (ns: Namespace, d: Delivery) => `${ns.id}/${d.subscription}`;
+
+  const enqueue = (ns: Namespace, d: Delivery) => {
+    const key = laneKey(ns, d);
+    let lane = lanes.get(key);
+    if (!lane) {
+      lane = { queue: [], busy: false, ns };
+      lanes.set(key, lane);
+    }
+    lane.queue.push(d);
+    pump(key);
+  };
+
+  /** Starts the lane's next delivery, unless it is busy or the sandbox is at its limit of attempts in flight. */
+  const pump = (key: string) => {
+    const lane = lanes.get(key);
+    if (!lane || lane.busy || closed) return;
+    // An out-of-order delivery waits for one behind it to go first.
+    const index = lane.queue.findIndex((d) => !d.held);
+    if (index < 0) {
+      if (lane.queue.length === 0) lanes.delete(key);
+      return;
+    }
+    if (inFlight >= MAX_IN_FLIGHT) {
+      if (!waitingLanes.includes(key)) waitingLanes.push(key);
+      return;
+    }
+    const [d] = lane.queue.splice(index, 1);
+    // The one it waited for is leaving: the held ones go right after it.
+    const held = lane.queue.filter((q) => q.held);
+    for (const h of held) h.held = false;
+    lane.busy = true;
+    inFlight++;
+    void send(lane.ns, d!).finally(() => {
+      lane.busy = false;
+      inFlight--;
+      pump(key);
+      const next = waitingLanes.shift();
+      if (next !== undefined) pump(next);
+    });
+  };
+
+  /** One attempt (and, for a scenario's duplicate, the second send after a success). */
+  const send = async (ns: Namespace, d: Delivery): Promise<void> => {
+    const subscription = subscriptionById(ns, d.subscription);
+    if (!subscription || !ns.webhooks.deliveries.has(d.id)) {
+      settle(d);
+      return;
+    }
+    const once = async (duplicate: boolean) => {
+      const at = ns.clock.now();
+      const spec = specs.get(d.vendor)!;
+      d.headers = {
+        "content-type": "application/json",
+        "user-agent": "idv-sandbox-webhooks",
+        "x-sandbox-namespace": ns.id,
+        ...subscription.headers,
+        ...spec.sign({
+          id: d.id,
+          body: d.body,
+          timestamp: Math.floor(at / 1000),
+          secret: subscription.secret,
+          options: subscription.options,
+        }),
+      };
+      const started = performance.now();
+      const controller = new AbortController();
+      controllers.add(controller);
+      const timeout = setTimeout(() => {
+        controller.abort(new Error(`no answer within ${String(settings.timeoutSeconds)} s`));
+      }, settings.timeoutSeconds * 1000);
+      let status: number | null = null;
+      let error: string | null = null;
+      try {
+        const res = await fetch(d.url, {
+          method: "POST",
+          headers: d.headers,
+          body: d.body,
+          redirect: "manual",
+          signal: controller.signal,
+        });
+        status = res.status;
+        // Read (and drop) the answer, so the connection goes back to the pool; the timeout covers it too.
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (err) {
+        error = describeFailure(err, controller.signal);
+      } finally {
+        clearTimeout(timeout);
+        controllers.delete(controller);
+      }
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      d.attempts.push({ at, status, error, durationMs, duplicate });
+      ns.journal.record({
+        at,
+        namespace: ns.id,
+        direction: "out",
+        method: "POST",
+        path: d.url,
+        vendor: d.vendor,
+        route: null,
+        status: status ?? 0,
+        scenario: d.scenario,
+        durationMs,
+      });
+      return status !== null && status >= 200 && status < 300;
+    };
+
+    const ok = await once(false);
+    if (ok) {
+      d.status = "delivered";
+      d.nextAttemptAt = null;
+      if (d.duplicate && d.attempts.filter((a) => a.duplicate).length === 0) await once(true);
+    } else {
+      const retriesDone = d.attempts.filter((a) => !a.duplicate).length - 1;
+      const delay = settings.retryDelaysSeconds[retriesDone];
+      if (delay === undefined || d.resend) {
+        d.status = "failed";
+        d.nextAttemptAt = null;
+      } else {
+        d.status = "pending";
+        d.nextAttemptAt = ns.clock.now() + delay * 1000;
+        const timer = setTimeout(() => {
+          timers.delete(d);
+          if (ns.webhooks.deliveries.has(d.id)) enqueue(ns, d);
+        }, delay * 1000);
+        timer.unref();
+        timers.set(d, timer);
+      }
+    }
+    settle(d);
+  };
+
+  return {
+    /** The vendor's event names, by vendor. */
+    specs,
+    configured: options.configured,
+
+    /**
+     * Sends `payload` (serialised once: every attempt sends the same bytes) to every subscription of `ns` that takes
+     * `event`. Never waits for a receiver.
+     */
+    emit(ns: Namespace, vendor: string, event: string, payload: unknown): Delivery[] {
+      const targets = subscriptionsOf(ns).filter(
+        (s) => s.vendor === vendor && (s.events === null || s.events.includes(event)),
+      );
+      if (targets.length === 0) return [];
+      const body = JSON.stringify(payload);
+      const mode = options.modeOf?.(ns, vendor, event) ?? {};
+      return targets.map((s) => {
+        const d: Delivery = {
+          id: `dlv_${ids.alnum(20)}`,
+          subscription: s.id,
+          vendor,
+          event,
+          url: s.url,
+          body,
+          headers: {},
+          status: "pending",
+          attempts: [],
+          createdAt: ns.clock.now(),
+          nextAttemptAt: null,
+          duplicate: mode.duplicate ?? false,
+          held: mode.outOfOrder ?? false,
+          resend: false,
+          scenario: mode.scenario ?? null,
+        };
+        keep(ns, d);
+        // On a later turn: the request that caused the event answers first.
+        setImmediate(() => {
+          enqueue(ns, d);
+        });
+        return d;
+      });
+    },
+
+    /**
+     * Sends now every delivery of `ns` still pending (a retry waiting its delay, one held out of order) and resolves
+     * once each has had its attempt: a test never sleeps for a backoff.
+     */
+    async flush(ns: Namespace): Promise<Delivery[]> {
+      const pending = [...ns.webhooks.deliveries.values()].filter((d) => d.status === "pending");
+      const ended = pending.map(attemptEnded);
+      for (const d of pending) {
+        d.held = false;
+        const timer = timers.get(d);
+        if (timer) {
+          clearTimeout(timer);
+          timers.delete(d);
+          enqueue(ns, d);
+        }
+      }
+      for (const key of lanes.keys()) pump(key);
+      await Promise.all(ended);
+      return pending;
+    },
+
+    /** One more attempt of a delivery, same id and body, whatever its status; resolves once it has ended. */
+    async redeliver(ns: Namespace, d: Delivery): Promise<void> {
+      const timer = timers.get(d);
+      if (timer) clearTimeout(timer);
+      timers.delete(d);
+      const ended = attemptEnded(d);
+      // No retries after a resend: it is one attempt, as a vendor's dashboard "resend" is.
+      d.status = "pending";
+      d.resend = true;
+      d.nextAttemptAt = null;
+      enqueue(ns, d);
+      await ended;
+      d.resend = false;
+    },
+
+    subscriptionsOf,
+    subscriptionById,
+
+    /** Forgets a namespace's deliveries and API subscriptions, cancelling their retries. */
+    reset(ns: Namespace): void {
+      for (const d of ns.webhooks.deliveries.values()) {
+        const timer = timers.get(d);
+        if (timer) clearTimeout(timer);
+        timers.delete(d);
+        settle(d);
+      }
+      ns.webhooks.deliveries.clear();
+      ns.webhooks.subscriptions.clear();
+      for (const lane of lanes.values()) if (lane.ns === ns) lane.queue.length = 0;
+    },
+
+    /** Stops every retry and aborts what is in flight (the sandbox is closing). */
+    close(): void {
+      closed = true;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+      for (const controller of controllers) controller.abort(new Error("sandbox closing"));
+      for (const d of [...waiters.keys()]) settle(d);
+    },
+  };
+}
+
+export type WebhookEngine = ReturnType<typeof createWebhookEngine>;
+
+/** Why an attempt got no HTTP answer, in a few words. */
+function describeFailure(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return signal.reason instanceof Error ? signal.reason.message : "aborted";
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** A delivery as the admin API shows it: times as ISO 8601, static headers a subscription adds redacted. */
+export function deliveryView(d: Delivery, subscription: Subscription | undefined) {
+  const hidden = new Set(Object.keys(subscription?.headers ?? {}).map((h) => h.toLowerCase()));
+  return {
+    id: d.id,
+    subscription: d.subscription,
+    vendor: d.vendor,
+    event: d.event,
+    url: d.url,
+    status: d.status,
+    body: d.body,
+    headers: Object.fromEntries(
+      Object.entries(d.headers).map(([name, value]) => [
+        name,
+        hidden.has(name.toLowerCase()) ? "[redacted]" : value,
+      ]),
+    ),
+    attempts: d.attempts.map((a) => ({ ...a, at: isoAt(a.at) })),
+    createdAt: isoAt(d.createdAt),
+    nextAttemptAt: d.nextAttemptAt === null ? null : isoAt(d.nextAttemptAt),
+    scenario: d.scenario,
+  };
+}
+
+export const deliveryViewSchema = z.strictObject({
+  id: z.string(),
+  subscription: z.string(),
+  vendor: z.string(),
+  event: z.string(),
+  url: z.string(),
+  status: z.enum(["pending", "delivered", "failed"]),
+  body: z.string().describe("The exact bytes sent"),
+  headers: z
+    .record(z.string(), z.string())
+    .describe("Of the latest attempt; a subscription's own headers redacted"),
+  attempts: z.array(
+    z.strictObject({
+      at: z.iso.datetime(),
+      status: z.number().int().nullable(),
+      error: z.string().nullable(),
+      durationMs: z.number(),
+      duplicate: z.boolean(),
+    }),
+  ),
+  createdAt: z.iso.datetime(),
+  nextAttemptAt: z.iso.datetime().nullable().describe("When the next retry is due (it waits real time)"),
+  scenario: z.string().nullable(),
+});
+
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A subscription as the config file and `POST /__admin/webhooks` take it; a vendor's own options sit beside. */
+export const subscriptionInputSchema = z.looseObject({
+  vendor: z.string().min(1).describe("A vendor that sends webhooks"),
+  url: z.url({ protocol: /^https?$/, error: "url must be an http:// or https:// URL" }),
+  secret: z.string().min(1).describe("What the vendor's signature is keyed with"),
+  events: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe("The events to send; every event of the vendor when absent"),
+  headers: z
+    .record(
+      z.string().regex(headerName, "a header name is letters, digits and !#$%&'*+.^_`|~-"),
+      z.string().regex(/^[^\r\n\0]*$/, "a header value holds no line break"),
+    )
+    .optional()
+    .describe("Static headers sent with every delivery, e.g. an Authorization the receiver checks"),
+});
+export type SubscriptionInput = z.output<typeof subscriptionInputSchema>;
+
+/**
+ * Checks a subscription against the vendors' webhook specs: a vendor that sends webhooks, events it sends, and its
+ * own options. Returns the subscription's fields, or the field at fault and why.
+ */
+export function checkSubscription(
+  input: SubscriptionInput,
+  specs: ReadonlyMap<string, WebhookSpec>,
+):
+  | { ok: true; value: Omit<Subscription, "id" | "source" | "createdAt"> }
+  | { ok: false; field: string; message: string } {
+  const { vendor, url, secret, events, headers, ...rest } = input;
+  const spec = specs.get(vendor);
+  if (!spec)
+    return {
+      ok: false,
+      field: "vendor",
+      message: `vendor: ${vendor} sends no webhooks here (one of ${[...specs.keys()].join(", ")})`,
+    };
+  const known = Object.keys(spec.events);
+  const unknown = events?.find((e) => !known.includes(e));
+  if (unknown !== undefined)
+    return {
+      ok: false,
+      field: "events",
+      message: `events: ${unknown} is not a ${vendor} event (one of ${known.join(", ")})`,
+    };
+  const optionsSchema = (spec.options ?? z.object({})).strict();
+  const parsed = optionsSchema.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field =
+      issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issue.path.join(".") || "(root)";
+    const what =
+      issue.code === "unrecognized_keys" ? `not a field of a ${vendor} subscription` : issue.message;
+    return { ok: false, field, message: `${field}: ${what}` };
+  }
+  return {
+    ok: true,
+    value: { vendor, url, secret, events: events ?? null, headers: headers ?? {}, options: parsed.data },
+  };
+}
