@@ -22,6 +22,7 @@ export function docGroups(vendors: readonly Vendor[], admin: readonly Route[]): 
       errors: provider.errors,
       errorsUnder: provider.errorsUnder,
       securitySchemes: provider.securitySchemes,
+      webhooks: provider.webhooks,
     })),
     { name: "__admin", title: "Sandbox admin API", routes: admin, errors: plainFormat },
   ];

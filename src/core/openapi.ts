@@ -1,6 +1,7 @@
 import * as z from "zod";
 import type { ErrorFormat } from "./errors.js";
 import { openApiRoutes, type Route } from "./route.js";
+import type { WebhookSpec } from "./webhooks.js";
 
 /** One part of a document: a vendor (or the admin API), its routes and its default error format. */
 export interface DocGroup {
@@ -12,6 +13,8 @@ export interface DocGroup {
   /** What an unknown path under a narrower prefix answers instead (longest first). */
   errorsUnder?: readonly (readonly [prefix: string, format: ErrorFormat])[];
   securitySchemes?: Record<string, unknown>;
+  /** What the group pushes to subscribers: the document's `webhooks`, one per event (`<group>.<event>`). */
+  webhooks?: WebhookSpec;
 }
 
 /**
@@ -31,6 +34,18 @@ export async function openApiDocument(groups: readonly DocGroup[], baseUrl: stri
     for (const route of group.routes)
       for (const config of openApiRoutes(route, single ? "" : `/${group.name}`))
         registry.registerPath(config);
+    for (const [event, { summary, body }] of Object.entries(group.webhooks?.events ?? {}))
+      registry.registerWebhook({
+        method: "post",
+        path: `${group.name}.${event}`,
+        summary,
+        description: group.webhooks!.signing,
+        tags: [group.name],
+        request: { body: { content: { "application/json": { schema: body } }, required: true } },
+        responses: {
+          200: { description: "Any 2xx acknowledges it; anything else, or no answer in time, is retried" },
+        },
+      });
   }
   const doc = generator.getOpenAPI31Document({
     openapi: "3.1.0",

@@ -280,9 +280,10 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
 
     const ok = await once(false);
     if (ok) {
+      // A scenario's duplicate goes before the delivery counts as done, so a flush waits for it too.
+      if (d.duplicate && !d.attempts.some((a) => a.duplicate)) await once(true);
       d.status = "delivered";
       d.nextAttemptAt = null;
-      if (d.duplicate && d.attempts.filter((a) => a.duplicate).length === 0) await once(true);
     } else {
       const retriesDone = d.attempts.filter((a) => !a.duplicate).length - 1;
       const delay = settings.retryDelaysSeconds[retriesDone];

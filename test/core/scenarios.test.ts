@@ -5,10 +5,25 @@ import * as z from "zod";
 import { beforeAll, describe, expect, it } from "vitest";
 import { routeTables } from "../../src/deps.js";
 import { ConfigError, coreErrors, type ErrorFormat, type FormatCatalogue } from "../../src/core/errors.js";
-import { compileRule, routePatternMatches, type RouteTable } from "../../src/core/scenarios/check.js";
+import {
+  checkWebhookRule,
+  compileRule,
+  routePatternMatches,
+  type RouteTable,
+} from "../../src/core/scenarios/check.js";
 import { loadScenarios } from "../../src/core/scenarios/load.js";
-import { chooseRule, magicScenarios, type RequestView } from "../../src/core/scenarios/match.js";
-import { ruleSchema, type CompiledRule, type Scenario } from "../../src/core/scenarios/schema.js";
+import {
+  chooseRule,
+  chooseWebhookRule,
+  magicScenarios,
+  type RequestView,
+} from "../../src/core/scenarios/match.js";
+import {
+  ruleSchema,
+  webhookRuleSchema,
+  type CompiledRule,
+  type Scenario,
+} from "../../src/core/scenarios/schema.js";
 import { clearScenarioState, createScenarioState, type QueuedRule } from "../../src/core/scenarios/state.js";
 import { createDeps, parseConfig } from "../../src/index.js";
 
@@ -274,6 +289,7 @@ describe("loadScenarios", () => {
       rateLimits: true,
       readsBody: false,
       rules: [],
+      webhooks: [],
     });
   });
 
@@ -326,6 +342,16 @@ describe("loadScenarios", () => {
     );
     expect(message).toBe(
       `scenario file ${path}: rules.1: route: "GET /api/sessions/abc" names no route of alpha (routes: GET /api/sessions/{id}; POST /api/sessions; POST /oauth/token)`,
+    );
+  });
+
+  it("refuses a webhook rule for an event the vendor does not send, naming the file and webhooks.N", async () => {
+    const { message, path } = await refused(
+      "bad-event.yaml",
+      "description: d\nwebhooks:\n  - vendor: alpha\n    event: thing.gone\n    duplicate: true\n",
+    );
+    expect(message).toBe(
+      `scenario file ${path}: webhooks.0: event: thing.gone is not an event of alpha (thing.done)`,
     );
   });
 
@@ -578,5 +604,40 @@ describe("chooseRule", () => {
       });
       expect(state.queue).toEqual([]);
     });
+  });
+});
+
+describe("webhook rules", () => {
+  const rule = (input: Record<string, unknown>) => webhookRuleSchema.parse(input);
+
+  it("checks the vendor sends webhooks, the event is one of its, and the rule does something", () => {
+    expect(checkWebhookRule(rule({ vendor: "alpha", duplicate: true }), TABLES)).toBeUndefined();
+    expect(checkWebhookRule(rule({ vendor: "*", event: "thing.done", outOfOrder: true }), TABLES)).toBeUndefined();
+    expect(checkWebhookRule(rule({ vendor: "beta", duplicate: true }), TABLES)).toBe(
+      "vendor: beta sends no webhooks here (one of alpha, or *)",
+    );
+    expect(checkWebhookRule(rule({ vendor: "alpha" }), TABLES)).toBe(
+      "a webhook rule needs duplicate or outOfOrder",
+    );
+  });
+
+  it("applies the first matching rule of the named scenarios, with times", () => {
+    const state = createScenarioState();
+    const dup: Scenario = {
+      name: "dup",
+      description: "d",
+      rateLimits: false,
+      source: "dup.yaml",
+      readsBody: false,
+      rules: [],
+      webhooks: [rule({ vendor: "alpha", event: "thing.done", duplicate: true, times: 1 })],
+    };
+    const loaded = new Map([["dup", dup]]);
+    expect(chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.other")).toBeUndefined();
+    expect(chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.done")).toEqual({
+      scenario: "dup",
+      rule: dup.webhooks[0],
+    });
+    expect(chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.done")).toBeUndefined();
   });
 });

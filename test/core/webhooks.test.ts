@@ -1,0 +1,357 @@
+import { createHmac } from "node:crypto";
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import * as z from "zod";
+import { createClock } from "../../src/core/clock.js";
+import { createIdGenerator } from "../../src/core/ids.js";
+import { createNamespaces } from "../../src/core/namespaces.js";
+import {
+  checkSubscription,
+  createWebhookEngine,
+  type DeliveryMode,
+  type Subscription,
+  type WebhookSpec,
+} from "../../src/core/webhooks.js";
+import { failTimes, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
+
+const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+
+/** A made-up vendor: the engine must not care which one it is. */
+const acme: WebhookSpec = {
+  events: {
+    "thing.done": { summary: "done", body: z.object({ n: z.number() }) },
+    "thing.failed": { summary: "failed", body: z.object({ n: z.number() }) },
+  },
+  options: z.object({ flavour: z.enum(["plain", "salty"]).default("plain") }),
+  signing: "X-Acme-Sig: hex HMAC-SHA256 of id.timestamp.body",
+  sign: ({ id, body, timestamp, secret }) => ({
+    "x-acme-sig": createHmac("sha256", secret).update(`${id}.${String(timestamp)}.${body}`).digest("hex"),
+    "x-acme-ts": String(timestamp),
+  }),
+};
+const specs = new Map([["acme", acme]]);
+
+const receivers: Receiver[] = [];
+const engines: { close(): void }[] = [];
+afterEach(async () => {
+  for (const e of engines.splice(0)) e.close();
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+
+async function receiver(answer?: AnswerFn) {
+  const r = await startReceiver(answer ? { answer } : {});
+  receivers.push(r);
+  return r;
+}
+
+function setup(
+  options: {
+    timeoutSeconds?: number;
+    retryDelaysSeconds?: number[];
+    keep?: number;
+    configured?: Subscription[];
+    mode?: DeliveryMode;
+  } = {},
+) {
+  const clock = createClock({ start: T0, frozen: true });
+  const namespaces = createNamespaces({
+    maxEntries: 100,
+    maxCounters: 100,
+    maxNamespaces: 10,
+    journalSize: 100,
+    deliveriesKept: options.keep ?? 100,
+    clock,
+  });
+  const engine = createWebhookEngine({
+    specs,
+    configured: options.configured ?? [],
+    settings: {
+      timeoutSeconds: options.timeoutSeconds ?? 5,
+      retryDelaysSeconds: options.retryDelaysSeconds ?? [60, 60, 60, 60],
+    },
+    ids: createIdGenerator(),
+    modeOf: () => options.mode,
+  });
+  engines.push(engine);
+  let n = 0;
+  const subscribe = (nsId: string, url: string, extra: Partial<Subscription> = {}) => {
+    const sub: Subscription = {
+      id: `whs_${String(++n)}`,
+      vendor: "acme",
+      url,
+      secret: "s3cret",
+      events: null,
+      headers: {},
+      options: {},
+      source: "api",
+      createdAt: T0,
+      ...extra,
+    };
+    namespaces.get(nsId).webhooks.subscriptions.set(sub.id, sub);
+    return sub;
+  };
+  return { clock, namespaces, engine, subscribe, ns: namespaces.default };
+}
+
+describe("webhook engine", () => {
+  it("sends the exact bytes, signed per attempt, without waiting for the receiver", async () => {
+    const r = await receiver();
+    const { engine, subscribe, ns } = setup();
+    subscribe("default", r.url, { headers: { Authorization: "Bearer receiver-token" } });
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1, text: "é" });
+    // Nothing has been sent yet: the caller (a request handler) answers first.
+    expect(r.received).toHaveLength(0);
+    expect(d!.status).toBe("pending");
+    const got = await r.next();
+    expect(got.body).toBe('{"n":1,"text":"é"}');
+    expect(got.method).toBe("POST");
+    expect(got.headers["content-type"]).toBe("application/json");
+    expect(got.headers["x-sandbox-namespace"]).toBe("default");
+    expect(got.headers.authorization).toBe("Bearer receiver-token");
+    const ts = String(Math.floor(T0 / 1000));
+    expect(got.headers["x-acme-ts"]).toBe(ts);
+    expect(got.headers["x-acme-sig"]).toBe(
+      createHmac("sha256", "s3cret").update(`${d!.id}.${ts}.${got.body}`).digest("hex"),
+    );
+    await engine.flush(ns);
+    expect(d!.status).toBe("delivered");
+    expect(d!.attempts).toEqual([
+      { at: T0, status: 200, error: null, durationMs: expect.any(Number), duplicate: false },
+    ]);
+    // Journaled, outgoing.
+    expect(ns.journal.query({ direction: "out" })).toEqual([
+      expect.objectContaining({ direction: "out", method: "POST", path: r.url, vendor: "acme", status: 200 }),
+    ]);
+  });
+
+  it("sends a subscription only the events it asked for", async () => {
+    const r = await receiver();
+    const { engine, subscribe, ns } = setup();
+    subscribe("default", r.url, { events: ["thing.failed"] });
+    expect(engine.emit(ns, "acme", "thing.done", { n: 1 })).toEqual([]);
+    engine.emit(ns, "acme", "thing.failed", { n: 2 });
+    expect((await r.next()).body).toBe('{"n":2}');
+    await engine.flush(ns);
+    expect(r.received).toHaveLength(1);
+  });
+
+  it("retries a failing receiver after the delays, and flush sends a waiting retry now", async () => {
+    const r = await receiver(failTimes(2, 503));
+    const { engine, subscribe, ns, clock } = setup({ retryDelaysSeconds: [30, 30] });
+    subscribe("default", r.url);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.flush(ns);
+    expect(d!.status).toBe("pending");
+    expect(d!.nextAttemptAt).toBe(clock.now() + 30_000);
+    await engine.flush(ns);
+    expect(d!.attempts.map((a) => a.status)).toEqual([503, 503]);
+    await engine.flush(ns);
+    expect(d!.status).toBe("delivered");
+    expect(d!.nextAttemptAt).toBeNull();
+    expect(d!.attempts.map((a) => a.status)).toEqual([503, 503, 200]);
+    // Every attempt sent the same bytes.
+    expect(new Set(r.received.map((q) => q.body)).size).toBe(1);
+  });
+
+  it("marks a delivery failed once its retries are spent", async () => {
+    const r = await receiver(() => ({ status: 500 }));
+    const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [1] });
+    subscribe("default", r.url);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.flush(ns);
+    await engine.flush(ns);
+    expect(d!.status).toBe("failed");
+    expect(d!.attempts).toHaveLength(2);
+    // Nothing pending is left to flush.
+    expect(await engine.flush(ns)).toEqual([]);
+  });
+
+  it("gives up on a receiver that never answers after the timeout, and closes its socket", async () => {
+    const r = await receiver(() => "hang");
+    const { engine, subscribe, ns } = setup({ timeoutSeconds: 0.2, retryDelaysSeconds: [] });
+    subscribe("default", r.url);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.flush(ns);
+    expect(d!.status).toBe("failed");
+    expect(d!.attempts[0]).toMatchObject({ status: null, error: "no answer within 0.2 s" });
+    await r.waitForSockets(0);
+    expect(ns.journal.query({ direction: "out" })[0]?.status).toBe(0);
+  });
+
+  it("records a refused connection as the attempt's error", async () => {
+    // A port nothing listens on: bound, then released.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const { port: p } = s.address() as { port: number };
+        s.close(() => {
+          resolve(p);
+        });
+      });
+    });
+    const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [] });
+    subscribe("default", `http://127.0.0.1:${String(port)}/hook`);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.flush(ns);
+    expect(d!.attempts[0]).toMatchObject({ status: null, error: "ECONNREFUSED" });
+  });
+
+  it("sends a scenario's duplicate: the same delivery twice, after it succeeded", async () => {
+    const r = await receiver();
+    const { engine, subscribe, ns } = setup({ mode: { duplicate: true, scenario: "dup" } });
+    subscribe("default", r.url);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [first, second] = await r.waitFor(2);
+    expect(second!.body).toBe(first!.body);
+    expect(second!.headers["x-acme-sig"]).toBe(first!.headers["x-acme-sig"]);
+    await engine.flush(ns);
+    expect(d!.attempts.map((a) => a.duplicate)).toEqual([false, true]);
+    expect(d!.scenario).toBe("dup");
+  });
+
+  it("holds an out-of-order delivery until the next one has gone", async () => {
+    const r = await receiver();
+    let mode: DeliveryMode | undefined = { outOfOrder: true };
+    const s = setup();
+    const engine = createWebhookEngine({
+      specs,
+      configured: [],
+      settings: { timeoutSeconds: 5, retryDelaysSeconds: [] },
+      ids: createIdGenerator(),
+      modeOf: () => {
+        const m = mode;
+        mode = undefined;
+        return m;
+      },
+    });
+    engines.push(engine);
+    s.subscribe("default", r.url);
+    engine.emit(s.ns, "acme", "thing.done", { n: 1 });
+    engine.emit(s.ns, "acme", "thing.failed", { n: 2 });
+    const got = await r.waitFor(2);
+    expect(got.map((q) => q.body)).toEqual(['{"n":2}', '{"n":1}']);
+  });
+
+  it("sends a held delivery on flush when nothing follows it", async () => {
+    const r = await receiver();
+    const { engine, subscribe, ns } = setup({ mode: { outOfOrder: true } });
+    subscribe("default", r.url);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(r.received).toHaveLength(0);
+    await engine.flush(ns);
+    expect(d!.status).toBe("delivered");
+  });
+
+  it("keeps one subscription's deliveries in the order their events happened", async () => {
+    const r = await receiver();
+    const { engine, subscribe, ns } = setup();
+    subscribe("default", r.url);
+    for (let n = 0; n < 20; n++) engine.emit(ns, "acme", "thing.done", { n });
+    const got = await r.waitFor(20);
+    expect(got.map((q) => (JSON.parse(q.body) as { n: number }).n)).toEqual([...Array(20).keys()]);
+  });
+
+  it("keeps the newest deliveries only", async () => {
+    const r = await receiver();
+    const { engine, subscribe, ns } = setup({ keep: 3 });
+    subscribe("default", r.url);
+    const all = [1, 2, 3, 4, 5].flatMap((n) => engine.emit(ns, "acme", "thing.done", { n }));
+    await r.waitFor(3);
+    expect([...ns.webhooks.deliveries.keys()]).toEqual(all.slice(2).map((d) => d.id));
+    await engine.flush(ns);
+  });
+
+  it("never sends one namespace's events to another's subscriptions; config ones hear every namespace", async () => {
+    const a = await receiver();
+    const shared = await receiver();
+    const configured: Subscription = {
+      id: "whc_1",
+      vendor: "acme",
+      url: shared.url,
+      secret: "s",
+      events: null,
+      headers: {},
+      options: {},
+      source: "config",
+      createdAt: T0,
+    };
+    const { engine, subscribe, namespaces } = setup({ configured: [configured] });
+    subscribe("w1", a.url);
+    const w2 = namespaces.get("w2");
+    expect(engine.emit(w2, "acme", "thing.done", { n: 2 }).map((d) => d.subscription)).toEqual(["whc_1"]);
+    expect((await shared.next()).headers["x-sandbox-namespace"]).toBe("w2");
+    await engine.flush(w2);
+    expect(a.received).toHaveLength(0);
+    expect(namespaces.get("w1").webhooks.deliveries.size).toBe(0);
+  });
+
+  it("redelivers the same delivery once, with no retries after it", async () => {
+    const answers = [200, 500];
+    const r = await receiver((_q, i) => ({ status: answers[i] ?? 200 }));
+    const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [1, 1] });
+    subscribe("default", r.url);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.flush(ns);
+    await engine.redeliver(ns, d!);
+    expect(d!.id).toMatch(/^dlv_/);
+    expect(d!.status).toBe("failed");
+    expect(d!.nextAttemptAt).toBeNull();
+    expect(r.received.map((q) => q.body)).toEqual(['{"n":1}', '{"n":1}']);
+    await engine.redeliver(ns, d!);
+    expect(d!.status).toBe("delivered");
+    expect(d!.attempts.map((a) => a.status)).toEqual([200, 500, 200]);
+  });
+
+  it("forgets a namespace's deliveries and subscriptions on reset, cancelling their retries", async () => {
+    const r = await receiver(() => ({ status: 500 }));
+    const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [1] });
+    subscribe("default", r.url);
+    engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.flush(ns);
+    engine.reset(ns);
+    expect(ns.webhooks.deliveries.size).toBe(0);
+    expect(ns.webhooks.subscriptions.size).toBe(0);
+    expect(await engine.flush(ns)).toEqual([]);
+  });
+});
+
+describe("checkSubscription", () => {
+  const input = { vendor: "acme", url: "http://127.0.0.1:9/hook", secret: "s" };
+
+  it("takes a vendor's own options, with their defaults", () => {
+    expect(checkSubscription({ ...input, flavour: "salty", events: ["thing.done"] }, specs)).toEqual({
+      ok: true,
+      value: {
+        vendor: "acme",
+        url: input.url,
+        secret: "s",
+        events: ["thing.done"],
+        headers: {},
+        options: { flavour: "salty" },
+      },
+    });
+    expect(checkSubscription(input, specs)).toMatchObject({ ok: true, value: { options: { flavour: "plain" } } });
+  });
+
+  it("names the field at fault and lists what is valid", () => {
+    expect(checkSubscription({ ...input, vendor: "nope" }, specs)).toEqual({
+      ok: false,
+      field: "vendor",
+      message: "vendor: nope sends no webhooks here (one of acme)",
+    });
+    expect(checkSubscription({ ...input, events: ["thing.gone"] }, specs)).toEqual({
+      ok: false,
+      field: "events",
+      message: "events: thing.gone is not a acme event (one of thing.done, thing.failed)",
+    });
+    expect(checkSubscription({ ...input, colour: "red" }, specs)).toEqual({
+      ok: false,
+      field: "colour",
+      message: "colour: not a field of a acme subscription",
+    });
+    expect(checkSubscription({ ...input, flavour: "sweet" }, specs)).toMatchObject({
+      ok: false,
+      field: "flavour",
+    });
+  });
+});
