@@ -134,6 +134,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     subjectsOf: (vendor) => subjects.get(vendor) ?? [],
     vendors: () => providers.map((p) => p.name),
     auto: config.verdicts.auto,
+    maxDue: config.store.maxEntries,
   });
   const vendors = providers.map((provider): Vendor => {
     const own = fixtures[provider.name];

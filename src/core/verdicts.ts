@@ -78,8 +78,16 @@ export function createVerdicts(options: {
   subjectsOf: (vendor: string) => readonly Subject[];
   vendors: () => readonly string[];
   auto?: AutoVerdicts;
+  /** Most due items kept per namespace (like the store's entries); past it the oldest go first. */
+  maxDue?: number;
 }) {
-  const { subjectsOf, auto } = options;
+  const { subjectsOf, auto, maxDue = 100_000 } = options;
+  const add = (ns: Namespace, item: DueItem) => {
+    const key = keyOf(item);
+    ns.due.delete(key);
+    ns.due.set(key, item);
+    while (ns.due.size > maxDue) ns.due.delete(ns.due.keys().next().value!);
+  };
   const subject = (vendor: string, name: string) => subjectsOf(vendor).find((s) => s.name === name);
 
   const run = async (ns: Namespace, item: DueItem) => {
@@ -112,16 +120,14 @@ export function createVerdicts(options: {
       }
       if (auto) {
         const verdict = auto.verdict[vendor] ?? s.verdicts[0]!;
-        const item = { vendor, subject: s.name, id, verdict };
-        ns.due.set(keyOf(item), { ...item, at: ns.clock.now() + auto.after * 1000 });
+        add(ns, { vendor, subject: s.name, id, verdict, at: ns.clock.now() + auto.after * 1000 });
       }
       return undefined;
     },
 
     /** Runs the subject's `due` for the record once the namespace's clock reaches `at`. */
     schedule(ns: Namespace, at: number, vendor: string, subjectName: string, id: string): void {
-      const item = { vendor, subject: subjectName, id };
-      ns.due.set(keyOf(item), { ...item, at });
+      add(ns, { vendor, subject: subjectName, id, at });
     },
 
     /** Gives what is due for one record now: a read sees the record as the clock says it should be. */

@@ -32,7 +32,8 @@ function setup(auto?: AutoVerdicts) {
       if (current === undefined) return Promise.resolve(false);
       if (current !== "pending") throw new SandboxError("conflict", 409, "already final");
       records.set(key, verdict);
-      given.push(`${key}=${verdict}${details.reason ? `:${String(details.reason)}` : ""}`);
+      const reason = typeof details.reason === "string" ? `:${details.reason}` : "";
+      given.push(`${key}=${verdict}${reason}`);
       return Promise.resolve(true);
     },
     due: (ns, id) => {
@@ -48,6 +49,24 @@ function setup(auto?: AutoVerdicts) {
   const create = (ns: Namespace, id: string) => records.set(`${ns.id}/${id}`, "pending");
   return { clock, namespaces, verdicts, records, given, expired, create, ns: namespaces.default };
 }
+
+describe("due items", () => {
+  it("keeps at most maxDue per namespace, the oldest going first", async () => {
+    const clock = createClock({ start: T0, frozen: true });
+    const ns = createNamespaces({
+      maxEntries: 10,
+      maxCounters: 10,
+      maxNamespaces: 1,
+      journalSize: 1,
+      deliveriesKept: 1,
+      clock,
+    }).default;
+    const verdicts = createVerdicts({ subjectsOf: () => [], vendors: () => [], maxDue: 2 });
+    for (const id of ["a", "b", "c"]) verdicts.schedule(ns, T0, "acme", "case", id);
+    expect([...ns.due.values()].map((item) => item.id)).toEqual(["b", "c"]);
+    expect(await verdicts.tick(ns)).toBe(2);
+  });
+});
 
 describe("magicVerdict", () => {
   it("finds outcome:<verdict> among the values, if the subject takes it", () => {

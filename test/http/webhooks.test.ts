@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startReceiver, type Receiver } from "../helpers/receiver.js";
+import { json, testSandbox, type TestSandbox } from "../helpers/sandbox.js";
+
+/** The admin API of webhooks and verdicts, over HTTP, with a Regula session as the verified record. */
+let sandbox: TestSandbox;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  sandbox = await testSandbox({
+    webhooks: [{ vendor: "regula", url: receiver.url, secret: "from-config", events: ["session.failed"] }],
+  });
+});
+afterAll(async () => {
+  sandbox.deps.webhooks.close();
+  await receiver.close();
+});
+
+const ns = (id: string) => ({ "x-sandbox-namespace": id });
+
+async function session(namespace: string): Promise<string> {
+  const res = await sandbox.request(
+    "/regula/api/v1/deeplink?workflowId=wf-document",
+    json({}, { authorization: "ApiKey sandbox-api-key", ...ns(namespace) }),
+  );
+  expect(res.status).toBe(200);
+  const { url } = (await res.json()) as { url: string };
+  return new URL(url).searchParams.get("sessionId")!;
+}
+
+const subscribe = (body: unknown, namespace = "subs") =>
+  sandbox.request("/__admin/webhooks", json(body, ns(namespace)));
+
+describe("POST /__admin/webhooks", () => {
+  it("answers 201 with the subscription, secret and header values redacted", async () => {
+    const res = await subscribe({
+      vendor: "regula",
+      url: receiver.url,
+      secret: "s3cret",
+      headers: { Authorization: "Bearer receiver" },
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toEqual({
+      id: expect.stringMatching(/^whs_[A-Za-z0-9]{16}$/),
+      vendor: "regula",
+      url: receiver.url,
+      secret: "[redacted]",
+      events: null,
+      headers: { Authorization: "[redacted]" },
+      options: {},
+      source: "api",
+      createdAt: "2026-01-01T00:00:00.000Z",
+    });
+    const list = (await (await sandbox.request("/__admin/webhooks", { headers: ns("subs") })).json()) as {
+      webhooks: { id: string; source: string }[];
+    };
+    expect(list.webhooks.map((w) => [w.id, w.source])).toEqual([
+      ["whc_1", "config"],
+      [body.id, "api"],
+    ]);
+  });
+
+  it.each([
+    [
+      { url: "http://127.0.0.1:1/", secret: "s" },
+      "vendor: Invalid input: expected string, received undefined",
+    ],
+    [
+      { vendor: "regula", url: "ftp://example.test/", secret: "s" },
+      "url: url must be an http:// or https:// URL",
+    ],
+    [
+      { vendor: "regula", url: "http://127.0.0.1:1/" },
+      "secret: Invalid input: expected string, received undefined",
+    ],
+    [
+      { vendor: "dqe", url: "http://127.0.0.1:1/", secret: "s" },
+      /^vendor: dqe sends no webhooks here \(one of .*regula.*\)$/,
+    ],
+    [
+      { vendor: "regula", url: "http://127.0.0.1:1/", secret: "s", events: ["session.lost"] },
+      /^events: session\.lost is not a regula event \(one of session\.completed, .*\)$/,
+    ],
+    [
+      { vendor: "regula", url: "http://127.0.0.1:1/", secret: "s", colour: "red" },
+      "colour: not a field of a regula subscription",
+    ],
+    [
+      { vendor: "regula", url: "http://127.0.0.1:1/", secret: "s", headers: { "X-A": "a\r\nb" } },
+      "headers.X-A: a header value holds no line break",
+    ],
+  ])("refuses %j with 400 naming the field", async (input, message) => {
+    const res = await subscribe(input);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe("invalid_request");
+    expect(body.message).toMatch(message);
+  });
+});
+
+describe("DELETE /__admin/webhooks/{id}", () => {
+  it("unsubscribes once, then 404; a config file's subscription is 409", async () => {
+    const { id } = (await (
+      await subscribe({ vendor: "regula", url: receiver.url, secret: "s" }, "del")
+    ).json()) as { id: string };
+    const del = () => sandbox.request(`/__admin/webhooks/${id}`, { method: "DELETE", headers: ns("del") });
+    expect(await (await del()).json()).toEqual({ deleted: id });
+    const again = await del();
+    expect(again.status).toBe(404);
+    const config = await sandbox.request("/__admin/webhooks/whc_1", { method: "DELETE", headers: ns("del") });
+    expect(config.status).toBe(409);
+    expect(await config.json()).toEqual({
+      error: "conflict",
+      message: "whc_1 comes from the config file: change the file instead",
+    });
+  });
+});
+
+describe("verdicts and deliveries over the admin API", () => {
+  it("gives a verdict, delivers to the namespace's and the config's subscriptions, and lists the deliveries", async () => {
+    const sub = (await (
+      await subscribe(
+        { vendor: "regula", url: receiver.url, secret: "s", events: ["session.failed"] },
+        "flow",
+      )
+    ).json()) as { id: string };
+    const id = await session("flow");
+    const verdict = await sandbox.request(
+      "/__admin/verdicts",
+      json({ vendor: "regula", id, verdict: "failed" }, ns("flow")),
+    );
+    expect(verdict.status).toBe(200);
+    expect(await verdict.json()).toEqual({ vendor: "regula", subject: "session", id, verdict: "failed" });
+
+    const flushed = await sandbox.request("/__admin/webhooks/flush", json({}, ns("flow")));
+    expect(flushed.status).toBe(200);
+    const list = (await (
+      await sandbox.request("/__admin/webhooks/deliveries?status=delivered&event=session.failed", {
+        headers: ns("flow"),
+      })
+    ).json()) as { deliveries: { id: string; subscription: string; body: string; attempts: unknown[] }[] };
+    expect(list.deliveries.map((d) => d.subscription).sort()).toEqual([sub.id, "whc_1"].sort());
+    for (const d of list.deliveries) {
+      expect(JSON.parse(d.body)).toMatchObject({ sessionId: id, status: "failed" });
+      expect(d.attempts).toHaveLength(1);
+    }
+    const mine = list.deliveries.find((d) => d.subscription === sub.id)!;
+    const one = await sandbox.request(`/__admin/webhooks/deliveries/${mine.id}`, { headers: ns("flow") });
+    expect(((await one.json()) as { id: string }).id).toBe(mine.id);
+    const filtered = (await (
+      await sandbox.request(`/__admin/webhooks/deliveries?subscription=${sub.id}`, { headers: ns("flow") })
+    ).json()) as { deliveries: unknown[] };
+    expect(filtered.deliveries).toHaveLength(1);
+    // Another namespace sees none of it.
+    const other = (await (
+      await sandbox.request("/__admin/webhooks/deliveries", { headers: ns("elsewhere") })
+    ).json()) as { deliveries: unknown[] };
+    expect(other.deliveries).toEqual([]);
+    // Journaled as outgoing.
+    const out = (await (
+      await sandbox.request("/__admin/requests?direction=out", { headers: ns("flow") })
+    ).json()) as { requests: { direction: string; method: string; path: string; status: number }[] };
+    expect(out.requests).toHaveLength(2);
+    expect(out.requests[0]).toMatchObject({
+      direction: "out",
+      method: "POST",
+      path: receiver.url,
+      status: 200,
+    });
+  });
+
+  it("redelivers one delivery: same id, same body, one more attempt", async () => {
+    const id = await session("redeliver");
+    await sandbox.request(
+      "/__admin/verdicts",
+      json({ vendor: "regula", id, verdict: "failed" }, ns("redeliver")),
+    );
+    await sandbox.request("/__admin/webhooks/flush", json({}, ns("redeliver")));
+    const [d] = (
+      (await (
+        await sandbox.request("/__admin/webhooks/deliveries", { headers: ns("redeliver") })
+      ).json()) as {
+        deliveries: { id: string; body: string }[];
+      }
+    ).deliveries;
+    const res = await sandbox.request(
+      `/__admin/webhooks/deliveries/${d!.id}/redeliver`,
+      json({}, ns("redeliver")),
+    );
+    expect(res.status).toBe(200);
+    const again = (await res.json()) as { id: string; body: string; status: string; attempts: unknown[] };
+    expect(again).toMatchObject({ id: d!.id, body: d!.body, status: "delivered" });
+    expect(again.attempts).toHaveLength(2);
+    const missing = await sandbox.request("/__admin/webhooks/deliveries/dlv_nope/redeliver", json({}));
+    expect(missing.status).toBe(404);
+  });
+
+  it.each([
+    [
+      { vendor: "dqe", id: "x", verdict: "completed" },
+      400,
+      /^vendor: dqe has no verdicts to give \(one of .*regula.*\)$/,
+    ],
+    [
+      { vendor: "regula", id: "x", verdict: "approved" },
+      400,
+      "verdict: approved is not a regula verdict (one of completed, failed, cancelled)",
+    ],
+    [{ vendor: "regula", id: "x", verdict: "completed", colour: 1 }, 400, /colour/],
+    [
+      { vendor: "regula", id: "nope", verdict: "completed" },
+      404,
+      "regula holds no nope in namespace default",
+    ],
+  ])("refuses the verdict %j", async (input, status, message) => {
+    const res = await sandbox.request("/__admin/verdicts", json(input));
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { message: string }).message).toMatch(message);
+  });
+
+  it("refuses a second verdict on a finished record with 409", async () => {
+    const id = await session("twice");
+    const give = (verdict: string) =>
+      sandbox.request("/__admin/verdicts", json({ vendor: "regula", id, verdict }, ns("twice")));
+    expect((await give("completed")).status).toBe(200);
+    const second = await give("failed");
+    expect(second.status).toBe(409);
+  });
+
+  it("forgets deliveries and API subscriptions on reset", async () => {
+    await subscribe({ vendor: "regula", url: receiver.url, secret: "s" }, "gone");
+    const id = await session("gone");
+    await sandbox.request("/__admin/verdicts", json({ vendor: "regula", id, verdict: "failed" }, ns("gone")));
+    await sandbox.request("/__admin/webhooks/flush", json({}, ns("gone")));
+    await sandbox.request("/__admin/reset", json({}, ns("gone")));
+    const subs = (await (await sandbox.request("/__admin/webhooks", { headers: ns("gone") })).json()) as {
+      webhooks: { source: string }[];
+    };
+    expect(subs.webhooks.map((w) => w.source)).toEqual(["config"]);
+    const deliveries = (await (
+      await sandbox.request("/__admin/webhooks/deliveries", { headers: ns("gone") })
+    ).json()) as { deliveries: unknown[] };
+    expect(deliveries.deliveries).toEqual([]);
+  });
+});
