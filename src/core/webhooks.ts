@@ -12,6 +12,8 @@ export interface WebhookSpec {
   readonly events: Readonly<Record<string, { summary: string; body: z.ZodType }>>;
   /** Vendor options a subscription may carry (Sumsub's `digestAlg`); none unless given. */
   readonly options?: z.ZodObject;
+  /** What a subscription's secret must look like (a `whsec_…` key); any non-empty string unless given. */
+  readonly secret?: z.ZodType<string>;
   /** How the signature headers are described, for the README and the document. */
   readonly signing: string;
   /**
@@ -181,6 +183,9 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       lanes.set(key, lane);
     }
     lane.queue.push(d);
+    // Deliveries the namespace no longer keeps would only be skipped: past the bound, drop them at once.
+    if (lane.queue.length > ns.webhooks.capacity)
+      lane.queue = lane.queue.filter((q) => ns.webhooks.deliveries.has(q.id));
     pump(key);
   };
 
@@ -516,6 +521,9 @@ export function checkSubscription(
       field: "events",
       message: `events: ${unknown} is not a ${vendor} event (one of ${known.join(", ")})`,
     };
+  const secretOk = spec.secret?.safeParse(secret);
+  if (secretOk && !secretOk.success)
+    return { ok: false, field: "secret", message: `secret: ${secretOk.error.issues[0]!.message}` };
   const optionsSchema = (spec.options ?? z.object({})).strict();
   const parsed = optionsSchema.safeParse(rest);
   if (!parsed.success) {

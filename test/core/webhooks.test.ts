@@ -25,7 +25,9 @@ const acme: WebhookSpec = {
   options: z.object({ flavour: z.enum(["plain", "salty"]).default("plain") }),
   signing: "X-Acme-Sig: hex HMAC-SHA256 of id.timestamp.body",
   sign: ({ id, body, timestamp, secret }) => ({
-    "x-acme-sig": createHmac("sha256", secret).update(`${id}.${String(timestamp)}.${body}`).digest("hex"),
+    "x-acme-sig": createHmac("sha256", secret)
+      .update(`${id}.${String(timestamp)}.${body}`)
+      .digest("hex"),
     "x-acme-ts": String(timestamp),
   }),
 };
@@ -330,7 +332,10 @@ describe("checkSubscription", () => {
         options: { flavour: "salty" },
       },
     });
-    expect(checkSubscription(input, specs)).toMatchObject({ ok: true, value: { options: { flavour: "plain" } } });
+    expect(checkSubscription(input, specs)).toMatchObject({
+      ok: true,
+      value: { options: { flavour: "plain" } },
+    });
   });
 
   it("names the field at fault and lists what is valid", () => {
@@ -352,6 +357,14 @@ describe("checkSubscription", () => {
     expect(checkSubscription({ ...input, flavour: "sweet" }, specs)).toMatchObject({
       ok: false,
       field: "flavour",
+    });
+    const strict = new Map([
+      ["acme", { ...acme, secret: z.string().startsWith("whsec_", "must start with whsec_") }],
+    ]);
+    expect(checkSubscription(input, strict)).toEqual({
+      ok: false,
+      field: "secret",
+      message: "secret: must start with whsec_",
     });
   });
 });
