@@ -144,6 +144,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       fixtures: own,
       keys,
       ids,
+      fixturesDir: config.fixturesDir,
       emit: (ns, event, payload) => {
         webhooks.emit(ns, name, event, payload);
       },

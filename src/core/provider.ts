@@ -22,6 +22,8 @@ export interface ProviderDeps<F, C> {
   fixtures: F;
   keys: KeyStore;
   ids: IdGenerator;
+  /** Where the fixtures are: files a vendor serves (images, documents) sit beside its JSON. */
+  fixturesDir: string;
   /** Sends one of the vendor's webhook events to the namespace's subscriptions; never waits for a receiver. */
   emit(ns: Namespace, event: string, payload: unknown): void;
   verdicts: VendorVerdicts;

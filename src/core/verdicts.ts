@@ -91,6 +91,8 @@ export function createVerdicts(options: {
   const subject = (vendor: string, name: string) => subjectsOf(vendor).find((s) => s.name === name);
 
   const run = async (ns: Namespace, item: DueItem) => {
+    // A tick and a read (or two ticks) may both have picked it: whoever removes it runs it.
+    if (ns.due.get(keyOf(item)) !== item) return;
     ns.due.delete(keyOf(item));
     const s = subject(item.vendor, item.subject);
     if (!s) return;

@@ -612,7 +612,9 @@ describe("webhook rules", () => {
 
   it("checks the vendor sends webhooks, the event is one of its, and the rule does something", () => {
     expect(checkWebhookRule(rule({ vendor: "alpha", duplicate: true }), TABLES)).toBeUndefined();
-    expect(checkWebhookRule(rule({ vendor: "*", event: "thing.done", outOfOrder: true }), TABLES)).toBeUndefined();
+    expect(
+      checkWebhookRule(rule({ vendor: "*", event: "thing.done", outOfOrder: true }), TABLES),
+    ).toBeUndefined();
     expect(checkWebhookRule(rule({ vendor: "beta", duplicate: true }), TABLES)).toBe(
       "vendor: beta sends no webhooks here (one of alpha, or *)",
     );

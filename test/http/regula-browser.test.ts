@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useSandboxAndBrowser } from "../helpers/browser.js";
+import { startReceiver } from "../helpers/receiver.js";
+import { verifyRegulaSignature } from "../helpers/webhook-signatures.js";
 
 const running = useSandboxAndBrowser();
 
@@ -42,6 +44,46 @@ describe("Regula hand-off page in headless Chromium", () => {
     expect(await sessionStatus(sessionId)).toBe("completed");
     expect(requests.every((r) => r.startsWith(running.sandbox().url))).toBe(true);
     await page.close();
+  });
+
+  it("clicking Complete sends the signed session.completed webhook to a subscribed receiver", async () => {
+    const receiver = await startReceiver();
+    const admin = `${running.sandbox().url}/__admin/webhooks`;
+    const subscribed = await fetch(admin, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        vendor: "regula",
+        url: receiver.url,
+        secret: "browser-secret",
+        headers: { Authorization: "Bearer from-the-browser-test" },
+      }),
+    });
+    expect(subscribed.status).toBe(201);
+    const { id: subscription } = (await subscribed.json()) as { id: string };
+    try {
+      const { url, sessionId } = await deeplink();
+      const page = await running.browser().newPage();
+      await page.goto(url);
+      await page.getByRole("button", { name: "Complete" }).click();
+      await page.waitForURL(/\/regula\/mobile\?/);
+      expect(await page.locator("#status").textContent()).toBe("completed");
+      await page.close();
+
+      const got = await receiver.next();
+      expect(JSON.parse(got.body)).toEqual({
+        event: "session.completed",
+        sessionId,
+        status: "completed",
+        workflowIds: ["wf-document", "wf-selfie"],
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      });
+      expect(got.headers.authorization).toBe("Bearer from-the-browser-test");
+      expect(verifyRegulaSignature(got.body, got.headers, "browser-secret")).toBe(true);
+    } finally {
+      expect((await fetch(`${admin}/${subscription}`, { method: "DELETE" })).status).toBe(200);
+      await receiver.close();
+    }
   });
 
   it("shows the error page with 401 once the session has expired on the sandbox clock", async () => {

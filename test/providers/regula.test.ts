@@ -159,6 +159,8 @@ describe("Regula GET /api/sessions/{id}", () => {
       status: "created",
       createdAt: "2026-01-01T00:00:00.000Z",
       expiresAt: "2026-01-01T00:01:00.000Z",
+      properties: {},
+      files: [],
     });
     sandbox.clock.advance(60);
     expect((await read()).status).toBe("expired");

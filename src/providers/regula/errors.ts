@@ -10,6 +10,7 @@ export const catalogue = {
   workflow_required: { status: 400, message: "workflowId is required" },
   workflow_not_found: { status: 404, message: "workflow not found" },
   session_not_found: { status: 404, message: "session not found" },
+  file_not_found: { status: 404, message: "file not found" },
   ...coreErrors(),
 } as const satisfies FormatCatalogue;
 

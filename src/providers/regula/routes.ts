@@ -5,9 +5,9 @@ import type { AppEnv } from "../../core/context.js";
 import { invalidInput, parseAuthScheme, readForm, type FieldIssue } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
-import { update } from "../../core/store.js";
 import { fail, pageErrors, pageFail } from "./errors.js";
 import { sessionPage } from "./pages.js";
+import { hasResults, loadFiles, resultsOf } from "./results.js";
 import {
   deeplinkRequestSchema,
   deeplinkResponseSchema,
@@ -21,6 +21,7 @@ import {
 } from "./schemas.js";
 import {
   deviceTokens,
+  finishSession,
   handoffTokens,
   sessions,
   sessionView,
@@ -52,8 +53,11 @@ const invalid = (issues: readonly FieldIssue[]) =>
 const page = (description: string) => ({ description, schema: z.string(), contentType: "text/html" });
 
 export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): RouteDeclaration[] {
-  const { fixtures, ids } = deps;
+  const { fixtures, ids, verdicts } = deps;
   const workflowIds = new Set(fixtures.workflows.map((w) => w.id));
+  const files = loadFiles(fixtures, deps.fixturesDir);
+  // One content type documents the file route when every image has the same (the shipped fixtures' PNG).
+  const fileTypes = [...new Set([...files.values()].map((f) => f.type))];
 
   /**
    * The API key of `Authorization: ApiKey <key>` (scheme in any case); where `bare` is allowed, also
@@ -95,7 +99,26 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
     };
     await store.put(sessions, session.id, session, ttlSeconds + fixtures.sessionRetentionSeconds);
     await store.put(handoffTokens, token, { sessionId: session.id }, ttlSeconds);
-    return session;
+    const ns = c.get("ns");
+    // `session.expired` goes when the expiry falls due, unless the session is finished by then.
+    verdicts.schedule(ns, session.expiresAt, "session", session.id);
+    // A magic `outcome:<verdict>` among the metadata values finishes it now; else the automatic verdict, if any.
+    await verdicts.created(ns, "session", session.id, Object.values(session.metadata));
+    return (await store.get(sessions, session.id))?.value ?? session;
+  };
+
+  /** The session as the API returns it: its fields, and its results once completed or failed. */
+  const fullView = (c: Context<AppEnv>, session: Readonly<SessionRecord>) => {
+    const view = sessionView(c.get("ns").clock.now(), session);
+    const url = `${c.get("baseUrl")}/regula/api/sessions/${encodeURIComponent(session.id)}`;
+    return { ...view, ...resultsOf(view.status, fixtures, files, url) };
+  };
+
+  /** The session `id` as the clock says it is now: what fell due for it (its expiry, a verdict) given first. */
+  const readSession = async (c: Context<AppEnv>, id: string) => {
+    const ns = c.get("ns");
+    await verdicts.settle(ns, "session", id);
+    return (await ns.store.get(sessions, id))?.value;
   };
 
   /** The open session a hand-off link points at, or the 401 page. */
@@ -107,10 +130,12 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
     const token = parseAuthScheme(authorization, "Token");
     const { store, clock } = c.get("ns");
     const handoff = token === undefined ? undefined : await store.get(handoffTokens, token);
-    const session = sessionId === undefined ? undefined : (await store.get(sessions, sessionId))?.value;
-    if (!token || !handoff || !session || handoff.value.sessionId !== session.id)
-      throw pageFail("handoff_unauthorized");
-    if (statusAt(session, clock.now()) === "expired") throw pageFail("handoff_unauthorized");
+    // Read (and settled) only for a link whose token is bound to it.
+    const session =
+      handoff !== undefined && handoff.value.sessionId === sessionId
+        ? await readSession(c, handoff.value.sessionId)
+        : undefined;
+    if (!session || statusAt(session, clock.now()) === "expired") throw pageFail("handoff_unauthorized");
     return session;
   };
 
@@ -158,7 +183,8 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
       request: { params: z.object({ id: z.string() }) },
       responses: {
         200: {
-          description: "The session; status expired once past expiresAt",
+          description:
+            "The session; status expired once past expiresAt; properties and files once completed or failed",
           schema: sessionResponseSchema,
         },
       },
@@ -168,9 +194,35 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
         404: "Unknown session",
       },
       handler: async (c, { params }) => {
-        const entry = await c.get("ns").store.get(sessions, params.id);
-        if (!entry) throw fail("session_not_found");
-        return c.json(sessionView(c.get("ns").clock.now(), entry.value));
+        const session = await readSession(c, params.id);
+        if (!session) throw fail("session_not_found");
+        return c.json(fullView(c, session));
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/api/sessions/{id}/files/{name}",
+      summary: "Download one of a session's files (the url in its files)",
+      security: ["regulaApiKey"],
+      authorize: requireKey("session:read"),
+      request: { params: z.object({ id: z.string(), name: z.string() }) },
+      responses: {
+        200:
+          fileTypes.length === 1
+            ? { description: "The file's bytes", schema: z.string(), contentType: fileTypes[0] }
+            : { description: "The file's bytes, with its type (image/png or image/jpeg)" },
+      },
+      errors: {
+        401: "Missing or unknown API key",
+        403: "The key lacks session:read",
+        404: "Unknown session or file, or a session neither completed nor failed",
+      },
+      handler: async (c, { params }) => {
+        const session = await readSession(c, params.id);
+        if (!session) throw fail("session_not_found");
+        const file = files.get(params.name);
+        if (!file || !hasResults(statusAt(session, c.get("ns").clock.now()))) throw fail("file_not_found");
+        return c.body(file.bytes, 200, { "content-type": file.type });
       },
     }),
     // The older flow: an ephemeral device token, then a session started with it.
@@ -219,7 +271,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
           remaining,
           auth.token,
         );
-        return c.json(sessionView(now, session));
+        return c.json(fullView(c, session));
       },
     }),
     // The hand-off page a phone or browser opens; its errors are pages, not JSON.
@@ -276,11 +328,9 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
         409: "The session is already finished",
       },
       handler: async (c, { auth: { authorization, session }, form }) => {
-        // Exactly once: only a session still `created` can be finished, however many submit at once.
-        await update(c.get("ns").store, sessions, session.id, (current) => {
-          if (current.status !== "created") throw pageFail("session_finished");
-          return { ...current, status: form.status };
-        });
+        // Exactly once, and its webhook with it: the one way every verdict finishes a session.
+        if (!(await finishSession(deps, c.get("ns"), session.id, form.status)))
+          throw pageFail("handoff_unauthorized");
         const back = `authorization=${encodeURIComponent(authorization ?? "")}&sessionId=${encodeURIComponent(session.id)}`;
         return c.redirect(`../mobile?${back}`, 303);
       },

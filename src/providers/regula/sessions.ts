@@ -1,14 +1,20 @@
 import { isoAt } from "../../core/clock.js";
-import { kind } from "../../core/store.js";
-import type { SessionStatus } from "./schemas.js";
+import type { Namespace } from "../../core/context.js";
+import type { ProviderDeps } from "../../core/provider.js";
+import { kind, update } from "../../core/store.js";
+import { pageFail } from "./errors.js";
+import type { EndStatus, SessionStatus } from "./schemas.js";
 
 export interface SessionRecord {
   id: string;
   workflowIds: string[];
   metadata: Record<string, unknown>;
   locale: string | null;
-  /** The status a person or the API set; `expired` is derived from the clock, never stored. */
-  status: Exclude<SessionStatus, "expired">;
+  /**
+   * `created` until a person, the admin API, a magic input or the automatic verdict finishes it. `expired` is derived
+   * from the clock (see `statusAt`) and written once the expiry falls due, when its webhook goes.
+   */
+  status: SessionStatus;
   createdAt: number;
   expiresAt: number;
 }
@@ -24,7 +30,7 @@ export function statusAt(session: Readonly<SessionRecord>, now: number): Session
   return session.status === "created" && now >= session.expiresAt ? "expired" : session.status;
 }
 
-/** The session as the API returns it, at `now` on the namespace's clock. */
+/** The session as the API returns it, at `now` on the namespace's clock, without its results. */
 export function sessionView(now: number, session: Readonly<SessionRecord>) {
   return {
     id: session.id,
@@ -35,4 +41,56 @@ export function sessionView(now: number, session: Readonly<SessionRecord>) {
     createdAt: isoAt(session.createdAt),
     expiresAt: isoAt(session.expiresAt),
   };
+}
+
+/** What sends webhook `session.<status>` to the namespace's subscriptions. */
+export type Emitter = Pick<ProviderDeps<unknown, unknown>, "emit">;
+
+function emitEnd(
+  deps: Emitter,
+  ns: Namespace,
+  session: Readonly<SessionRecord>,
+  status: EndStatus,
+  at: number,
+) {
+  deps.emit(ns, `session.${status}`, {
+    event: `session.${status}`,
+    sessionId: session.id,
+    status,
+    workflowIds: session.workflowIds,
+    time: isoAt(at),
+  });
+}
+
+/**
+ * Finishes a session, exactly once: only a session still `created` and unexpired can be, however many try at once
+ * (the hand-off page, the admin API, a magic input, the automatic verdict all come here). Sends its webhook. False
+ * when the namespace holds no such session; a finished or expired one throws `session_finished` (409).
+ */
+export async function finishSession(
+  deps: Emitter,
+  ns: Namespace,
+  id: string,
+  status: Exclude<EndStatus, "expired">,
+): Promise<boolean> {
+  const now = ns.clock.now();
+  const written = await update(ns.store, sessions, id, (current) => {
+    if (statusAt(current, now) !== "created") throw pageFail("session_finished");
+    return { ...current, status };
+  });
+  if (!written) return false;
+  emitEnd(deps, ns, written.value, status, now);
+  return true;
+}
+
+/**
+ * A session's expiry fell due: one still `created` is written `expired` and its webhook goes, once (the write is a
+ * compare-and-set, so a second run finds it expired already); a finished one sends nothing.
+ */
+export async function expireSession(deps: Emitter, ns: Namespace, id: string): Promise<void> {
+  const now = ns.clock.now();
+  const written = await update(ns.store, sessions, id, (current): SessionRecord | undefined =>
+    current.status === "created" && now >= current.expiresAt ? { ...current, status: "expired" } : undefined,
+  );
+  if (written) emitEnd(deps, ns, written.value, "expired", written.value.expiresAt);
 }
