@@ -154,6 +154,9 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
           verdicts.schedule(ns, at, name, subject, id);
         },
         settle: (ns, subject, id) => verdicts.settle(ns, name, subject, id),
+        decided: (ns, subject, id) => {
+          verdicts.decided(ns, name, subject, id);
+        },
       },
     };
     const ownSubjects = provider.subjects(providerDeps);

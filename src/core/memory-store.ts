@@ -115,6 +115,11 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
       const now = clock.now();
       return Promise.resolve(write(k, id, value, now, now + ttlSeconds * 1000) as StoreEntry<T>);
     },
+    create<T>(k: Kind<T>, id: string, value: T, ttlSeconds: number) {
+      if (live(k, id) !== undefined) return Promise.resolve(undefined);
+      const now = clock.now();
+      return Promise.resolve(write(k, id, value, now, now + ttlSeconds * 1000) as StoreEntry<T>);
+    },
     get<T>(k: Kind<T>, id: string) {
       return Promise.resolve(live(k, id) as StoreEntry<T> | undefined);
     },

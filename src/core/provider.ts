@@ -45,6 +45,8 @@ export interface VendorVerdicts {
   schedule(ns: Namespace, at: number, subject: string, id: string): void;
   /** Gives whatever is due for the record by now: call before reading it. */
   settle(ns: Namespace, subject: string, id: string): Promise<void>;
+  /** The record got its verdict: call from the one function that gives verdicts, so no automatic one follows. */
+  decided(ns: Namespace, subject: string, id: string): void;
 }
 
 /** What a vendor folder declares; the core reads a vendor only through this. */

@@ -52,6 +52,11 @@ export interface WindowCount {
  */
 export interface Store {
   put<T>(kind: Kind<T>, id: string, value: T, ttlSeconds: number): Promise<StoreEntry<T>>;
+  /**
+   * Writes only if no live entry is under `id` (Redis `SET NX`): undefined when one is. Exactly one of concurrent
+   * creators gets the entry, so "one record per key" holds without a read before the write.
+   */
+  create<T>(kind: Kind<T>, id: string, value: T, ttlSeconds: number): Promise<StoreEntry<T> | undefined>;
   get<T>(kind: Kind<T>, id: string): Promise<StoreEntry<T> | undefined>;
   /** Reads and deletes in one step: the way to consume a single-use code. Exactly one concurrent caller gets it. */
   take<T>(kind: Kind<T>, id: string): Promise<StoreEntry<T> | undefined>;

@@ -44,9 +44,10 @@ export type DueList = Map<string, DueItem>;
 const keyOf = (item: Omit<DueItem, "at">) =>
   `${item.vendor}/${item.subject}/${item.id}/${item.verdict ?? "due"}`;
 
-const MAGIC = /^outcome:([A-Za-z0-9_.-]+)$/;
+/** `outcome:<verdict>`, optionally `:<anything>` after it, so a value that must be unique (an external user id) can be. */
+const MAGIC = /^outcome:([A-Za-z0-9_-]+)(?::.*)?$/s;
 
-/** The verdict a magic `outcome:<verdict>` among `values` names, if it is one of `verdicts`. */
+/** The verdict a magic `outcome:<verdict>[:<suffix>]` among `values` names, if it is one of `verdicts`. */
 export function magicVerdict(values: readonly unknown[], verdicts: readonly string[]): string | undefined {
   for (const value of values) {
     const named = typeof value === "string" ? MAGIC.exec(value)?.[1] : undefined;
@@ -130,6 +131,13 @@ export function createVerdicts(options: {
     /** Runs the subject's `due` for the record once the namespace's clock reaches `at`. */
     schedule(ns: Namespace, at: number, vendor: string, subjectName: string, id: string): void {
       add(ns, { vendor, subject: subjectName, id, at });
+    },
+
+    /** A record got its verdict (from any source): its automatic verdict, if one is waiting, will not come. */
+    decided(ns: Namespace, vendor: string, subjectName: string, id: string): void {
+      if (ns.due.size === 0) return;
+      for (const verdict of subject(vendor, subjectName)?.verdicts ?? [])
+        ns.due.delete(keyOf({ vendor, subject: subjectName, id, verdict }));
     },
 
     /** Gives what is due for one record now: a read sees the record as the clock says it should be. */

@@ -104,6 +104,28 @@ describe.each(backends)("$name store", ({ create }) => {
     });
   });
 
+  describe("create", () => {
+    it("writes only where no live entry is, and an expired one does not count", async () => {
+      const { store, clock } = setup();
+      expect(await store.create(codes, "k", { client: "a" }, 60)).toMatchObject({
+        id: "k",
+        value: { client: "a" },
+      });
+      expect(await store.create(codes, "k", { client: "b" }, 60)).toBeUndefined();
+      expect((await store.get(codes, "k"))?.value).toEqual({ client: "a" });
+      clock.advance(60);
+      expect(await store.create(codes, "k", { client: "c" }, 60)).toMatchObject({ value: { client: "c" } });
+    });
+
+    it("lets exactly one of 50 concurrent creators in", async () => {
+      const { store } = setup();
+      const made = (await many(50, (i) => store.create(codes, "k", { client: String(i) }, 60))).filter(
+        (e) => e !== undefined,
+      );
+      expect(made).toHaveLength(1);
+    });
+  });
+
   describe("take", () => {
     it("returns the entry once, then nothing", async () => {
       const { store } = setup();

@@ -72,6 +72,7 @@ describe("magicVerdict", () => {
   it("finds outcome:<verdict> among the values, if the subject takes it", () => {
     expect(magicVerdict(["x", "outcome:fail", 3], ["pass", "fail"])).toBe("fail");
     expect(magicVerdict(["outcome:maybe"], ["pass", "fail"])).toBeUndefined();
+    expect(magicVerdict(["outcome:fail:user-42"], ["pass", "fail"])).toBe("fail");
     expect(magicVerdict([{ outcome: "outcome:fail" }, " outcome:fail"], ["fail"])).toBeUndefined();
   });
 });
@@ -114,6 +115,16 @@ describe("verdicts", () => {
     clock.advance(10);
     await verdicts.tick(ns);
     expect(given).toEqual(["default/c2=pass:manual", "default/c1=fail"]);
+  });
+
+  it("drops a waiting automatic verdict once the record is decided elsewhere", async () => {
+    const { verdicts, create, ns, given, clock } = setup({ after: 5, verdict: {} });
+    create(ns, "c1");
+    await verdicts.created(ns, "acme", "case", "c1", []);
+    verdicts.decided(ns, "acme", "case", "c1");
+    clock.advance(10);
+    expect(await verdicts.tick(ns)).toBe(0);
+    expect(given).toEqual([]);
   });
 
   it("runs a subject's scheduled due when its time comes", async () => {

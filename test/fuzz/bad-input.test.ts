@@ -54,6 +54,28 @@ const targets: Target[] = [
     headers: (s, body) => signedHeaders(s, "POST", "/resources/accessTokens/sumsubIdShareToken", body),
   },
   {
+    name: "Sumsub create applicant",
+    method: "POST",
+    path: "/sumsub/resources/applicants?levelName=basic-kyc-level",
+    errorBody: sumsubError,
+    headers: (s, body) => signedHeaders(s, "POST", "/resources/applicants?levelName=basic-kyc-level", body),
+  },
+  {
+    name: "Sumsub testCompleted",
+    method: "POST",
+    path: "/sumsub/resources/applicants/0123456789abcdef01234567/status/testCompleted",
+    errorBody: sumsubError,
+    headers: (s, body) =>
+      signedHeaders(s, "POST", "/resources/applicants/0123456789abcdef01234567/status/testCompleted", body),
+  },
+  {
+    name: "Sumsub WebSDK token",
+    method: "POST",
+    path: "/sumsub/resources/accessTokens/sdk",
+    errorBody: sumsubError,
+    headers: (s, body) => signedHeaders(s, "POST", "/resources/accessTokens/sdk", body),
+  },
+  {
     name: "Sumsub OIDC token",
     method: "POST",
     path: "/sumsub/api/snsId/oauth/token",
@@ -137,6 +159,18 @@ const jsonish = fc.oneof(
         ttl: fc.oneof(fc.integer(), fc.double(), fc.string()),
         metadata: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), fc.constant(null)),
         locale: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+        externalUserId: fc.oneof(
+          fc.string({ unit: "grapheme", maxLength: 40 }),
+          fc.integer(),
+          fc.constant(null),
+        ),
+        fixedInfo: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), fc.constant(null)),
+        reviewAnswer: fc.oneof(fc.constantFrom("GREEN", "RED"), fc.string()),
+        rejectLabels: fc.oneof(fc.array(fc.string()), fc.string(), fc.constant(null)),
+        reviewRejectType: fc.oneof(fc.constantFrom("FINAL", "RETRY"), fc.string()),
+        userId: fc.oneof(fc.string(), fc.integer()),
+        levelName: fc.oneof(fc.string(), fc.constant(null)),
+        ttlInSecs: fc.oneof(fc.integer(), fc.double(), fc.string()),
       },
       { requiredKeys: [] },
     )

@@ -45,6 +45,25 @@ export function signedPost(
   });
 }
 
+/**
+ * Any signed request (a GET included: its body is ""), signing the path as given (without the /sumsub prefix), with
+ * `headers` added after the signature ones (an `X-Sandbox-Namespace`).
+ */
+export function signedRequest(
+  sandbox: TestSandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+  options: { appToken?: string; secret?: string; ts?: number; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
+  return sandbox.request(`/sumsub${path}`, {
+    method,
+    headers: { ...signedHeaders(sandbox, method, path, text, options), ...options.headers },
+    ...(method === "GET" || method === "HEAD" ? {} : { body: text }),
+  });
+}
+
 /** Runs authorize for the fixture client and returns the code. */
 export async function authorize(
   sandbox: TestSandbox,

@@ -61,7 +61,7 @@ describe("OpenAPI documents", () => {
     expect(responses("/regula/mobile", "get")["401"].content).toHaveProperty("text/html");
     expect(responses("/sumsub/api/snsId/oauth/token", "post")["429"].headers).toHaveProperty("Retry-After");
     const signed = responses("/sumsub/resources/snsId/api/connect/token", "post");
-    expect(Object.keys(signed)).toEqual(["200", "400", "401", "403", "404", "413", "429", "500"]);
+    expect(Object.keys(signed)).toEqual(["200", "400", "401", "403", "404", "409", "413", "429", "500"]);
     expect(signed["401"].content["application/json"].schema.properties).toHaveProperty("errorCode");
     expect(
       responses("/dqe/ACCESS_TOKEN/", "get")["200"].content["application/json"].schema.properties.expires_in

@@ -43,8 +43,8 @@ export function sessionView(now: number, session: Readonly<SessionRecord>) {
   };
 }
 
-/** What sends webhook `session.<status>` to the namespace's subscriptions. */
-export type Emitter = Pick<ProviderDeps<unknown, unknown>, "emit">;
+/** What sends webhook `session.<status>` to the namespace's subscriptions, and hears a verdict was given. */
+export type Emitter = Pick<ProviderDeps<unknown, unknown>, "emit" | "verdicts">;
 
 function emitEnd(
   deps: Emitter,
@@ -79,6 +79,7 @@ export async function finishSession(
     return { ...current, status };
   });
   if (!written) return false;
+  deps.verdicts.decided(ns, "session", id);
   emitEnd(deps, ns, written.value, status, now);
   return true;
 }

@@ -121,6 +121,7 @@ export async function giveVerdict(deps: Deps, ns: Namespace, id: string, verdict
     return { ...current, status: "complete", verdict: given, completedAt: now };
   });
   if (!written) return false;
+  deps.verdicts.decided(ns, "verification", id);
   emitEvent(deps, ns, EVENTS.processed, written.value, now);
   return true;
 }

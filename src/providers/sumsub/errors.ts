@@ -33,6 +33,19 @@ export const catalogue = {
   invalid_scope: { status: 400, message: "Requested scope exceeds the granted scope" },
   invalid_token: { status: 401, message: "Invalid or expired token" },
   sharing_not_allowed: { status: 403, message: "The share scope was not granted for this token" },
+  /** The description names the external user id and the applicant that has it, as Sumsub's does. */
+  applicant_exists: { status: 409, message: "Applicant already exists" },
+  applicant_not_found: { status: 404, message: "Applicant not found" },
+  /** A verdict through the admin API, a magic input or `verdicts.auto` after the review was completed. */
+  applicant_reviewed: { status: 409, message: "Applicant review is already completed" },
+  /** ID Connect reuse: a share token unknown, expired or issued for another client. */
+  token_invalid: { status: 401, message: "Token is invalid" },
+  reusable_kyc_not_compatible_doc_type: {
+    status: 400,
+    message: "The shared identity's documents do not fit the level",
+    vendorCode: 10513,
+    vendorName: "reusable-kyc-not-compatible-doc-type",
+  },
   ...coreErrors({
     invalid_request: "Invalid request",
     not_found: "Not found",

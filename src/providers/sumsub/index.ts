@@ -1,23 +1,28 @@
 import { parseBasicAuth } from "../../core/http.js";
 import { defineProvider } from "../../core/provider.js";
 import { apiErrors, oauthErrors } from "./errors.js";
+import { applicants, applicantsByUser, createApplicants, sdkTokens } from "./applicants.js";
 import { KEY_SET, sumsubKinds } from "./grants.js";
 import { securitySchemes, sumsubRoutes } from "./routes.js";
 import { configSchema, fixtureSchema } from "./schemas.js";
+import { sumsubWebhooks } from "./webhooks.js";
 
 export { signRequest } from "./signature.js";
 
-/** Sumsub ID Connect: the HMAC-signed token and share-token routes, and the standard OIDC route around them. */
+/**
+ * Sumsub: ID Connect (the HMAC-signed token and share-token routes, the standard OIDC route around them) and what
+ * follows the token: applicants with their review and webhooks, WebSDK access tokens, ID Connect reuse.
+ */
 export const sumsub = defineProvider({
   name: "sumsub",
-  title: "Sumsub ID Connect",
+  title: "Sumsub ID Connect and applicants",
   fixtureSchema,
   configSchema,
   keySets: [KEY_SET],
   errors: apiErrors,
   errorsUnder: [["/api/snsId/oauth/", oauthErrors]],
-  kinds: sumsubKinds,
-  secretFields: ["code_verifier", "codeVerifier"],
+  kinds: [...sumsubKinds, applicants, applicantsByUser, sdkTokens],
+  secretFields: ["code_verifier", "codeVerifier", "shareToken"],
   securitySchemes,
   credentials: (f) => [
     ...f.apps.map((a): [string, string] => [
@@ -36,4 +41,7 @@ export const sumsub = defineProvider({
     parseBasicAuth(c.req.header("authorization"))?.user ??
     c.req.query("client_id"),
   routes: sumsubRoutes,
+  webhooks: sumsubWebhooks,
+  // Its own instance of the applicant logic: what the routes and the subject share lives in the store.
+  subjects: (deps) => [createApplicants(deps).subject],
 });

@@ -5,6 +5,8 @@ import { parseAuthScheme, parseBasicAuth, sameSecret } from "../../core/http.js"
 import { jwksSchema } from "../../core/openapi.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
+import { applicantRoutes } from "./applicant-routes.js";
+import { createApplicants } from "./applicants.js";
 import { authorizeErrors, authorizeFail, fail, oauthErrors, oauthFail, redirectBack } from "./errors.js";
 import { createGrants, KEY_SET, shareTokens } from "./grants.js";
 import {
@@ -19,7 +21,7 @@ import {
   type SumsubConfig,
   type SumsubFixtures,
 } from "./schemas.js";
-import { verifySignedRequest } from "./signature.js";
+import { signedErrors, signedHeaders, verifySignedRequest } from "./signature.js";
 
 const PREFIX = "/sumsub";
 
@@ -33,18 +35,6 @@ export const securitySchemes = {
   sumsubClientBasic: { type: "http", scheme: "basic", description: "client_secret_basic" },
   sumsubBearer: { type: "http", scheme: "bearer", description: "ID Connect access token" },
 };
-
-/** Required, and checked by the signature step first (401 when missing; not needed with `verifySignature: false`). */
-const signedHeaders = z.object({
-  "X-App-Token": requiredByVendor(z.string().optional()),
-  "X-App-Access-Ts": requiredByVendor(
-    z.string().optional().describe("Unix seconds, within 60 s of the sandbox clock"),
-  ),
-  "X-App-Access-Sig": requiredByVendor(
-    z.string().optional().describe("hex HMAC-SHA256(secret, ts + METHOD + path-with-query + body)"),
-  ),
-});
-const signedErrors = "Bad signature (errorCode 4003), unknown app token, or timestamp out of range";
 
 /**
  * The authorize query. Its checks answer as RFC 6749 §4.1.2.1 orders them (a page until the client and redirect URI
@@ -234,6 +224,9 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
         });
       },
     }),
+
+    // ---- After the token: applicants, their review, WebSDK access tokens, ID Connect reuse -------------------------
+    ...applicantRoutes(deps, createApplicants(deps), signedApp),
 
     // ---- The standard OIDC routes -------------------------------------------------------------------------------
     defineRoute({

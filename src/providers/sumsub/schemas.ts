@@ -43,6 +43,8 @@ export const fixtureSchema = z.strictObject({
   refreshTokenTtlSeconds: z.number().int().positive().default(2_592_000),
   /** How far `X-App-Access-Ts` may be from the sandbox clock. */
   signatureWindowSeconds: z.number().int().positive().default(60),
+  /** How long an applicant is kept after it was created (30 days). */
+  applicantRetentionSeconds: z.number().int().positive().default(2_592_000),
 });
 export type SumsubFixtures = z.output<typeof fixtureSchema>;
 
@@ -109,4 +111,142 @@ export const oidcTokenResponseSchema = z.strictObject({
   refresh_token: z.string().optional(),
   id_token: z.string().optional(),
   scope: z.string(),
+});
+
+// ---- Applicants, WebSDK access tokens, ID Connect reuse --------------------------------------------------------
+
+export const APPLICANT_TYPES = ["individual", "company"] as const;
+export const REVIEW_STATUSES = ["init", "pending", "onHold", "completed"] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+
+/** The longest `ttlInSecs` a WebSDK access token may ask for (Sumsub documents none: a year). */
+const MAX_SDK_TTL = 31_536_000;
+
+/** `reviewResult` as Sumsub writes it in an applicant, its status and the `applicantReviewed` webhook. */
+export const reviewResultSchema = z.strictObject({
+  reviewAnswer: z.enum(["GREEN", "RED"]),
+  rejectLabels: z.array(z.string()).optional(),
+  reviewRejectType: z.enum(["FINAL", "RETRY"]).optional(),
+  moderationComment: z.string().optional(),
+  clientComment: z.string().optional(),
+});
+export type ReviewResult = z.output<typeof reviewResultSchema>;
+
+/** Free-form objects a client may send (`fixedInfo`) and the applicant's `info`: kept and echoed as given. */
+const freeForm = z.record(z.string(), z.unknown());
+const metadataSchema = z.array(z.strictObject({ key: z.string(), value: z.string() }));
+
+export const levelQuery = z.object({
+  levelName: z
+    .string()
+    .min(1)
+    .describe("The verification level; any name is taken (the sandbox holds no levels)"),
+});
+
+/**
+ * `POST /resources/applicants?levelName=` (JSON, HMAC-signed). Sumsub takes many more fields (`info`, `questionnaires`,
+ * …): any other field is accepted and not kept.
+ */
+export const createApplicantSchema = z.looseObject({
+  externalUserId: z.string().min(1).describe("Unique per client: a second applicant with it answers 409"),
+  email: z.string().optional(),
+  phone: z.string().optional(),
+  lang: z.string().optional(),
+  sourceKey: z.string().optional(),
+  type: z.enum(APPLICANT_TYPES).default("individual"),
+  fixedInfo: freeForm.optional().describe("Kept and returned as given"),
+  metadata: metadataSchema.optional(),
+});
+export type CreateApplicantInput = z.output<typeof createApplicantSchema>;
+
+export const reviewSchema = z.strictObject({
+  reviewId: z.string(),
+  attemptId: z.string(),
+  attemptCnt: z.number().int(),
+  levelName: z.string(),
+  createDate: z.string().describe("yyyy-MM-dd HH:mm:ss+0000 (UTC)"),
+  reviewDate: z.string().optional().describe("yyyy-MM-dd HH:mm:ss+0000 (UTC), once completed"),
+  reviewStatus: z.enum(REVIEW_STATUSES),
+  reviewResult: reviewResultSchema.optional(),
+  priority: z.number().int(),
+});
+
+export const applicantSchema = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{24}$/),
+  createdAt: z.string().describe("yyyy-MM-dd HH:mm:ss (UTC)"),
+  key: z.string(),
+  clientId: z.string(),
+  inspectionId: z.string().regex(/^[0-9a-f]{24}$/),
+  externalUserId: z.string(),
+  levelName: z.string(),
+  sourceKey: z.string().optional(),
+  info: freeForm.describe(
+    "What Sumsub knows of the person: the shared identity's name after a reuse, else empty",
+  ),
+  fixedInfo: freeForm.optional(),
+  email: z.string().optional(),
+  phone: z.string().optional(),
+  lang: z.string().optional(),
+  metadata: metadataSchema.optional(),
+  applicantPlatform: z.literal("API"),
+  review: reviewSchema,
+  type: z.enum(APPLICANT_TYPES),
+});
+
+/** `POST /resources/applicants/{applicantId}/status/testCompleted` (JSON, HMAC-signed). */
+export const testCompletedSchema = z
+  .object({
+    reviewAnswer: z.enum(["GREEN", "RED"]),
+    rejectLabels: z.array(z.string().min(1)).optional(),
+    reviewRejectType: z.enum(["FINAL", "RETRY"]).optional().describe("RED only; FINAL when absent"),
+    moderationComment: z.string().optional(),
+    clientComment: z.string().optional(),
+  })
+  .superRefine((body, ctx) => {
+    // Sumsub documents no refusal here; a verdict that says two things at once is refused (our choice).
+    if (body.reviewAnswer === "RED" && !body.rejectLabels?.length)
+      ctx.addIssue({ code: "custom", path: ["rejectLabels"], message: "rejectLabels is required with RED" });
+    if (body.reviewAnswer === "GREEN" && body.rejectLabels?.length)
+      ctx.addIssue({
+        code: "custom",
+        path: ["rejectLabels"],
+        message: "rejectLabels must be empty with GREEN",
+      });
+    if (body.reviewAnswer === "GREEN" && body.reviewRejectType !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["reviewRejectType"],
+        message: "reviewRejectType is for RED only",
+      });
+  });
+
+export const okSchema = z.strictObject({ ok: z.literal(1) });
+
+/** `POST /resources/accessTokens/sdk` (JSON, HMAC-signed). */
+export const sdkTokenRequestSchema = z.looseObject({
+  userId: z.string().min(1).describe("The externalUserId of the applicant the WebSDK will show"),
+  levelName: z.string().min(1),
+  ttlInSecs: z.number().int().min(1).max(MAX_SDK_TTL).default(600),
+});
+
+/** `POST /resources/accessTokens?userId=&levelName=&ttlInSecs=` (no body, HMAC-signed): the older form. */
+export const sdkTokenQuerySchema = z.object({
+  userId: z.string().min(1),
+  levelName: z.string().min(1).optional(),
+  ttlInSecs: z.coerce.number().int().min(1).max(MAX_SDK_TTL).default(600),
+});
+
+export const sdkTokenResponseSchema = z.strictObject({
+  token: z.string().startsWith("_act-sbx-jwt-"),
+  userId: z.string(),
+});
+
+/** `…/reusableIdentity/reuse` and `…/reuse/preview` (HMAC-signed). */
+export const reuseQuerySchema = z.object({
+  shareToken: z
+    .string()
+    .min(1)
+    .describe("From POST /resources/accessTokens/sumsubIdShareToken, for this client"),
+  levelName: z.string().min(1),
+  userId: z.string().min(1).describe("The externalUserId the new applicant gets"),
 });

@@ -1,11 +1,25 @@
 import { createHmac } from "node:crypto";
 import type { Context } from "hono";
 import type { AppEnv } from "../../core/context.js";
+import * as z from "zod";
 import { readText, sameSecret } from "../../core/http.js";
+import { requiredByVendor } from "../../core/route.js";
 import { fail } from "./errors.js";
 import type { SumsubFixtures } from "./schemas.js";
 
 export type SumsubApp = SumsubFixtures["apps"][number];
+
+/** Required, and checked by the signature step first (401 when missing; not needed with `verifySignature: false`). */
+export const signedHeaders = z.object({
+  "X-App-Token": requiredByVendor(z.string().optional()),
+  "X-App-Access-Ts": requiredByVendor(
+    z.string().optional().describe("Unix seconds, within 60 s of the sandbox clock"),
+  ),
+  "X-App-Access-Sig": requiredByVendor(
+    z.string().optional().describe("hex HMAC-SHA256(secret, ts + METHOD + path-with-query + body)"),
+  ),
+});
+export const signedErrors = "Bad signature (errorCode 4003), unknown app token, or timestamp out of range";
 
 /** Lowercase hex HMAC-SHA256 of `ts + METHOD + path-with-query + body`, as Sumsub signs requests. */
 export function signRequest(
@@ -18,6 +32,12 @@ export function signRequest(
   return createHmac("sha256", secretKey)
     .update(ts + method.toUpperCase() + pathWithQuery + body)
     .digest("hex");
+}
+
+/** A path without the `/ns/<id>` that names a namespace (routing ignores it, and so does a signature). */
+function withoutNamespace(path: string): string {
+  const prefix = /^\/ns\/[^/]+(?=\/|$)/.exec(path)?.[0];
+  return prefix === undefined ? path : path.slice(prefix.length) || "/";
 }
 
 /**
@@ -39,10 +59,15 @@ export async function verifySignedRequest(
     throw fail("timestamp_out_of_range");
   }
 
-  // c.req.path is the routed path: any /ns/<id> prefix is already gone.
-  const full = c.req.path + new URL(c.req.url).search;
-  const candidates = [full];
-  if (c.req.path.startsWith(`${options.prefix}/`)) candidates.push(full.slice(options.prefix.length));
+  // A client signs the path as it sent it, percent-encoding and all (`-;externalUserId=a%40b.test`); c.req.path is
+  // the routed one, partly decoded, so both are tried. Neither holds any /ns/<id> prefix.
+  const url = new URL(c.req.url);
+  const candidates: string[] = [];
+  for (const path of new Set([withoutNamespace(url.pathname), c.req.path])) {
+    candidates.push(path + url.search);
+    if (path.startsWith(`${options.prefix}/`))
+      candidates.push(path.slice(options.prefix.length) + url.search);
+  }
   const body = await readText(c);
   const given = (c.req.header("x-app-access-sig") ?? "").toLowerCase();
   const matches = candidates.some((path) =>
