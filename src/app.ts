@@ -10,6 +10,7 @@ import { coreError, CoreErrorCode } from "./core/errors.js";
 import { scenarioGate } from "./core/gate.js";
 import { requestContext, routedPath } from "./core/request.js";
 import { unmatchedFormat } from "./core/provider.js";
+import { htmlHeaders } from "./core/page.js";
 import { mountRoutes, routeOf } from "./core/route.js";
 import type { SandboxDeps } from "./deps.js";
 
@@ -42,6 +43,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
     }),
   );
   app.use("*", bodyLimit(config.bodyLimit));
+  app.use("*", htmlHeaders());
 
   app.get("/", (c) =>
     c.json({

@@ -1,94 +1,12 @@
 import { html } from "hono/html";
 import { isoAt } from "../../core/clock.js";
+import { page as shell, type Html } from "../../core/page.js";
 import type { VerificationResult } from "./schemas.js";
 import type { VerificationRecord } from "./verifications.js";
 
-type Html = ReturnType<typeof html>;
-
-/**
- * What the pages allow: inline styles only. No script, no external asset, no frame source, so a page that tried to
- * load one would show it broken in a test. Form posts are not limited (the verdict's redirect goes to the client).
- */
-export const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'";
-
-/** One self-contained page: inline styles, no script, no external asset, so it opens offline on any phone. */
-export function page(title: string, body: Html): Html {
-  return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · Sardine sandbox</title>
-        <style>
-          body {
-            font:
-              16px/1.5 system-ui,
-              sans-serif;
-            margin: 0 auto;
-            max-width: 36rem;
-            padding: 1.5rem;
-            color: #1b1f24;
-          }
-          h1 {
-            font-size: 1.4rem;
-            margin: 0 0 0.25rem;
-          }
-          .note {
-            color: #57606a;
-            font-size: 0.85rem;
-            margin-top: 0;
-          }
-          dl {
-            display: grid;
-            grid-template-columns: max-content 1fr;
-            gap: 0.35rem 1rem;
-          }
-          dt {
-            font-weight: 600;
-          }
-          dd {
-            margin: 0;
-            word-break: break-all;
-          }
-          form {
-            display: flex;
-            gap: 0.75rem;
-            flex-wrap: wrap;
-            margin-top: 1.5rem;
-          }
-          button {
-            font: inherit;
-            padding: 0.75rem 1.25rem;
-            border-radius: 6px;
-            border: 1px solid #d0d7de;
-            cursor: pointer;
-            color: #fff;
-          }
-          button[value="low"] {
-            background: #1f883d;
-          }
-          button[value="medium"] {
-            background: #9a6700;
-          }
-          button[value="high"] {
-            background: #cf222e;
-          }
-          .status {
-            font-weight: 600;
-          }
-          .error {
-            color: #cf222e;
-            font-weight: 600;
-          }
-        </style>
-      </head>
-      <body>
-        <h1>${title}</h1>
-        <p class="note">Sardine document verification sandbox — test-only, no document is read.</p>
-        ${body}
-      </body>
-    </html>`;
-}
+/** A Sardine page: the sandbox's one page shell, under Sardine's name. */
+export const page = (title: string, body: Html): Html =>
+  shell({ vendor: "Sardine document verification", title, note: "no document is read", body });
 
 /** The web link's page: the verification, and one button per verdict while it is pending. */
 export function verificationPage(
@@ -121,9 +39,9 @@ export function verificationPage(
           ? html`<p>Choose the result Sardine would give this document.</p>
               <form method="post" action="verify">
                 <input type="hidden" name="link" value="${linkToken}" />
-                <button name="verdict" value="low">Low risk</button>
-                <button name="verdict" value="medium">Medium risk</button>
-                <button name="verdict" value="high">High risk</button>
+                <button name="verdict" value="low" class="good">Low risk</button>
+                <button name="verdict" value="medium" class="warn">Medium risk</button>
+                <button name="verdict" value="high" class="bad">High risk</button>
               </form>`
           : html`<p>This verification has a result. You can close this page.</p>`
       }`,

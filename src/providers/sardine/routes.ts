@@ -8,7 +8,7 @@ import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
 import { kind } from "../../core/store.js";
 import { fail, pageErrors, pageFail } from "./errors.js";
-import { PAGE_POLICY, verificationPage } from "./pages.js";
+import { verificationPage } from "./pages.js";
 import {
   au10tixTokenResponseSchema,
   incodeTokenResponseSchema,
@@ -245,9 +245,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures, unknown>): Rou
       handler: async (c, { query }) => {
         const verification = await openLink(c, query.link);
         const result = resultView(fixtures, verification, c.get("ns").clock.now());
-        return c.html(verificationPage(verification, result, query.link ?? ""), 200, {
-          "Content-Security-Policy": PAGE_POLICY,
-        });
+        return c.html(verificationPage(verification, result, query.link ?? ""));
       },
     }),
     defineRoute({
