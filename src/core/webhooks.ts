@@ -193,20 +193,20 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
   const pump = (key: string) => {
     const lane = lanes.get(key);
     if (!lane || lane.busy || closed) return;
-    // An out-of-order delivery waits for one behind it to go first.
-    const index = lane.queue.findIndex((d) => !d.held);
-    if (index < 0) {
-      if (lane.queue.length === 0) lanes.delete(key);
+    const first = lane.queue[0];
+    if (first === undefined) {
+      lanes.delete(key);
       return;
     }
+    // An out-of-order delivery waits for the next one, which then goes first (held or not): pairs swap places.
+    if (first.held && lane.queue.length < 2) return;
     if (inFlight >= MAX_IN_FLIGHT) {
       if (!waitingLanes.includes(key)) waitingLanes.push(key);
       return;
     }
+    const index = first.held ? 1 : 0;
+    first.held = false;
     const [d] = lane.queue.splice(index, 1);
-    // The one it waited for is leaving: the held ones go right after it.
-    const held = lane.queue.filter((q) => q.held);
-    for (const h of held) h.held = false;
     lane.busy = true;
     inFlight++;
     void send(lane.ns, d!).finally(() => {

@@ -233,6 +233,15 @@ describe("webhook engine", () => {
     expect(got.map((q) => q.body)).toEqual(['{"n":2}', '{"n":1}']);
   });
 
+  it("swaps pairs when every delivery is held: 2, 1, 4, 3", async () => {
+    const r = await receiver();
+    const { engine, subscribe, ns } = setup({ mode: { outOfOrder: true } });
+    subscribe("default", r.url);
+    for (const n of [1, 2, 3, 4]) engine.emit(ns, "acme", "thing.done", { n });
+    const got = await r.waitFor(4);
+    expect(got.map((q) => (JSON.parse(q.body) as { n: number }).n)).toEqual([2, 1, 4, 3]);
+  });
+
   it("sends a held delivery on flush when nothing follows it", async () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup({ mode: { outOfOrder: true } });

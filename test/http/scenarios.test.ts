@@ -180,7 +180,17 @@ describe("shipped scenarios", () => {
     const files = (await readdir(resolve(import.meta.dirname, "../../scenarios"))).map((f) =>
       f.replace(/\.ya?ml$/, ""),
     );
-    const faults = ["slow", "flaky", "timeout", "malformed", "empty-body", "rate-limited"];
+    // Faults and webhook scenarios have tests of their own.
+    const faults = [
+      "slow",
+      "flaky",
+      "timeout",
+      "malformed",
+      "empty-body",
+      "rate-limited",
+      "webhooks-duplicate",
+      "webhooks-out-of-order",
+    ];
     expect(files.filter((f) => !faults.includes(f)).sort()).toEqual(shipped.map(([name]) => name).sort());
   });
 

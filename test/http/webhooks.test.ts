@@ -63,18 +63,9 @@ describe("POST /__admin/webhooks", () => {
   });
 
   it.each([
-    [
-      { url: "http://127.0.0.1:1/", secret: "s" },
-      "vendor is required",
-    ],
-    [
-      { vendor: "regula", url: "ftp://example.test/", secret: "s" },
-      "url must be an http:// or https:// URL",
-    ],
-    [
-      { vendor: "regula", url: "http://127.0.0.1:1/" },
-      "secret is required",
-    ],
+    [{ url: "http://127.0.0.1:1/", secret: "s" }, "vendor is required"],
+    [{ vendor: "regula", url: "ftp://example.test/", secret: "s" }, "url must be an http:// or https:// URL"],
+    [{ vendor: "regula", url: "http://127.0.0.1:1/" }, "secret is required"],
     [
       { vendor: "dqe", url: "http://127.0.0.1:1/", secret: "s" },
       /^vendor: dqe sends no webhooks here \(one of .*regula.*\)$/,
@@ -228,6 +219,39 @@ describe("verdicts and deliveries over the admin API", () => {
     const second = await give("failed");
     expect(second.status).toBe(409);
   });
+
+  it.each(["webhooks-duplicate", "webhooks-out-of-order"])(
+    "applies the shipped scenario %s while it is active in the namespace",
+    async (name) => {
+      const space = `scenario-${name}`;
+      const own = await startReceiver();
+      try {
+        await subscribe({ vendor: "regula", url: own.url, secret: "s" }, space);
+        const active = await sandbox.request("/__admin/scenarios/active", {
+          ...json({ names: [name] }, ns(space)),
+          method: "PUT",
+        });
+        expect(active.status).toBe(200);
+        const first = await session(space);
+        const second = await session(space);
+        const give = (id: string, verdict: string) =>
+          sandbox.request("/__admin/verdicts", json({ vendor: "regula", id, verdict }, ns(space)));
+        await give(first, "completed");
+        if (name === "webhooks-duplicate") {
+          const got = await own.waitFor(2);
+          expect(got[1]!.body).toBe(got[0]!.body);
+        } else {
+          await give(second, "failed");
+          const got = await own.waitFor(2);
+          const ids = got.map((r) => (JSON.parse(r.body) as { sessionId: string }).sessionId);
+          expect(ids).toEqual([second, first]);
+        }
+        await sandbox.request("/__admin/webhooks/flush", json({}, ns(space)));
+      } finally {
+        await own.close();
+      }
+    },
+  );
 
   it("forgets deliveries and API subscriptions on reset", async () => {
     await subscribe({ vendor: "regula", url: receiver.url, secret: "s" }, "gone");

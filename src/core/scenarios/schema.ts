@@ -54,7 +54,7 @@ export const webhookRuleSchema = z.strictObject({
   event: z.string().min(1).default("*"),
   /** Send each matching delivery twice (the same id and body): a receiver must be idempotent. */
   duplicate: z.boolean().optional(),
-  /** Hold each matching delivery back until the subscription's next delivery has gone. */
+  /** Hold each matching delivery until the next one to the subscription, which goes first: pairs swap places. */
   outOfOrder: z.boolean().optional(),
   times: z.number().int().min(1).optional(),
   every: z.number().int().min(2).optional(),

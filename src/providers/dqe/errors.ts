@@ -1,3 +1,4 @@
+import { html } from "hono/html";
 import * as z from "zod";
 import {
   coreErrors,
@@ -6,11 +7,14 @@ import {
   type ErrorFormat,
   type FormatCatalogue,
 } from "../../core/errors.js";
+import { pageFormat } from "../../core/formats.js";
+import { page } from "./pages.js";
 
 /**
  * DQE's errors. `message` is the documented `error_type`, `vendorCode` the documented `error_id`. Which id goes with
  * the table's "Invalid Client" is not documented (this sandbox's choice: `22` for an unknown licence, `03` for a wrong
- * secret).
+ * secret). IDMobile's HTTP statuses are not documented either: like ACCESS_TOKEN's table, 400 for every error but a
+ * bad token (401, as the refresh answers it) and a server error (500).
  */
 export const catalogue = {
   ...coreErrors({
@@ -20,11 +24,20 @@ export const catalogue = {
     internal: "internal server error",
   }),
   invalid_request: { status: 400, vendorCode: "01", message: "invalid request" },
+  invalid_licence_key: { status: 400, vendorCode: "02", message: "invalid licence key" },
   invalid_client_secret: { status: 400, vendorCode: "03", message: "invalid client secret" },
+  invalid_scope: { status: 400, vendorCode: "04", message: "invalid scope" },
+  /** The subscriber confirmed, and the operator sent nothing. */
+  operator_no_data: { status: 400, vendorCode: "18", message: "failed to retrieve data from operator" },
+  /** The OTP was not completed (numVerify: not the same number). The label is the vendor's example body's. */
+  otp_failed: { status: 400, vendorCode: "20", message: "OTP process failed" },
+  /** The subscriber declined. */
+  access_denied: { status: 400, vendorCode: "21", message: "access denied" },
   invalid_client: { status: 400, vendorCode: "22", message: "invalid client" },
   invalid_token: { status: 401, vendorCode: "30", message: "invalid or expired token" },
   unsupported_grant_type: { status: 400, vendorCode: "31", message: "unsupported grant type" },
   credits_exhausted: { status: 400, vendorCode: "98", message: "credits exhausted" },
+  server_error: { status: 500, vendorCode: "99", message: "internal server error" },
   /** A misspelled or unknown parameter name: the vendor answers 500. */
   unknown_parameter: { status: 500, message: "internal server error" },
 } as const satisfies FormatCatalogue;
@@ -49,3 +62,17 @@ export const apiErrors: ErrorFormat = {
     return c.json(body, error.status);
   },
 };
+
+/** The confirmation page's errors: a phone shows them to a person. */
+export const pageCatalogue = {
+  /** An unknown or expired confirmation link. */
+  link_invalid: { status: 404, message: "This link is invalid or has expired." },
+  check_answered: { status: 409, message: "This check is already answered." },
+  ...coreErrors({ invalid_request: "This request is not valid." }),
+} as const satisfies FormatCatalogue;
+
+export const pageFail = errorFactory(pageCatalogue);
+
+export const pageErrors = pageFormat("dqe confirmation page", pageCatalogue, (error) =>
+  page("Check unavailable", html`<p class="error">${error.message}</p>`),
+);

@@ -3,12 +3,14 @@ import * as z from "zod";
 import type { AppEnv } from "../../core/context.js";
 import { sameSecret } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
-import { defineRoute, type RouteDeclaration, type RouteDefinition } from "../../core/route.js";
+import type { RouteDeclaration } from "../../core/route.js";
 import { fail } from "./errors.js";
+import { getAndPost } from "./fields.js";
+import { idmobileRoutes } from "./idmobile.js";
 import { tokenResponseSchema, type DqeFixtures } from "./schemas.js";
 import { accessTokens, refreshTokens } from "./tokens.js";
 
-/** The vendor's fields; any other name is its "parameter typo", which it answers with a 500. */
+/** The vendor's fields; any other name is its "parameter typo", which it answers with a 500 (see `getAndPost`). */
 const tokenFields = z.strictObject({
   licence: z.string().min(1).describe("Your licence code"),
   client_secret: z.string().min(1).describe("Your client secret"),
@@ -19,37 +21,6 @@ const refreshFields = z.strictObject({
   refresh_token: z.string().min(1),
   scope: z.literal("refresh_token"),
 });
-
-/**
- * The vendor's table: an unknown parameter name is its 500; a missing, empty or wrong field is 01 invalid request
- * (the fields are checked in the table's order: licence, client_secret, grant_type).
- */
-const invalid = (issues: readonly { message: string }[], raw: readonly z.core.$ZodIssue[]) =>
-  raw.some((issue) => issue.code === "unrecognized_keys")
-    ? fail("unknown_parameter")
-    : fail("invalid_request", issues[0]?.message);
-
-/**
- * Each DQE endpoint answers GET with its fields in the query and POST with them in a form body (on top of any in the
- * query), with and without the trailing slash.
- */
-function getAndPost<F extends z.ZodObject>(
-  spec: Pick<RouteDefinition, "path" | "summary" | "responses" | "errors">,
-  fields: F,
-  handler: (c: Context<AppEnv>, fields: z.output<F>) => Promise<Response>,
-): RouteDeclaration[] {
-  return (["get", "post"] as const).map((method) =>
-    defineRoute({
-      ...spec,
-      method,
-      alsoAt: [spec.path.slice(0, -1)],
-      summary: `${spec.summary} (${method === "get" ? "query" : "form"})`,
-      request: { fields },
-      invalid,
-      handler: (c, input) => handler(c, input.fields as z.output<F>),
-    }),
-  );
-}
 
 export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclaration[] {
   const { fixtures, ids } = deps;
@@ -115,5 +86,6 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclar
         return issuePair(c, entry.value.licence);
       },
     ),
+    ...idmobileRoutes(deps),
   ];
 }

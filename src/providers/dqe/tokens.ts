@@ -4,6 +4,8 @@ import { kind } from "../../core/store.js";
 export interface AccessTokenRecord {
   licence: string;
   refreshToken: string;
+  /** The last IDMOBILE check asked with this token: what `/GET/` reads (DQE's session is the token). */
+  checkId?: string;
 }
 export interface RefreshTokenRecord {
   licence: string;
