@@ -51,7 +51,9 @@ const entryView = z.strictObject({
   kind: z.string(),
   id: z.string(),
   createdAt: z.iso.datetime(),
-  expiresAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime().describe("When the state forgets it (a session is kept a while past its own expiry)"),
+  status: z.string().optional().describe("Where it stands, as the vendor says it"),
+  context: z.record(z.string(), z.unknown()).optional().describe("The non-secret facts it carries"),
 });
 const journalEntry = z.strictObject({
   id: z.number(),
@@ -92,8 +94,9 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
     namespace: ns.id,
   });
   /** The entries of the kinds the vendors list under `list`, ids redacted where they are credentials. */
-  const stateView = async (ns: Namespace, list: "tokens" | "sessions") =>
-    (await ns.store.list()).flatMap((e) => {
+  const stateView = async (ns: Namespace, list: "tokens" | "sessions") => {
+    const now = ns.clock.now();
+    return (await ns.store.list()).flatMap((e) => {
       const k = deps.kinds.get(e.kind);
       if (k?.list !== list) return [];
       return [
@@ -102,9 +105,11 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
           id: k.secretId ? redactToken(e.id) : e.id,
           createdAt: isoAt(e.createdAt),
           expiresAt: isoAt(e.expiresAt),
+          ...k.show?.(e.value, now),
         },
       ];
     });
+  };
   const routeNames = new Map(
     deps.vendors.map((v) => [v.provider.name, new Set(v.routes.map((r) => r.name))] as const),
   );

@@ -1,9 +1,19 @@
-/** Which admin list a kind's entries appear in, and whether their ids are secrets. */
-export interface KindDisplay {
+/** What the admin API shows of an entry besides its kind, id and times. */
+export interface EntryFacts {
+  /** Where it stands (`pending`, `completed`, `init`…), as the vendor would say it. */
+  readonly status?: string;
+  /** The non-secret facts it carries: who and what it is for. */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/** Which admin list a kind's entries appear in, whether their ids are secrets, and what else is shown of them. */
+export interface KindDisplay<T = unknown> {
   /** `GET /__admin/tokens` or `GET /__admin/sessions`; a kind without one is internal and never listed. */
   readonly list?: "tokens" | "sessions";
   /** The id is a credential (a token, a code): shown redacted. */
   readonly secretId: boolean;
+  /** Its status and context at `now` on the namespace's clock; never a secret. (A method: a kind of any value type is a kind.) */
+  show?(value: Stored<T>, now: number): EntryFacts;
 }
 
 /**
@@ -11,14 +21,19 @@ export interface KindDisplay {
  * exists at compile time; the name keeps kinds apart at run time and in any backend. A vendor declares its kinds, so
  * the core shows and redacts them without knowing what they are.
  */
-export interface Kind<T> extends KindDisplay {
+export interface Kind<T> extends KindDisplay<T> {
   readonly name: string;
   /** Phantom field carrying the value type; never set. */
   readonly __value?: T;
 }
 
-export function kind<T>(name: string, display: Partial<KindDisplay> = {}): Kind<T> {
-  return { name, secretId: display.secretId ?? true, ...(display.list ? { list: display.list } : {}) };
+export function kind<T>(name: string, display: Partial<KindDisplay<T>> = {}): Kind<T> {
+  return {
+    name,
+    secretId: display.secretId ?? true,
+    ...(display.list ? { list: display.list } : {}),
+    ...(display.show ? { show: display.show } : {}),
+  };
 }
 
 /** What a stored value reads as: its fields are not to be changed in place. */

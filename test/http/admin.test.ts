@@ -72,6 +72,50 @@ describe("/__admin", () => {
     expect((await deps.namespaces.default.store.stats()).size).toBe(0);
   });
 
+  it("lists sessions and verifications with their status and the facts they carry", async () => {
+    const { request } = await testSandbox();
+    await request(
+      "/regula/api/v1/deeplink?workflowId=wf-document",
+      json(
+        { metadata: { order: "o-1" }, locale: "fr-fr", ttl: 60 },
+        { authorization: "ApiKey sandbox-api-key" },
+      ),
+    );
+    await request(
+      "/sardine/v1/identity-documents/tokens",
+      json(
+        { sessionKey: "s-1", customerId: "c-1" },
+        { authorization: `Basic ${Buffer.from("sandbox-client:sandbox-secret").toString("base64")}` },
+      ),
+    );
+    const { sessions } = (await (await request("/__admin/sessions")).json()) as {
+      sessions: { kind: string; status?: string; context?: Record<string, unknown> }[];
+    };
+    expect(sessions.map(({ kind, status, context }) => ({ kind, status, context }))).toEqual([
+      {
+        kind: "regula.session",
+        status: "created",
+        context: {
+          workflowIds: ["wf-document"],
+          locale: "fr-fr",
+          metadata: { order: "o-1" },
+          expiresAt: "2026-01-01T00:01:00.000Z",
+        },
+      },
+      {
+        kind: "sardine.verification",
+        status: "pending",
+        context: {
+          clientId: "sandbox-client",
+          sessionKey: "s-1",
+          customerId: "c-1",
+          source: "au10tix",
+          verdict: null,
+        },
+      },
+    ]);
+  });
+
   it("unknown admin paths are 404 in the plain format", async () => {
     const { request } = await testSandbox();
     const res = await request("/__admin/nothing");

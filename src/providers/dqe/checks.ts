@@ -24,7 +24,20 @@ export interface CheckRecord {
   createdAt: number;
 }
 
-export const checks = kind<CheckRecord>("dqe.check", { list: "sessions", secretId: false });
+export const checks = kind<CheckRecord>("dqe.check", {
+  list: "sessions",
+  secretId: false,
+  show: (check) => ({
+    status: check.status,
+    context: {
+      licence: check.licence,
+      number: check.number,
+      operator: check.operator,
+      scope: check.scope,
+      name: check.name,
+    },
+  }),
+});
 /** The unguessable token of a check's confirmation link. */
 export const consentLinks = kind<{ checkId: string }>("dqe.consent", { list: "tokens" });
 

@@ -20,7 +20,19 @@ export interface SessionRecord {
 }
 
 /** Sessions are kept past their expiry (for `sessionRetentionSeconds`) so they read as `expired`. */
-export const sessions = kind<SessionRecord>("regula.session", { list: "sessions", secretId: false });
+export const sessions = kind<SessionRecord>("regula.session", {
+  list: "sessions",
+  secretId: false,
+  show: (s, now) => ({
+    status: statusAt(s, now),
+    context: {
+      workflowIds: s.workflowIds,
+      locale: s.locale,
+      metadata: s.metadata,
+      expiresAt: isoAt(s.expiresAt),
+    },
+  }),
+});
 /** A hand-off token: `Token <token>` in the URL, bound to one session. */
 export const handoffTokens = kind<{ sessionId: string }>("regula.handoff", { list: "tokens" });
 /** An ephemeral device token from the older flow, not yet bound to a session. */

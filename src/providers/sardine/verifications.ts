@@ -39,6 +39,16 @@ export interface VerificationRecord {
 export const verifications = kind<VerificationRecord>("sardine.verification", {
   list: "sessions",
   secretId: false,
+  show: (v, now) => ({
+    status: statusAt(v, now),
+    context: {
+      clientId: v.clientId,
+      sessionKey: v.sessionKey,
+      customerId: v.customerId,
+      source: v.source,
+      verdict: v.verdict ?? null,
+    },
+  }),
 });
 
 /**

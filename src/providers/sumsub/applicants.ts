@@ -40,7 +40,19 @@ export interface ApplicantRecord {
 }
 
 /** Kept for `applicantRetentionSeconds`; listed by `GET /__admin/sessions`. */
-export const applicants = kind<ApplicantRecord>("sumsub.applicant", { list: "sessions", secretId: false });
+export const applicants = kind<ApplicantRecord>("sumsub.applicant", {
+  list: "sessions",
+  secretId: false,
+  show: (a) => ({
+    status: a.review.reviewStatus,
+    context: {
+      clientId: a.clientId,
+      externalUserId: a.externalUserId,
+      levelName: a.levelName,
+      reviewAnswer: a.review.reviewResult?.reviewAnswer ?? null,
+    },
+  }),
+});
 /** `<clientId>\n<externalUserId>` → the applicant that has it: one per external user id per client. Internal. */
 export const applicantsByUser = kind<{ applicantId: string }>("sumsub.applicantByUser");
 /** A WebSDK access token. It needs no applicant: Sumsub creates one when the SDK first uses the token. */
