@@ -228,19 +228,22 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     const once = async (duplicate: boolean) => {
       const at = ns.clock.now();
       const spec = specs.get(d.vendor)!;
-      d.headers = {
+      const headers: Record<string, string> = {
         "content-type": "application/json",
         "user-agent": "idv-sandbox-webhooks",
         "x-sandbox-namespace": ns.id,
-        ...subscription.headers,
-        ...spec.sign({
-          id: d.id,
-          body: d.body,
-          timestamp: Math.floor(at / 1000),
-          secret: subscription.secret,
-          options: subscription.options,
-        }),
       };
+      // Names in lower case, as they go on the wire: a subscription's header cannot smuggle a second signature.
+      const signed = spec.sign({
+        id: d.id,
+        body: d.body,
+        timestamp: Math.floor(at / 1000),
+        secret: subscription.secret,
+        options: subscription.options,
+      });
+      for (const [name, value] of [...Object.entries(subscription.headers), ...Object.entries(signed)])
+        headers[name.toLowerCase()] = value;
+      d.headers = headers;
       const started = performance.now();
       const controller = new AbortController();
       controllers.add(controller);
