@@ -19,10 +19,10 @@ import { createVerdicts, type Subject, type Verdicts } from "./core/verdicts.js"
 import {
   checkSubscription,
   createWebhookEngine,
-  type Subscription,
   type WebhookEngine,
   type WebhookSpec,
 } from "./core/webhooks.js";
+import type { Subscription } from "./core/deliveries.js";
 import { providers as allProviders } from "./vendors.js";
 
 /** A vendor as the sandbox runs it: the provider, its validated fixtures and its routes, bound. */

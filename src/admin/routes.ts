@@ -51,7 +51,9 @@ const entryView = z.strictObject({
   kind: z.string(),
   id: z.string(),
   createdAt: z.iso.datetime(),
-  expiresAt: z.iso.datetime().describe("When the state forgets it (a session is kept a while past its own expiry)"),
+  expiresAt: z.iso
+    .datetime()
+    .describe("When the state forgets it (a session is kept a while past its own expiry)"),
   status: z.string().optional().describe("Where it stands, as the vendor says it"),
   context: z.record(z.string(), z.unknown()).optional().describe("The non-secret facts it carries"),
 });

@@ -9,8 +9,8 @@ import {
   deliveryView,
   deliveryViewSchema,
   subscriptionInputSchema,
-  type Subscription,
 } from "../core/webhooks.js";
+import type { Subscription } from "../core/deliveries.js";
 import type { SandboxDeps } from "../deps.js";
 
 const nsQuery = z.object({

@@ -2,8 +2,7 @@ import type { Clock } from "./clock.js";
 import type { Journal } from "./journal.js";
 import type { ScenarioState } from "./scenarios/state.js";
 import type { Store } from "./store.js";
-import type { DueList } from "./verdicts.js";
-import type { WebhookState } from "./webhooks.js";
+import type { WebhookState } from "./deliveries.js";
 
 /** What one request sees of the sandbox's state: its namespace's clock, store, scenarios and journal. */
 export interface Namespace {
@@ -17,6 +16,19 @@ export interface Namespace {
   /** Verdicts and vendor events that fall due on this namespace's clock. */
   readonly due: DueList;
 }
+
+/** Something that falls due on a namespace's clock: a verdict to give, or the subject's own `due` (an expiry). */
+export interface DueItem {
+  readonly at: number;
+  readonly vendor: string;
+  readonly subject: string;
+  readonly id: string;
+  /** Undefined: the subject's `due`. */
+  readonly verdict?: string;
+}
+
+/** A namespace's due items, by `<vendor>/<subject>/<id>/<verdict or "due">`. */
+export type DueList = Map<string, DueItem>;
 
 export interface AppEnv {
   Variables: {

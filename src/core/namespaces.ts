@@ -5,7 +5,7 @@ import { createJournal, type Redact } from "./journal.js";
 import { createMemoryStore } from "./memory-store.js";
 import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
 import type { Store } from "./store.js";
-import { createWebhookState } from "./webhooks.js";
+import { createWebhookState } from "./deliveries.js";
 
 export const DEFAULT_NAMESPACE = "default";
 /** What a namespace id may be: it appears in URLs (`/ns/<id>/…`). */

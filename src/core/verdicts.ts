@@ -1,5 +1,5 @@
 import type * as z from "zod";
-import type { Namespace } from "./context.js";
+import type { DueItem, Namespace } from "./context.js";
 
 /**
  * A verification-like thing a vendor holds (a Sumsub applicant, a Regula session): it starts pending and a tester
@@ -27,19 +27,6 @@ export interface Subject {
   /** Runs when something the vendor scheduled for the record falls due on the namespace's clock (an expiry). */
   due?(ns: Namespace, id: string): Promise<void>;
 }
-
-/** Something that falls due on a namespace's clock: a verdict to give, or the subject's own `due`. */
-export interface DueItem {
-  readonly at: number;
-  readonly vendor: string;
-  readonly subject: string;
-  readonly id: string;
-  /** Undefined: the subject's `due`. */
-  readonly verdict?: string;
-}
-
-/** A namespace's due items, by `<vendor>/<subject>/<id>/<verdict or "due">`. */
-export type DueList = Map<string, DueItem>;
 
 const keyOf = (item: Omit<DueItem, "at">) =>
   `${item.vendor}/${item.subject}/${item.id}/${item.verdict ?? "due"}`;

@@ -9,9 +9,9 @@ import {
   checkSubscription,
   createWebhookEngine,
   type DeliveryMode,
-  type Subscription,
   type WebhookSpec,
 } from "../../src/core/webhooks.js";
+import type { Subscription } from "../../src/core/deliveries.js";
 import { failTimes, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");

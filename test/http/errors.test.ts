@@ -9,7 +9,18 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
 
 /** The body shapes errors are written in (one per `ErrorFormat`). */
-type Format = "message" | "dqe" | "sumsub" | "oauth" | "admin" | "regulaPage" | "authorizePage";
+type Format =
+  | "message"
+  | "dqe"
+  | "sumsub"
+  | "oauth"
+  | "admin"
+  | "regulaPage"
+  | "sardinePage"
+  | "dqePage"
+  | "authorizePage";
+/** The formats that answer an HTML page. */
+const PAGES: ReadonlySet<Format> = new Set(["regulaPage", "sardinePage", "dqePage", "authorizePage"]);
 type Vendor = "sardine" | "sumsub" | "dqe" | "regula" | "__admin";
 type Headers = Record<string, string>;
 
@@ -28,7 +39,10 @@ const e = (status: number, code: string, message: string, more?: Partial<Err>): 
 type Send = (sb: TestSandbox) => Promise<Response>;
 interface RouteCase {
   format: Format;
-  /** `METHOD /path`, the path as documented (a `doc.paths` key); its first segment names the vendor. */
+  /**
+   * `METHOD /path`, the path as documented (a `doc.paths` key); its first segment names the vendor. A `{param}` is
+   * `x` in the unknown path built under it.
+   */
   route: string;
   /** A request the route accepts as far as its store (what the 500 case breaks); `body` replaces its body. */
   call: (sb: TestSandbox, headers?: Headers, body?: string) => Promise<Response>;
@@ -67,6 +81,111 @@ const AUTHORIZE_QUERY = `client_id=${CLIENT_ID}&response_type=code&scope=openid&
 const AUTHORIZE = `/sumsub/api/snsId/oauth/authorize?${AUTHORIZE_QUERY.replace("callback", "elsewhere")}`;
 const BAD_LINK = e(401, "handoff_unauthorized", "This link is invalid or has expired.");
 const BEARER_INVALID = { headers: { "www-authenticate": 'Bearer error="invalid_token"' } };
+
+const SARDINE_RATE_LIMITED: [string, Err] = [
+  "sardine-rate-limited",
+  e(429, "rate_limited", "Too Many Requests", { headers: { "retry-after": "5" } }),
+];
+const VERIFICATION = "/sardine/v1/identity-documents/verifications/unknown";
+const URLS = "/sardine/v1/identity-documents/urls";
+/** A Sardine web link's token (`link` in its URL's query), its verification pending. */
+async function webLink(sb: TestSandbox): Promise<string> {
+  const res = await post(sb, URLS, JSON_TYPE, '{"sessionKey":"s","customerId":"c"}', SARDINE);
+  return new URL(((await res.json()) as { link: { url: string } }).link.url).searchParams.get("link")!;
+}
+const BAD_WEB_LINK = e(404, "link_not_found", "This link is invalid or has expired.");
+
+const FILE = "/regula/api/sessions/unknown/files/portrait.png";
+
+/** An IDMOBILE (or /GET/) request with every field: the token is not one the sandbox issued (its 401 error 30). */
+const IDMOBILE = "licence=SANDBOX-LICENCE&number=0612345678&token=TKunknown&mode=2&name=Acme&scope=numVerify";
+const RETRIEVAL = "token=TKunknown&Licence=SANDBOX-LICENCE&scope=client_idmobile";
+const dqeSend = (
+  sb: TestSandbox,
+  method: "GET" | "POST",
+  path: string,
+  fields: string,
+  headers: Headers = {},
+) =>
+  method === "GET" ? sb.request(`${path}?${fields}`, { headers }) : post(sb, path, FORM, fields, headers);
+const DQE_TYPO: [string, Err] = ["dqe-typo-500", e(500, "unknown_parameter", "internal server error")];
+/** The token of a pending check's confirmation link (IDMOBILE numVerify with a token the sandbox issued). */
+async function consentLink(sb: TestSandbox): Promise<string> {
+  const token = ((await (await post(sb, "/dqe/ACCESS_TOKEN/", FORM, DQE)).json()) as { access_token: string })
+    .access_token;
+  const res = await post(sb, "/dqe/IDMOBILE/", FORM, IDMOBILE.replace("TKunknown", token));
+  return new URL(((await res.json()) as { url: string }).url).searchParams.get("token")!;
+}
+const BAD_CONSENT_LINK = e(404, "link_invalid", "This link is invalid or has expired.");
+
+/** A signed Sumsub request (the path signed without /sumsub, its query included; a GET signs no body). */
+const sumsubCall = (
+  sb: TestSandbox,
+  method: "GET" | "POST",
+  path: string,
+  body = "",
+  headers: Headers = {},
+) =>
+  sb.request(`/sumsub${path}`, {
+    method,
+    headers: { ...signedHeaders(sb, method, path, method === "GET" ? "" : body), ...headers },
+    ...(method === "GET" ? {} : { body }),
+  });
+const SUMSUB_RATE_LIMITED: [string, Err] = [
+  "sumsub-rate-limited",
+  e(429, "rate_limited", "Too many requests", { headers: { "retry-after": "5" } }),
+];
+const SIGNATURE_MISMATCH: [string, Err] = [
+  "sumsub-signature-mismatch",
+  e(401, "signature_mismatch", "Request signature mismatch", {
+    extra: { errorCode: 4003, errorName: "app-token-signature mismatch" },
+  }),
+];
+const APPLICANT = "/resources/applicants/0123456789abcdef01234567";
+const APPLICANT_NOT_FOUND = e(404, "applicant_not_found", "Applicant not found");
+const REUSE = "/resources/api/reusableIdentity/reuse";
+const REUSE_QUERY = "shareToken=unknown&levelName=basic-kyc-level&userId=u1";
+
+/** A signed Sumsub GET that names an applicant: its answer for an unknown one is the invalid row. */
+const applicantRead = (what: "one" | "status"): RouteCase => ({
+  format: "sumsub",
+  route: `GET /sumsub/resources/applicants/{applicantId}/${what}`,
+  call: (sb, headers) => sumsubCall(sb, "GET", `${APPLICANT}/${what}`, "", headers),
+  invalid: [[(sb) => sumsubCall(sb, "GET", `${APPLICANT}/${what}`), APPLICANT_NOT_FOUND]],
+  // sumsub-signature-mismatch and -timestamp-out-of-range name POST /resources/* only.
+  scenarios: [SUMSUB_RATE_LIMITED],
+});
+
+/** IDMOBILE or /GET/, by GET (query) or POST (form): each of their errors the vendor's table lists. */
+const dqeIdmobile = (method: "GET" | "POST", path: "/dqe/IDMOBILE/" | "/dqe/GET/"): RouteCase => {
+  const [fields, licence] =
+    path === "/dqe/IDMOBILE/"
+      ? [IDMOBILE, "licence=SANDBOX-LICENCE"]
+      : [RETRIEVAL, "Licence=SANDBOX-LICENCE"];
+  const send = (sb: TestSandbox, given: string) => dqeSend(sb, method, path, given);
+  return {
+    format: "dqe",
+    route: `${method} ${path}`,
+    // Only a POST is sent a body (the 413 row's).
+    call: (sb, headers, body = fields) => dqeSend(sb, method, path, body, headers),
+    invalid: [
+      [(sb) => send(sb, `${fields}&client_scret=typo`), e(500, "unknown_parameter", "internal server error")],
+      [
+        (sb) => send(sb, licence),
+        e(400, "invalid_request", "invalid request", { extra: { error_id: "01" } }),
+      ],
+      [
+        (sb) => send(sb, fields.replace(/scope=\w+/, "scope=nope")),
+        e(400, "invalid_scope", "invalid scope", { extra: { error_id: "04" } }),
+      ],
+      [
+        (sb) => send(sb, fields),
+        e(401, "invalid_token", "invalid or expired token", { extra: { error_id: "30" } }),
+      ],
+    ],
+    scenarios: [DQE_TYPO],
+  };
+};
 
 const userInfo = (method: "get" | "post"): RouteCase => {
   const path = "/sumsub/api/snsId/oauth/userInfo";
@@ -209,6 +328,193 @@ const ROUTES: RouteCase[] = [
       ],
     ],
   },
+  {
+    format: "message",
+    route: "GET /sardine/v1/identity-documents/verifications/{id}",
+    call: (sb, headers) => sb.request(VERIFICATION, { headers: { ...SARDINE, ...headers } }),
+    invalid: [
+      [
+        (sb) => sb.request(`${VERIFICATION}?type=bogus`, { headers: SARDINE }),
+        e(400, "invalid_request", "type must be one of custom, secure.me, mobilesdk"),
+      ],
+      [
+        (sb) => sb.request(VERIFICATION, { headers: SARDINE }),
+        e(404, "verification_not_found", "verification not found"),
+      ],
+    ],
+    scenarios: [SARDINE_RATE_LIMITED],
+  },
+  {
+    format: "message",
+    route: `POST ${URLS}`,
+    call: (sb, headers, body = '{"sessionKey":"s","customerId":"c"}') =>
+      post(sb, URLS, JSON_TYPE, body, { ...SARDINE, ...headers }),
+    invalid: [
+      [(sb) => post(sb, URLS, JSON_TYPE, "{}", SARDINE), e(400, "invalid_request", "sessionKey is required")],
+      [
+        (sb) => post(sb, URLS, JSON_TYPE, '{"sessionKey":"s","customerId":"c"}'),
+        e(401, "unauthorized", "Unauthorized: missing or invalid Basic credentials"),
+      ],
+    ],
+    scenarios: [SARDINE_RATE_LIMITED],
+  },
+  {
+    format: "sardinePage",
+    route: "GET /sardine/verify",
+    call: (sb, headers) => sb.request("/sardine/verify?link=unknown", { headers }),
+    // A missing link is the same 404 page as a wrong one.
+    invalid: [[(sb) => sb.request("/sardine/verify"), BAD_WEB_LINK]],
+    scenarios: [SARDINE_RATE_LIMITED],
+  },
+  {
+    format: "sardinePage",
+    route: "POST /sardine/verify",
+    call: (sb, headers, body = "link=unknown&verdict=low") =>
+      post(sb, "/sardine/verify", FORM, body, headers),
+    invalid: [
+      [(sb) => post(sb, "/sardine/verify", FORM, "verdict=low"), BAD_WEB_LINK],
+      [
+        async (sb) => post(sb, "/sardine/verify", FORM, `link=${await webLink(sb)}&verdict=bogus`),
+        e(400, "invalid_request", "verdict must be one of low, medium, high"),
+      ],
+    ],
+    scenarios: [SARDINE_RATE_LIMITED],
+  },
+  {
+    format: "message",
+    route: "GET /regula/api/sessions/{id}/files/{name}",
+    call: (sb, headers) => sb.request(FILE, { headers: { ...REGULA, ...headers } }),
+    // Any id and name are well-formed: the bad input this route can get is an unknown session or file.
+    invalid: [
+      [(sb) => sb.request(FILE, { headers: REGULA }), e(404, "session_not_found", "session not found")],
+    ],
+    scenarios: [
+      ["regula-session-not-found", e(404, "session_not_found", "session not found")],
+      ["regula-unauthorized", e(401, "unauthorized", "Unauthorized: missing or unknown API key")],
+    ],
+  },
+  dqeIdmobile("GET", "/dqe/IDMOBILE/"),
+  dqeIdmobile("POST", "/dqe/IDMOBILE/"),
+  dqeIdmobile("GET", "/dqe/GET/"),
+  dqeIdmobile("POST", "/dqe/GET/"),
+  {
+    format: "dqePage",
+    route: "GET /dqe/consent",
+    call: (sb, headers) => sb.request("/dqe/consent?token=unknown", { headers }),
+    // A missing token is the same 404 page as a wrong one.
+    invalid: [[(sb) => sb.request("/dqe/consent"), BAD_CONSENT_LINK]],
+    // No DQE scenario names the page (dqe-typo-500 names the API routes, which end in a slash).
+    scenarios: [],
+  },
+  {
+    format: "dqePage",
+    route: "POST /dqe/consent",
+    call: (sb, headers, body = "token=unknown&answer=confirm") =>
+      post(sb, "/dqe/consent", FORM, body, headers),
+    invalid: [
+      [(sb) => post(sb, "/dqe/consent", FORM, "answer=confirm"), BAD_CONSENT_LINK],
+      [
+        async (sb) => post(sb, "/dqe/consent", FORM, `token=${await consentLink(sb)}&answer=bogus`),
+        e(400, "invalid_request", "answer must be one of confirm, refuse"),
+      ],
+    ],
+    scenarios: [],
+  },
+  {
+    format: "sumsub",
+    route: "POST /sumsub/resources/applicants",
+    call: (sb, headers, body = '{"externalUserId":"u1"}') =>
+      sumsubCall(sb, "POST", "/resources/applicants?levelName=basic-kyc-level", body, headers),
+    invalid: [
+      [
+        (sb) => sumsubCall(sb, "POST", "/resources/applicants?levelName=basic-kyc-level", "{}"),
+        e(400, "invalid_request", "externalUserId is required"),
+      ],
+      [
+        (sb) => sumsubCall(sb, "POST", "/resources/applicants", '{"externalUserId":"u1"}'),
+        e(400, "invalid_request", "levelName is required"),
+      ],
+    ],
+    scenarios: [SIGNATURE_MISMATCH, SUMSUB_RATE_LIMITED],
+  },
+  applicantRead("one"),
+  applicantRead("status"),
+  {
+    format: "sumsub",
+    route: "POST /sumsub/resources/applicants/{applicantId}/status/testCompleted",
+    call: (sb, headers, body = '{"reviewAnswer":"GREEN"}') =>
+      sumsubCall(sb, "POST", `${APPLICANT}/status/testCompleted`, body, headers),
+    invalid: [
+      [
+        (sb) => sumsubCall(sb, "POST", `${APPLICANT}/status/testCompleted`, '{"reviewAnswer":"RED"}'),
+        e(400, "invalid_request", "rejectLabels is required with RED"),
+      ],
+      [
+        (sb) => sumsubCall(sb, "POST", `${APPLICANT}/status/testCompleted`, '{"reviewAnswer":"GREEN"}'),
+        APPLICANT_NOT_FOUND,
+      ],
+    ],
+    scenarios: [SIGNATURE_MISMATCH, SUMSUB_RATE_LIMITED],
+  },
+  {
+    format: "sumsub",
+    route: "POST /sumsub/resources/accessTokens/sdk",
+    call: (sb, headers, body = '{"userId":"u1","levelName":"basic-kyc-level"}') =>
+      sumsubCall(sb, "POST", "/resources/accessTokens/sdk", body, headers),
+    invalid: [
+      [
+        (sb) => sumsubCall(sb, "POST", "/resources/accessTokens/sdk", "{}"),
+        e(400, "invalid_request", "userId is required"),
+      ],
+    ],
+    scenarios: [SIGNATURE_MISMATCH, SUMSUB_RATE_LIMITED],
+  },
+  {
+    format: "sumsub",
+    route: "POST /sumsub/resources/accessTokens",
+    call: (sb, headers, body = "") =>
+      sumsubCall(sb, "POST", "/resources/accessTokens?userId=u1&levelName=basic-kyc-level", body, headers),
+    invalid: [
+      [
+        (sb) => sumsubCall(sb, "POST", "/resources/accessTokens?levelName=basic-kyc-level"),
+        e(400, "invalid_request", "userId is required"),
+      ],
+    ],
+    scenarios: [SIGNATURE_MISMATCH, SUMSUB_RATE_LIMITED],
+  },
+  {
+    format: "sumsub",
+    route: `POST /sumsub${REUSE}`,
+    call: (sb, headers, body = "") => sumsubCall(sb, "POST", `${REUSE}?${REUSE_QUERY}`, body, headers),
+    invalid: [
+      [
+        (sb) => sumsubCall(sb, "POST", `${REUSE}?levelName=basic-kyc-level&userId=u1`),
+        e(400, "invalid_request", "shareToken is required"),
+      ],
+      [
+        (sb) => sumsubCall(sb, "POST", `${REUSE}?${REUSE_QUERY}`),
+        e(401, "token_invalid", "Token is invalid"),
+      ],
+    ],
+    scenarios: [SIGNATURE_MISMATCH, SUMSUB_RATE_LIMITED],
+  },
+  {
+    format: "sumsub",
+    route: `GET /sumsub${REUSE}/preview`,
+    call: (sb, headers) => sumsubCall(sb, "GET", `${REUSE}/preview?${REUSE_QUERY}`, "", headers),
+    invalid: [
+      [
+        (sb) => sumsubCall(sb, "GET", `${REUSE}/preview?levelName=basic-kyc-level&userId=u1`),
+        e(400, "invalid_request", "shareToken is required"),
+      ],
+      [
+        (sb) => sumsubCall(sb, "GET", `${REUSE}/preview?${REUSE_QUERY}`),
+        e(401, "token_invalid", "Token is invalid"),
+      ],
+    ],
+    // sumsub-signature-mismatch and -timestamp-out-of-range name POST /resources/* only.
+    scenarios: [SUMSUB_RATE_LIMITED],
+  },
   userInfo("get"),
   userInfo("post"),
   {
@@ -273,6 +579,8 @@ function expectedBody(format: Format, err: Err): unknown {
     case "oauth":
       return { error: err.code, error_description: err.message };
     case "regulaPage":
+    case "sardinePage":
+    case "dqePage":
       return [`<p class="error">${err.message}</p>`];
     case "authorizePage":
       return [`<p id="error">${err.code}</p>`, `<p id="error-description">${err.message}</p>`];
@@ -287,13 +595,16 @@ const DEFAULT_FORMAT: Record<Vendor, Format> = {
   __admin: "admin",
 };
 
+/** The prefixes whose routes answer in another format than their vendor's default. */
+const FORMAT_UNDER: [prefix: string, Format][] = [
+  ["/regula/mobile", "regulaPage"],
+  ["/sardine/verify", "sardinePage"],
+  ["/dqe/consent", "dqePage"],
+  ["/sumsub/api/snsId/oauth/", "oauth"],
+];
 /** A path that matches no route answers in the format of the routes under its prefix, else its vendor's default. */
 const unmatchedFormat = (path: string, vendor: Vendor): Format =>
-  path.startsWith("/regula/mobile")
-    ? "regulaPage"
-    : path.startsWith("/sumsub/api/snsId/oauth/")
-      ? "oauth"
-      : DEFAULT_FORMAT[vendor];
+  FORMAT_UNDER.find(([prefix]) => path.startsWith(prefix))?.[1] ?? DEFAULT_FORMAT[vendor];
 
 interface Row {
   name: string;
@@ -358,7 +669,7 @@ const rows: Row[] = ROUTES.flatMap((r): Row[] => {
     });
   for (const [act, err] of r.invalid)
     out.push({ ...own, name: `${label}: ${err.status} invalid input (${err.code})`, act, err });
-  const unknown = `${path.replace(/\/$/, "")}/no-such-route`;
+  const unknown = `${path.replace(/\/$/, "").replace(/\{[^}]+\}/g, "x")}/no-such-route`;
   out.push({
     name: `${label}: 404 unknown path ${method} ${unknown} (the format of the routes under its prefix)`,
     format: unmatchedFormat(unknown, vendor),
@@ -402,7 +713,7 @@ describe("every error leaves in its route's format, whatever raised it", () => {
       expect(res.headers.get("x-sandbox-outcome")).toBe("error");
     }
 
-    const page = format === "regulaPage" || format === "authorizePage";
+    const page = PAGES.has(format);
     expect(res.headers.get("content-type")).toBe(page ? "text/html; charset=UTF-8" : JSON_TYPE);
     const text = await res.text();
     const body: unknown = page ? text : JSON.parse(text);
@@ -449,6 +760,17 @@ describe("a path that matches no route answers in the format of the routes aroun
     ["GET", "/regula/mobile/", "text/html; charset=UTF-8", /^<!doctype html>/],
     ["GET", "/regula/mobile/finish", "text/html; charset=UTF-8", /^<!doctype html>/],
     ["GET", "/sumsub/api/nope", "application/json", /^\{"code":404,"correlationId":"[0-9a-f]{32}"/],
+    ["PUT", "/sardine/verify", "text/html; charset=UTF-8", /^<!doctype html>/],
+    ["GET", "/sardine/verify/", "text/html; charset=UTF-8", /^<!doctype html>/],
+    [
+      "GET",
+      "/sardine/v1/identity-documents/verifications",
+      "application/json",
+      /^\{"message":"no route for GET/,
+    ],
+    ["PUT", "/dqe/consent", "text/html; charset=UTF-8", /^<!doctype html>/],
+    ["GET", "/dqe/consent/", "text/html; charset=UTF-8", /^<!doctype html>/],
+    ["PUT", "/dqe/IDMOBILE/", "application/json", /^\{"status":"error","error_type":"not found"\}$/],
   ])("%s %s: 404, %s", async (method, path, type, body) => {
     const sb = await testSandbox();
     const res = await sb.request(path, { method });

@@ -190,7 +190,7 @@ describe("Regula webhooks: a session's end", () => {
       attempts: [{ status: 200, error: null }],
     });
     // The receiver's own credential is not shown back.
-    expect(delivery!.headers.Authorization).toBe("[redacted]");
+    expect(delivery!.headers.authorization).toBe("[redacted]");
     // The hand-off page shows the result.
     const page = await sandbox.request(
       `/regula/mobile?authorization=${encodeURIComponent(authorization)}&sessionId=${sessionId}`,

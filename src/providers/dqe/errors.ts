@@ -8,7 +8,7 @@ import {
   type FormatCatalogue,
 } from "../../core/errors.js";
 import { pageFormat } from "../../core/formats.js";
-import { page } from "./pages.js";
+import { page as shell, type Html } from "../../core/page.js";
 
 /**
  * DQE's errors. `message` is the documented `error_type`, `vendorCode` the documented `error_id`. Which id goes with
@@ -72,6 +72,15 @@ export const pageCatalogue = {
 } as const satisfies FormatCatalogue;
 
 export const pageFail = errorFactory(pageCatalogue);
+
+/** The vendor's page shell (here, below every page of the folder, as its error pages need it too): a DQE page: the sandbox's one page shell, standing in for the operator's. */
+export const page = (title: string, body: Html): Html =>
+  shell({
+    vendor: "DQE IDMobile",
+    title,
+    note: "it stands in for the operator's page and sends nothing to any operator",
+    body,
+  });
 
 export const pageErrors = pageFormat("dqe confirmation page", pageCatalogue, (error) =>
   page("Check unavailable", html`<p class="error">${error.message}</p>`),

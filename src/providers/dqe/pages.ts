@@ -1,15 +1,7 @@
 import { html } from "hono/html";
-import { page as shell, type Html } from "../../core/page.js";
+import type { Html } from "../../core/page.js";
+import { page } from "./errors.js";
 import type { CheckRecord } from "./checks.js";
-
-/** A DQE page: the sandbox's one page shell, standing in for the operator's. */
-export const page = (title: string, body: Html): Html =>
-  shell({
-    vendor: "DQE IDMobile",
-    title,
-    note: "it stands in for the operator's page and sends nothing to any operator",
-    body,
-  });
 
 const WHAT: Readonly<Record<string, string>> = {
   numVerify: "confirm that this is your number",

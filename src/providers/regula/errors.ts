@@ -1,7 +1,7 @@
 import { html } from "hono/html";
 import { coreErrors, errorFactory, type FormatCatalogue } from "../../core/errors.js";
 import { messageFormat, pageFormat } from "../../core/formats.js";
-import { page } from "./pages.js";
+import { page as shell, type Html } from "../../core/page.js";
 
 /** Regula's errors; the API body is `{"message": ...}` (this sandbox's choice, the vendor page shows none). */
 export const catalogue = {
@@ -27,6 +27,10 @@ export const pageCatalogue = {
 } as const satisfies FormatCatalogue;
 
 export const pageFail = errorFactory(pageCatalogue);
+
+/** The vendor's page shell (here, below every page of the folder, as its error pages need it too): a Regula page: the sandbox's one page shell, under Regula's name. */
+export const page = (title: string, body: Html): Html =>
+  shell({ vendor: "Regula IDV", title, note: "nothing is verified", body });
 
 export const pageErrors = pageFormat("regula hand-off page", pageCatalogue, (error) =>
   page("Session unavailable", html`<p class="error">${error.message}</p>`),

@@ -1,11 +1,8 @@
 import { html } from "hono/html";
 import { isoAt } from "../../core/clock.js";
-import { page as shell, type Html } from "../../core/page.js";
+import type { Html } from "../../core/page.js";
+import { page } from "./errors.js";
 import type { SessionRecord } from "./sessions.js";
-
-/** A Regula page: the sandbox's one page shell, under Regula's name. */
-export const page = (title: string, body: Html): Html =>
-  shell({ vendor: "Regula IDV", title, note: "nothing is verified", body });
 
 /** The hand-off page: what the session holds, and buttons to finish it. */
 export function sessionPage(session: SessionRecord, status: string, authorization: string): Html {

@@ -1,7 +1,7 @@
 import { html } from "hono/html";
 import { coreErrors, errorFactory, type FormatCatalogue } from "../../core/errors.js";
 import { messageFormat, pageFormat } from "../../core/formats.js";
-import { page } from "./pages.js";
+import { page as shell, type Html } from "../../core/page.js";
 
 /** Sardine's errors. The body is `{"message": ...}`, the one field real clients read. */
 export const catalogue = {
@@ -25,6 +25,10 @@ export const pageCatalogue = {
 } as const satisfies FormatCatalogue;
 
 export const pageFail = errorFactory(pageCatalogue);
+
+/** The vendor's page shell (here, below every page of the folder, as its error pages need it too): a Sardine page: the sandbox's one page shell, under Sardine's name. */
+export const page = (title: string, body: Html): Html =>
+  shell({ vendor: "Sardine document verification", title, note: "no document is read", body });
 
 export const pageErrors = pageFormat("sardine web link page", pageCatalogue, (error) =>
   page("Link unavailable", html`<p class="error">${error.message}</p>`),

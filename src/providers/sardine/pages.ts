@@ -1,12 +1,9 @@
 import { html } from "hono/html";
 import { isoAt } from "../../core/clock.js";
-import { page as shell, type Html } from "../../core/page.js";
+import type { Html } from "../../core/page.js";
+import { page } from "./errors.js";
 import type { VerificationResult } from "./schemas.js";
 import type { VerificationRecord } from "./verifications.js";
-
-/** A Sardine page: the sandbox's one page shell, under Sardine's name. */
-export const page = (title: string, body: Html): Html =>
-  shell({ vendor: "Sardine document verification", title, note: "no document is read", body });
 
 /** The web link's page: the verification, and one button per verdict while it is pending. */
 export function verificationPage(

@@ -11,8 +11,8 @@ import type {
   SumsubConfig,
   SumsubFixtures,
 } from "./schemas.js";
-import { plainTime, reviewTime } from "./time.js";
-import { applicantEvent, type ApplicantEventName } from "./webhooks.js";
+import { msTime, plainTime, reviewTime } from "./time.js";
+import { EVENTS, type ApplicantEventName } from "./webhooks.js";
 
 export interface ApplicantRecord {
   id: string;
@@ -36,6 +36,30 @@ export interface ApplicantRecord {
     reviewDate?: number;
     reviewStatus: ReviewStatus;
     reviewResult?: ReviewResult;
+  };
+}
+
+/** The body of one applicant event, at `at` on the namespace's clock. */
+export function applicantEvent(
+  event: ApplicantEventName,
+  a: Readonly<ApplicantRecord>,
+  meta: { correlationId: string; at: number },
+) {
+  return {
+    applicantId: a.id,
+    inspectionId: a.inspectionId,
+    applicantType: a.type,
+    correlationId: meta.correlationId,
+    levelName: a.levelName,
+    sandboxMode: true,
+    externalUserId: a.externalUserId,
+    type: event,
+    ...(event === "applicantReviewed" && a.review.reviewResult
+      ? { reviewResult: a.review.reviewResult }
+      : {}),
+    reviewStatus: EVENTS[event].reviewStatus,
+    createdAtMs: msTime(meta.at),
+    clientId: a.clientId,
   };
 }
 

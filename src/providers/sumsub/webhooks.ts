@@ -1,8 +1,6 @@
 import { createHmac } from "node:crypto";
 import * as z from "zod";
 import type { WebhookSpec } from "../../core/webhooks.js";
-import type { ApplicantRecord } from "./applicants.js";
-import { msTime } from "./time.js";
 import { APPLICANT_TYPES, reviewResultSchema } from "./schemas.js";
 
 export const DIGEST_ALGS = ["HMAC_SHA1_HEX", "HMAC_SHA256_HEX", "HMAC_SHA512_HEX"] as const;
@@ -14,7 +12,7 @@ const HASH: Readonly<Record<DigestAlg, string>> = {
 };
 
 /** Each event with the review status its body carries. */
-const EVENTS = {
+export const EVENTS = {
   applicantCreated: { summary: "The applicant is created", reviewStatus: "init" },
   applicantPending: { summary: "The applicant's review started (status pending)", reviewStatus: "pending" },
   applicantReviewed: { summary: "Verification is complete: carries reviewResult", reviewStatus: "completed" },
@@ -41,30 +39,6 @@ function bodySchema<E extends ApplicantEventName>(event: E) {
       .describe("yyyy-MM-dd HH:mm:ss.SSS (UTC), when the event happened on the sandbox clock"),
     clientId: z.string(),
   });
-}
-
-/** The body of one applicant event, at `at` on the namespace's clock. */
-export function applicantEvent(
-  event: ApplicantEventName,
-  a: Readonly<ApplicantRecord>,
-  meta: { correlationId: string; at: number },
-) {
-  return {
-    applicantId: a.id,
-    inspectionId: a.inspectionId,
-    applicantType: a.type,
-    correlationId: meta.correlationId,
-    levelName: a.levelName,
-    sandboxMode: true,
-    externalUserId: a.externalUserId,
-    type: event,
-    ...(event === "applicantReviewed" && a.review.reviewResult
-      ? { reviewResult: a.review.reviewResult }
-      : {}),
-    reviewStatus: EVENTS[event].reviewStatus,
-    createdAtMs: msTime(meta.at),
-    clientId: a.clientId,
-  };
 }
 
 export const applicantEventSchemas = {
