@@ -152,8 +152,7 @@ const applicantRead = (what: "one" | "status"): RouteCase => ({
   route: `GET /sumsub/resources/applicants/{applicantId}/${what}`,
   call: (sb, headers) => sumsubCall(sb, "GET", `${APPLICANT}/${what}`, "", headers),
   invalid: [[(sb) => sumsubCall(sb, "GET", `${APPLICANT}/${what}`), APPLICANT_NOT_FOUND]],
-  // sumsub-signature-mismatch and -timestamp-out-of-range name POST /resources/* only.
-  scenarios: [SUMSUB_RATE_LIMITED],
+  scenarios: [SUMSUB_RATE_LIMITED, SIGNATURE_MISMATCH],
 });
 
 /** IDMOBILE or /GET/, by GET (query) or POST (form): each of their errors the vendor's table lists. */
@@ -512,8 +511,7 @@ const ROUTES: RouteCase[] = [
         e(401, "token_invalid", "Token is invalid"),
       ],
     ],
-    // sumsub-signature-mismatch and -timestamp-out-of-range name POST /resources/* only.
-    scenarios: [SUMSUB_RATE_LIMITED],
+    scenarios: [SUMSUB_RATE_LIMITED, SIGNATURE_MISMATCH],
   },
   userInfo("get"),
   userInfo("post"),
