@@ -12,10 +12,6 @@ const COUNT = Number(process.env.BENCH_VERDICTS ?? 1000);
 const CONCURRENCY = 32;
 const MAX_SECONDS = 120;
 
-const deadline = setTimeout(() => {
-  console.error(`bench:webhooks: not done after ${String(MAX_SECONDS)} s`);
-  process.exit(1);
-}, MAX_SECONDS * 1000);
 
 const arrivals = new Map<string, number[]>();
 const receiver = createServer((req, res) => {
@@ -31,7 +27,12 @@ const receiver = createServer((req, res) => {
 await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
 const hook = `http://127.0.0.1:${String((receiver.address() as AddressInfo).port)}/hook`;
 
-const server = await startServer(["dist/cli.cjs", "--port", "0", "--quiet"]);
+const server = await startServer(["dist/cli.cjs", "--port", "0"], { LOG_LEVEL: "error" });
+const deadline = setTimeout(() => {
+  console.error(`bench:webhooks: not done after ${String(MAX_SECONDS)} s`);
+  server.stop();
+  process.exit(1);
+}, MAX_SECONDS * 1000);
 const base = server.url;
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, {

@@ -145,8 +145,8 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       keys,
       ids,
       fixturesDir: config.fixturesDir,
-      emit: (ns, event, payload) => {
-        webhooks.emit(ns, name, event, payload);
+      emit: (ns, event, payload, orderKey) => {
+        webhooks.emit(ns, name, event, payload, orderKey);
       },
       verdicts: {
         created: (ns, subject, id, inputs) => verdicts.created(ns, name, subject, id, inputs),

@@ -50,8 +50,12 @@ export interface Delivery {
   nextAttemptAt: number | null;
   /** What a scenario asked of it. */
   readonly duplicate: boolean;
+  /** What orders it: deliveries with one key (one record's events) go one at a time, in order. */
+  readonly orderKey: string;
   /** Held back until the subscription's next delivery has been sent (a scenario's out-of-order). */
   held: boolean;
+  /** The held delivery this one lets go once it has been sent: the pair swaps places. */
+  releases?: Delivery;
   /** A resend: one attempt, no retries after it. */
   resend: boolean;
   readonly scenario: string | null;

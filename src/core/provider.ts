@@ -24,8 +24,11 @@ export interface ProviderDeps<F, C> {
   ids: IdGenerator;
   /** Where the fixtures are: files a vendor serves (images, documents) sit beside its JSON. */
   fixturesDir: string;
-  /** Sends one of the vendor's webhook events to the namespace's subscriptions; never waits for a receiver. */
-  emit(ns: Namespace, event: string, payload: unknown): void;
+  /**
+   * Sends one of the vendor's webhook events to the namespace's subscriptions; never waits for a receiver. Events
+   * with one `orderKey` (the record's id) reach a subscription in the order they happened.
+   */
+  emit(ns: Namespace, event: string, payload: unknown, orderKey: string): void;
   verdicts: VendorVerdicts;
 }
 

@@ -54,7 +54,7 @@ export interface WebhookEngineOptions {
   modeOf?: (ns: Namespace, vendor: string, event: string) => DeliveryMode | undefined;
 }
 
-/** Most attempts in flight at once across the sandbox; the rest wait their turn in their subscription's queue. */
+/** Most attempts in flight at once across the sandbox; the rest wait their turn in their lane. */
 const MAX_IN_FLIGHT = 32;
 
 /**
@@ -62,14 +62,17 @@ const MAX_IN_FLIGHT = 32;
  * with a JSON body, signed per attempt, a timeout, a 2xx is success, anything else is retried after the configured
  * delays, then `failed`. At-least-once: a scenario can ask for a duplicate or for out-of-order delivery.
  *
- * One subscription's deliveries go one at a time, in the order their events happened (what a receiver normally
- * sees); a retry waits its delay and then queues again, so a failing delivery never holds back the next. Emitting never
- * blocks the caller: the first attempt starts on a later turn.
+ * One record's events (same `orderKey`) reach a subscription one at a time, in the order they happened, as a receiver
+ * expects (Sumsub's applicantPending before its applicantReviewed); different records' go in parallel, up to
+ * `MAX_IN_FLIGHT`. A retry waits its delay and then queues again, so a failing delivery never holds back the next.
+ * Emitting never blocks the caller: the first attempt starts on a later turn.
  */
 export function createWebhookEngine(options: WebhookEngineOptions) {
   const { specs, settings, ids } = options;
-  /** Per `<namespace>/<subscription>`: deliveries waiting their turn, and whether one is being sent. */
+  /** Per `<namespace>/<subscription>/<orderKey>`: deliveries waiting their turn, and whether one is being sent. */
   const lanes = new Map<string, { queue: Delivery[]; busy: boolean; ns: Namespace }>();
+  /** Per `<namespace>/<subscription>`: the out-of-order delivery waiting for the next one to go first. */
+  const waitingHeld = new Map<string, Delivery>();
   const timers = new Map<Delivery, NodeJS.Timeout>();
   /** Resolvers waiting for a delivery's next attempt to end (flush, redeliver). */
   const waiters = new Map<Delivery, (() => void)[]>();
@@ -109,7 +112,14 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     }
   };
 
-  const laneKey = (ns: Namespace, d: Delivery) => `${ns.id}/${d.subscription}`;
+  const laneKey = (ns: Namespace, d: Delivery) => `${ns.id}/${d.subscription}/${d.orderKey}`;
+
+  /** Lets a held delivery go: it queues behind nothing but its own record's earlier events. */
+  const release = (ns: Namespace, d: Delivery) => {
+    if (!d.held) return;
+    d.held = false;
+    pump(laneKey(ns, d));
+  };
 
   const enqueue = (ns: Namespace, d: Delivery) => {
     const key = laneKey(ns, d);
@@ -134,20 +144,23 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       lanes.delete(key);
       return;
     }
-    // An out-of-order delivery waits for the next one, which then goes first (held or not): pairs swap places.
-    if (first.held && lane.queue.length < 2) return;
+    // An out-of-order delivery waits until the subscription's next one has been sent; in its own lane, that next
+    // one passes it (the swap), and nothing else does.
+    const index = first.held ? lane.queue.findIndex((q) => q.releases === first) : 0;
+    if (index < 0) return;
     if (inFlight >= MAX_IN_FLIGHT) {
       if (!waitingLanes.includes(key)) waitingLanes.push(key);
       return;
     }
-    const index = first.held ? 1 : 0;
-    first.held = false;
-    const [d] = lane.queue.splice(index, 1);
+    const [d] = lane.queue.splice(index, 1) as [Delivery];
     lane.busy = true;
     inFlight++;
-    void send(lane.ns, d!).finally(() => {
+    void send(lane.ns, d).finally(() => {
       lane.busy = false;
       inFlight--;
+      // Sent: the held one it was waiting for goes now, after it.
+      if (d.releases) release(lane.ns, d.releases);
+      d.releases = undefined;
       pump(key);
       const next = waitingLanes.shift();
       if (next !== undefined) pump(next);
@@ -257,7 +270,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
      * Sends `payload` (serialised once: every attempt sends the same bytes) to every subscription of `ns` that takes
      * `event`. Never waits for a receiver.
      */
-    emit(ns: Namespace, vendor: string, event: string, payload: unknown): Delivery[] {
+    emit(ns: Namespace, vendor: string, event: string, payload: unknown, orderKey = ""): Delivery[] {
       const targets = subscriptionsOf(ns).filter(
         (s) => s.vendor === vendor && (s.events === null || s.events.includes(event)),
       );
@@ -278,10 +291,22 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           createdAt: ns.clock.now(),
           nextAttemptAt: null,
           duplicate: mode.duplicate ?? false,
-          held: mode.outOfOrder ?? false,
+          orderKey,
+          held: false,
           resend: false,
           scenario: mode.scenario ?? null,
         };
+        // Out of order: a delivery waits for the subscription's next one; that next one (held or not) goes first and
+        // lets it go once sent, so pairs swap places (2, 1, 4, 3 when every delivery asks for it).
+        const waitKey = `${ns.id}/${s.id}`;
+        const waiting = waitingHeld.get(waitKey);
+        if (waiting?.held) {
+          d.releases = waiting;
+          waitingHeld.delete(waitKey);
+        } else if (mode.outOfOrder) {
+          d.held = true;
+          waitingHeld.set(waitKey, d);
+        }
         keep(ns, d);
         // On a later turn: the request that caused the event answers first.
         setImmediate(() => {
@@ -307,6 +332,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           enqueue(ns, d);
         }
       }
+      for (const key of waitingHeld.keys()) if (key.startsWith(`${ns.id}/`)) waitingHeld.delete(key);
       for (const key of lanes.keys()) pump(key);
       await Promise.all(ended);
       return pending;
@@ -341,6 +367,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       ns.webhooks.deliveries.clear();
       ns.webhooks.subscriptions.clear();
       for (const lane of lanes.values()) if (lane.ns === ns) lane.queue.length = 0;
+      for (const key of waitingHeld.keys()) if (key.startsWith(`${ns.id}/`)) waitingHeld.delete(key);
     },
 
     /** Stops every retry and aborts what is in flight (the sandbox is closing). */

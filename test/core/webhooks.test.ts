@@ -262,6 +262,28 @@ describe("webhook engine", () => {
     expect(got.map((q) => (JSON.parse(q.body) as { n: number }).n)).toEqual([...Array(20).keys()]);
   });
 
+  it("sends different records' events in parallel, and one record's in order", async () => {
+    let bArrived!: () => void;
+    const b = new Promise<void>((resolve) => {
+      bArrived = resolve;
+    });
+    // The first event of record a is answered only once record b's has arrived: b is not queued behind a.
+    const r = await receiver(async (q) => {
+      if (q.body.includes('"a1"')) await b;
+      if (q.body.includes('"b1"')) bArrived();
+      return { status: 200 };
+    });
+    const { engine, subscribe, ns } = setup();
+    subscribe("default", r.url);
+    engine.emit(ns, "acme", "thing.done", { n: "a1" }, "a");
+    engine.emit(ns, "acme", "thing.done", { n: "a2" }, "a");
+    engine.emit(ns, "acme", "thing.done", { n: "b1" }, "b");
+    const got = (await r.waitFor(3)).map((q) => (JSON.parse(q.body) as { n: string }).n);
+    expect(got.indexOf("a1")).toBeLessThan(got.indexOf("a2"));
+    expect(got.indexOf("b1")).toBeLessThan(got.indexOf("a2"));
+    await engine.flush(ns);
+  });
+
   it("keeps the newest deliveries only", async () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup({ keep: 3 });

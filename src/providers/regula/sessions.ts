@@ -65,13 +65,18 @@ function emitEnd(
   status: EndStatus,
   at: number,
 ) {
-  deps.emit(ns, `session.${status}`, {
-    event: `session.${status}`,
-    sessionId: session.id,
-    status,
-    workflowIds: session.workflowIds,
-    time: isoAt(at),
-  });
+  deps.emit(
+    ns,
+    `session.${status}`,
+    {
+      event: `session.${status}`,
+      sessionId: session.id,
+      status,
+      workflowIds: session.workflowIds,
+      time: isoAt(at),
+    },
+    session.id,
+  );
 }
 
 /**

@@ -105,15 +105,20 @@ export function resultView(
 }
 
 function emitEvent(deps: Deps, ns: Namespace, event: EventName, v: Readonly<VerificationRecord>, at: number) {
-  deps.emit(ns, event, {
-    id: deps.ids.uuid(),
-    type: event,
-    timestamp: isoAt(at),
-    data: {
-      case: { sessionKey: v.sessionKey, customerID: v.customerId ?? "" },
-      documentVerificationResult: resultView(deps.fixtures, v, at),
+  deps.emit(
+    ns,
+    event,
+    {
+      id: deps.ids.uuid(),
+      type: event,
+      timestamp: isoAt(at),
+      data: {
+        case: { sessionKey: v.sessionKey, customerID: v.customerId ?? "" },
+        documentVerificationResult: resultView(deps.fixtures, v, at),
+      },
     },
-  });
+    v.verificationId,
+  );
 }
 
 /**

@@ -198,6 +198,7 @@ export function createApplicants(deps: ProviderDeps<SumsubFixtures, SumsubConfig
       ns,
       event,
       applicantEvent(event, a, { correlationId: `req-${ids.uuid()}`, at: ns.clock.now() }),
+      a.id,
     );
   };
 
