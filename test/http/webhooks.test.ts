@@ -269,3 +269,42 @@ describe("verdicts and deliveries over the admin API", () => {
     expect(deliveries.deliveries).toEqual([]);
   });
 });
+
+describe("webhooks and verdicts in the config", () => {
+  const start = async (input: Record<string, unknown>) => {
+    const { createDeps, parseConfig } = await import("../../src/index.js");
+    return createDeps(parseConfig({ logLevel: "silent", ...input }));
+  };
+
+  it.each([
+    [
+      { webhooks: [{ vendor: "dqe", url: "http://127.0.0.1:1/", secret: "s" }] },
+      /^config: webhooks\.0\.vendor: dqe sends no webhooks here \(one of .*\)$/,
+    ],
+    [
+      { webhooks: [{ vendor: "sumsub", url: "http://127.0.0.1:1/", secret: "s", digestAlg: "MD5" }] },
+      /^config: webhooks\.0\.digestAlg: /,
+    ],
+    [
+      { webhooks: [{ vendor: "sardine", url: "http://127.0.0.1:1/", secret: "plain" }] },
+      /^config: webhooks\.0\.secret: /,
+    ],
+    [
+      { verdicts: { auto: { after: 5, verdict: { regula: "approved" } } } },
+      "config: verdicts.auto.verdict.regula: approved is not a regula verdict (one of completed, failed, cancelled)",
+    ],
+    [
+      { verdicts: { auto: { after: 5, verdict: { acme: "x" } } } },
+      /^config: verdicts\.auto\.verdict\.acme: not a vendor with verdicts \(one of .*\)$/,
+    ],
+  ])("refuses %j at start, naming the field", async (input, message) => {
+    await expect(start(input)).rejects.toThrow(message);
+  });
+
+  it("refuses a subscription URL that is not http(s) when the config is parsed", async () => {
+    const { parseConfig } = await import("../../src/index.js");
+    expect(() =>
+      parseConfig({ webhooks: [{ vendor: "regula", url: "file:///etc/passwd", secret: "s" }] }),
+    ).toThrow("config: webhooks.0.url: url must be an http:// or https:// URL");
+  });
+});
