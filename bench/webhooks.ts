@@ -12,7 +12,6 @@ const COUNT = Number(process.env.BENCH_VERDICTS ?? 1000);
 const CONCURRENCY = 32;
 const MAX_SECONDS = 120;
 
-
 const arrivals = new Map<string, number[]>();
 const receiver = createServer((req, res) => {
   let body = "";
