@@ -189,6 +189,9 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       maxNamespaces: config.namespaces.max,
       journalSize: config.journal.size,
       deliveriesKept: config.webhookDelivery.keep,
+      onEvict: (ns) => {
+        webhooks.reset(ns);
+      },
       redact,
       clock,
     }),

@@ -85,10 +85,13 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
   const port = (server.address() as AddressInfo).port;
   base = publicUrlOf(config, port);
   const tables = routeTables(deps.vendors);
+  // What fell due runs before a sweep drops the records it is about (a session's expiry webhook).
   const sweeper = setInterval(() => {
-    deps.namespaces.sweep().catch((err: unknown) => {
-      deps.logger.error("sweep_failed", { cause: String(err) });
-    });
+    void tickAll(deps)
+      .then(() => deps.namespaces.sweep())
+      .catch((err: unknown) => {
+        deps.logger.error("sweep_failed", { cause: String(err) });
+      });
   }, config.store.sweepIntervalSeconds * 1000);
   sweeper.unref();
   // Automatic verdicts and vendor expiries fall due on the namespaces' clocks: looked at each second.

@@ -164,13 +164,19 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
           throw invalidRequest("advance: the clock must stay between 1970 and the end of 9999", [
             { field: "advance", message: "out of range" },
           ]);
-        if ("advance" in change) clock.advance(change.advance);
-        else if ("set" in change) clock.set(new Date(change.set));
+        const to = "advance" in change ? target! : "set" in change ? Date.parse(change.set) : undefined;
+        // Forward, the clock stops at every due time on the way, so what falls due meets its record still there.
+        if (to !== undefined && to >= clock.now())
+          await deps.verdicts.advanceTo(c.get("ns"), to, (at) => {
+            clock.set(at);
+          });
+        else if (to !== undefined) clock.set(to);
         else if ("freeze" in change) clock.freeze(change.freeze);
         else clock.real();
-        await store.sweep();
-        // What the move made due (automatic verdicts, expiries) happens now, not on the next tick.
+        // What the move made due (automatic verdicts, expiries) happens now, not on the next tick, and before the
+        // sweep: a session the move took past its retention still sends its expiry first.
         await deps.verdicts.tick(c.get("ns"));
+        await store.sweep();
         return c.json(viewClock(c.get("ns")));
       },
     }),

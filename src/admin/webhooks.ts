@@ -7,6 +7,7 @@ import { defineRoute, type RouteDeclaration } from "../core/route.js";
 import {
   checkSubscription,
   deliveryView,
+  MAX_SUBSCRIPTIONS,
   deliveryViewSchema,
   subscriptionInputSchema,
 } from "../core/webhooks.js";
@@ -66,8 +67,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
     if (!d) throw notFound(`no delivery ${id} in namespace ${ns.id}`);
     return d;
   };
-  const showDelivery = (ns: Namespace, id: string) =>
-    deliveryView(deliveryIn(ns, id), webhooks.subscriptionById(ns, deliveryIn(ns, id).subscription));
+  const showDelivery = (ns: Namespace, id: string) => deliveryView(deliveryIn(ns, id));
 
   return [
     defineRoute({
@@ -79,6 +79,10 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
       errors: { 400: "An invalid field, an unknown vendor or event (the valid ones listed)" },
       handler: (c, { json }) => {
         const ns = c.get("ns");
+        if (ns.webhooks.subscriptions.size >= MAX_SUBSCRIPTIONS)
+          throw invalidRequest(
+            `at most ${String(MAX_SUBSCRIPTIONS)} subscriptions per namespace: delete one first`,
+          );
         const checked = checkSubscription(json, webhooks.specs);
         if (!checked.ok)
           throw invalidRequest(checked.message, [{ field: checked.field, message: checked.message }]);
@@ -148,7 +152,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
           if (query.event !== undefined && d.event !== query.event) continue;
           if (query.status !== undefined && d.status !== query.status) continue;
           if (query.subscription !== undefined && d.subscription !== query.subscription) continue;
-          out.push(deliveryView(d, webhooks.subscriptionById(ns, d.subscription)));
+          out.push(deliveryView(d));
         }
         return c.json({ deliveries: out });
       },
@@ -168,10 +172,18 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
       summary: "Send a delivery again (same id, same body), once; answers when the attempt has ended",
       request: { query: nsQuery, params: z.object({ id: z.string() }) },
       responses: { 200: { description: "The delivery with its new attempt", schema: deliveryViewSchema } },
-      errors: { 404: "No such delivery in the namespace" },
+      errors: {
+        404: "No such delivery in the namespace",
+        409: "The delivery is being sent or waits its turn: a resend now would send it twice",
+      },
       handler: async (c, { params: { id } }) => {
         const ns = c.get("ns");
-        await webhooks.redeliver(ns, deliveryIn(ns, id));
+        if ((await webhooks.redeliver(ns, deliveryIn(ns, id))) === "busy")
+          throw new SandboxError(
+            "conflict",
+            409,
+            `${id} is being sent or waits its turn; resend it once it has ended`,
+          );
         return c.json(showDelivery(ns, id));
       },
     }),
@@ -192,7 +204,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
         await deps.verdicts.tick(ns);
         const tried = await webhooks.flush(ns);
         return c.json({
-          deliveries: tried.map((d) => deliveryView(d, webhooks.subscriptionById(ns, d.subscription))),
+          deliveries: tried.map((d) => deliveryView(d)),
         });
       },
     }),

@@ -43,6 +43,8 @@ export interface Delivery {
   readonly body: string;
   /** The headers of the latest attempt (signatures are per attempt: they carry its time). */
   headers: Record<string, string>;
+  /** Header names (lower case) whose values are shown redacted: the subscription's own, as they were when sent. */
+  readonly hidden: readonly string[];
   status: DeliveryStatus;
   attempts: Attempt[];
   readonly createdAt: number;

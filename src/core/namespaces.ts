@@ -46,6 +46,8 @@ export interface NamespaceOptions {
   clock: Clock;
   /** The store of a namespace, on its clock; in memory unless given. */
   createStore?: (clock: Clock, id: string) => Store;
+  /** Called with a namespace the bound forgets, so what works for it in the background (webhook retries) stops. */
+  onEvict?: (ns: Namespace) => void;
 }
 
 /**
@@ -86,7 +88,9 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
       byId.set(id, ns);
       while (byId.size > options.maxNamespaces + 1) {
         const oldest = [...byId.keys()].find((key) => key !== DEFAULT_NAMESPACE)!;
+        const evicted = byId.get(oldest)!;
         byId.delete(oldest);
+        options.onEvict?.(evicted);
       }
       return ns;
     },

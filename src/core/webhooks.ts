@@ -56,6 +56,8 @@ export interface WebhookEngineOptions {
 
 /** Most attempts in flight at once across the sandbox; the rest wait their turn in their lane. */
 const MAX_IN_FLIGHT = 32;
+/** Most attempts one namespace may have in flight, so one worker's slow receiver never starves another's. */
+const MAX_IN_FLIGHT_PER_NAMESPACE = 8;
 
 /**
  * Sends vendors' events to the subscriptions of the namespace they happened in, as the vendors do: an HTTP POST
@@ -77,7 +79,12 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
   /** Resolvers waiting for a delivery's next attempt to end (flush, redeliver). */
   const waiters = new Map<Delivery, (() => void)[]>();
   let inFlight = 0;
-  const waitingLanes: string[] = [];
+  const inFlightOf = new Map<string, number>();
+  /** Lanes that had something to send when no slot was free, in the order they asked. */
+  const waitingLanes = new Set<string>();
+  /** Deliveries sitting in a lane's queue, and those being sent: a resend of either would send it twice. */
+  const queued = new Set<Delivery>();
+  const sending = new Set<Delivery>();
   const controllers = new Set<AbortController>();
   let closed = false;
 
@@ -98,12 +105,21 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       waiters.set(d, [...(waiters.get(d) ?? []), resolve]);
     });
 
-  /** Keeps the newest `capacity` deliveries; a forgotten one's retry is cancelled. */
+  /**
+   * Keeps the newest `capacity` deliveries. Finished ones go first, so a burst never drops a delivery not yet sent
+   * while a finished one is kept; only past `capacity` pending ones does the oldest pending go (its retry cancelled).
+   */
   const keep = (ns: Namespace, d: Delivery) => {
     const { deliveries, capacity } = ns.webhooks;
     deliveries.set(d.id, d);
     while (deliveries.size > capacity) {
-      const oldest = deliveries.values().next().value!;
+      let oldest: Delivery | undefined;
+      for (const candidate of deliveries.values())
+        if (candidate.status !== "pending") {
+          oldest = candidate;
+          break;
+        }
+      oldest ??= deliveries.values().next().value!;
       deliveries.delete(oldest.id);
       const timer = timers.get(oldest);
       if (timer) clearTimeout(timer);
@@ -129,6 +145,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       lanes.set(key, lane);
     }
     lane.queue.push(d);
+    queued.add(d);
     // Deliveries the namespace no longer keeps would only be skipped: past the bound, drop them at once.
     if (lane.queue.length > ns.webhooks.capacity)
       lane.queue = lane.queue.filter((q) => ns.webhooks.deliveries.has(q.id));
@@ -148,29 +165,55 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     // one passes it (the swap), and nothing else does.
     const index = first.held ? lane.queue.findIndex((q) => q.releases === first) : 0;
     if (index < 0) return;
-    if (inFlight >= MAX_IN_FLIGHT) {
-      if (!waitingLanes.includes(key)) waitingLanes.push(key);
+    const nsId = lane.ns.id;
+    if (inFlight >= MAX_IN_FLIGHT || (inFlightOf.get(nsId) ?? 0) >= MAX_IN_FLIGHT_PER_NAMESPACE) {
+      waitingLanes.add(key);
       return;
     }
+    waitingLanes.delete(key);
     const [d] = lane.queue.splice(index, 1) as [Delivery];
+    queued.delete(d);
+    sending.add(d);
     lane.busy = true;
     inFlight++;
+    inFlightOf.set(nsId, (inFlightOf.get(nsId) ?? 0) + 1);
     void send(lane.ns, d).finally(() => {
+      sending.delete(d);
       lane.busy = false;
       inFlight--;
+      const left = inFlightOf.get(nsId)! - 1;
+      if (left === 0) inFlightOf.delete(nsId);
+      else inFlightOf.set(nsId, left);
       // Sent: the held one it was waiting for goes now, after it.
       if (d.releases) release(lane.ns, d.releases);
       d.releases = undefined;
       pump(key);
-      const next = waitingLanes.shift();
-      if (next !== undefined) pump(next);
+      // A slot is free: the lanes that waited for one, in turn (a namespace at its own limit stays waiting).
+      for (const waiting of [...waitingLanes]) {
+        if (inFlight >= MAX_IN_FLIGHT) break;
+        pump(waiting);
+      }
     });
   };
 
   /** One attempt (and, for a scenario's duplicate, the second send after a success). */
   const send = async (ns: Namespace, d: Delivery): Promise<void> => {
     const subscription = subscriptionById(ns, d.subscription);
-    if (!subscription || !ns.webhooks.deliveries.has(d.id)) {
+    if (!ns.webhooks.deliveries.has(d.id)) {
+      settle(d);
+      return;
+    }
+    if (!subscription) {
+      // Unsubscribed while it waited: it will never be sent, and says why.
+      d.status = "failed";
+      d.nextAttemptAt = null;
+      d.attempts.push({
+        at: ns.clock.now(),
+        status: null,
+        error: "subscription deleted",
+        durationMs: 0,
+        duplicate: false,
+      });
       settle(d);
       return;
     }
@@ -210,8 +253,8 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           signal: controller.signal,
         });
         status = res.status;
-        // Read (and drop) the answer, so the connection goes back to the pool; the timeout covers it too.
-        await res.arrayBuffer().catch(() => undefined);
+        // The answer's body is never read: dropped, so a receiver streaming a large one costs nothing.
+        await res.body?.cancel().catch(() => undefined);
       } catch (err) {
         error = describeFailure(err, controller.signal);
       } finally {
@@ -286,6 +329,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           url: s.url,
           body,
           headers: {},
+          hidden: Object.keys(s.headers).map((name) => name.toLowerCase()),
           status: "pending",
           attempts: [],
           createdAt: ns.clock.now(),
@@ -339,7 +383,9 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     },
 
     /** One more attempt of a delivery, same id and body, whatever its status; resolves once it has ended. */
-    async redeliver(ns: Namespace, d: Delivery): Promise<void> {
+    async redeliver(ns: Namespace, d: Delivery): Promise<"sent" | "busy"> {
+      // Being sent, or waiting its turn: a resend now would send it twice.
+      if (sending.has(d) || (queued.has(d) && !d.held)) return "busy";
       const timer = timers.get(d);
       if (timer) clearTimeout(timer);
       timers.delete(d);
@@ -348,9 +394,11 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       d.status = "pending";
       d.resend = true;
       d.nextAttemptAt = null;
-      enqueue(ns, d);
+      if (d.held) release(ns, d);
+      else enqueue(ns, d);
       await ended;
       d.resend = false;
+      return "sent";
     },
 
     subscriptionsOf,
@@ -366,7 +414,11 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       }
       ns.webhooks.deliveries.clear();
       ns.webhooks.subscriptions.clear();
-      for (const lane of lanes.values()) if (lane.ns === ns) lane.queue.length = 0;
+      for (const lane of lanes.values())
+        if (lane.ns === ns) {
+          for (const d of lane.queue) queued.delete(d);
+          lane.queue.length = 0;
+        }
       for (const key of waitingHeld.keys()) if (key.startsWith(`${ns.id}/`)) waitingHeld.delete(key);
     },
 
@@ -390,9 +442,9 @@ function describeFailure(err: unknown, signal: AbortSignal): string {
   return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
 }
 
-/** A delivery as the admin API shows it: times as ISO 8601, static headers a subscription adds redacted. */
-export function deliveryView(d: Delivery, subscription: Subscription | undefined) {
-  const hidden = new Set(Object.keys(subscription?.headers ?? {}).map((h) => h.toLowerCase()));
+/** A delivery as the admin API shows it: times as ISO 8601, static headers its subscription added redacted. */
+export function deliveryView(d: Delivery) {
+  const hidden = new Set(d.hidden);
   return {
     id: d.id,
     subscription: d.subscription,
@@ -440,11 +492,34 @@ export const deliveryViewSchema = z.strictObject({
 });
 
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers a subscription may not set: the message's framing and hops, and what the sandbox itself sends. */
+const RESERVED_HEADERS = new Set([
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "expect",
+  "host",
+  "te",
+  "trailer",
+  "content-type",
+  "user-agent",
+  "x-sandbox-namespace",
+]);
+/** Most subscriptions one namespace keeps over the API. */
+export const MAX_SUBSCRIPTIONS = 100;
 
 /** A subscription as the config file and `POST /__admin/webhooks` take it; a vendor's own options sit beside. */
 export const subscriptionInputSchema = z.looseObject({
   vendor: z.string().min(1).describe("A vendor that sends webhooks"),
-  url: z.url({ protocol: /^https?$/, error: "url must be an http:// or https:// URL" }),
+  url: z
+    .url({ protocol: /^https?$/, error: "url must be an http:// or https:// URL" })
+    .max(2048)
+    .refine((url) => {
+      const parsed = new URL(url);
+      return parsed.username === "" && parsed.password === "";
+    }, "url must not carry credentials (user:password@): use headers, e.g. Authorization"),
   secret: z.string().min(1).describe("What the vendor's signature is keyed with"),
   events: z
     .array(z.string().min(1))
@@ -454,8 +529,17 @@ export const subscriptionInputSchema = z.looseObject({
   headers: z
     .record(
       z.string().regex(headerName, "a header name is letters, digits and !#$%&'*+.^_`|~-"),
-      z.string().regex(/^[^\r\n\0]*$/, "a header value holds no line break"),
+      z
+        .string()
+        .max(4096)
+        .regex(/^[\t\x20-\x7e]*$/, "a header value is visible ASCII, spaces and tabs (no line break)"),
     )
+    .superRefine((headers, ctx) => {
+      if (Object.keys(headers).length > 20) ctx.addIssue({ code: "custom", message: "at most 20 headers" });
+      for (const name of Object.keys(headers))
+        if (RESERVED_HEADERS.has(name.toLowerCase()))
+          ctx.addIssue({ code: "custom", path: [name], message: "the sandbox sets this header itself" });
+    })
     .optional()
     .describe("Static headers sent with every delivery, e.g. an Authorization the receiver checks"),
 });

@@ -177,6 +177,24 @@ describe("namespace bound", () => {
   });
 });
 
+describe("eviction", () => {
+  it("tells onEvict which namespace the bound forgot", () => {
+    const evicted: string[] = [];
+    const namespaces = createNamespaces({
+      maxEntries: 1,
+      maxCounters: 1,
+      maxNamespaces: 1,
+      journalSize: 1,
+      deliveriesKept: 1,
+      clock: createClock({ start: 0, frozen: true }),
+      onEvict: (ns) => evicted.push(ns.id),
+    });
+    namespaces.get("a");
+    namespaces.get("b");
+    expect(evicted).toEqual(["a"]);
+  });
+});
+
 describe("resetNamespace", () => {
   it("clears the store, queued one-shots, counters and journal, but not the clock or other namespaces", async () => {
     const { root, namespaces } = setup();

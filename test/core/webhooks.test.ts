@@ -8,6 +8,7 @@ import { createNamespaces } from "../../src/core/namespaces.js";
 import {
   checkSubscription,
   createWebhookEngine,
+  deliveryView,
   type DeliveryMode,
   type WebhookSpec,
 } from "../../src/core/webhooks.js";
@@ -333,6 +334,79 @@ describe("webhook engine", () => {
     await engine.redeliver(ns, d!);
     expect(d!.status).toBe("delivered");
     expect(d!.attempts.map((a) => a.status)).toEqual([200, 500, 200]);
+  });
+
+  it("fails a delivery whose subscription went while it waited, and a flush still answers", async () => {
+    const r = await receiver(() => ({ status: 500 }));
+    const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [60] });
+    const sub = subscribe("default", r.url);
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.flush(ns);
+    ns.webhooks.subscriptions.delete(sub.id);
+    await engine.flush(ns);
+    expect(d!.status).toBe("failed");
+    expect(d!.attempts.at(-1)).toMatchObject({ status: null, error: "subscription deleted" });
+    expect(await engine.flush(ns)).toEqual([]);
+  });
+
+  it("keeps a namespace's slow receiver from holding up another namespace's deliveries", async () => {
+    const slow = await receiver(() => "hang");
+    const fast = await receiver();
+    const { engine, subscribe, namespaces } = setup({ timeoutSeconds: 2, retryDelaysSeconds: [] });
+    subscribe("noisy", slow.url);
+    subscribe("victim", fast.url);
+    const noisy = namespaces.get("noisy");
+    const stuck = Array.from(
+      { length: 40 },
+      (_, n) => engine.emit(noisy, "acme", "thing.done", { n }, `r${String(n)}`)[0]!,
+    );
+    await slow.waitFor(8);
+    engine.emit(namespaces.get("victim"), "acme", "thing.done", { n: "victim" });
+    expect((await fast.next()).body).toBe('{"n":"victim"}');
+    // Arrived while every one of the noisy namespace's attempts was still waiting for its receiver.
+    expect(stuck.every((d) => d.attempts.length === 0)).toBe(true);
+    expect(slow.received).toHaveLength(8);
+    engine.close();
+  });
+
+  it("drops a finished delivery before a pending one when over the bound", async () => {
+    const failing = await receiver(() => ({ status: 500 }));
+    const ok = await receiver();
+    const { engine, subscribe, ns } = setup({ keep: 2, retryDelaysSeconds: [60, 60, 60] });
+    subscribe("default", failing.url, { events: ["thing.failed"] });
+    subscribe("default", ok.url, { events: ["thing.done"] });
+    const [b] = engine.emit(ns, "acme", "thing.failed", { n: "b" });
+    await engine.flush(ns);
+    const [a] = engine.emit(ns, "acme", "thing.done", { n: "a" });
+    await ok.next();
+    await engine.flush(ns);
+    expect([b!.status, a!.status]).toEqual(["pending", "delivered"]);
+    const [c] = engine.emit(ns, "acme", "thing.done", { n: "c" });
+    expect([...ns.webhooks.deliveries.keys()]).toEqual([b!.id, c!.id]);
+    await ok.next();
+    engine.close();
+  });
+
+  it("refuses to resend a delivery being sent, and keeps its headers redacted after the subscription is gone", async () => {
+    let answer!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const r = await receiver(async () => {
+      await gate;
+      return { status: 200 };
+    });
+    const { engine, subscribe, ns } = setup();
+    const sub = subscribe("default", r.url, { headers: { Authorization: "Bearer receiver" } });
+    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await r.next();
+    expect(await engine.redeliver(ns, d!)).toBe("busy");
+    answer();
+    await engine.flush(ns);
+    ns.webhooks.subscriptions.delete(sub.id);
+    expect(deliveryView(d!).headers.authorization).toBe("[redacted]");
+    expect(await engine.redeliver(ns, d!)).toBe("sent");
+    expect(d!.attempts.at(-1)).toMatchObject({ error: "subscription deleted" });
   });
 
   it("forgets a namespace's deliveries and subscriptions on reset, cancelling their retries", async () => {

@@ -80,7 +80,28 @@ describe("POST /__admin/webhooks", () => {
     ],
     [
       { vendor: "regula", url: "http://127.0.0.1:1/", secret: "s", headers: { "X-A": "a\r\nb" } },
-      "headers.X-A: a header value holds no line break",
+      "headers.X-A: a header value is visible ASCII, spaces and tabs (no line break)",
+    ],
+    [
+      { vendor: "regula", url: "http://127.0.0.1:1/", secret: "s", headers: { "Content-Length": "3" } },
+      "headers.Content-Length: the sandbox sets this header itself",
+    ],
+    [
+      {
+        vendor: "regula",
+        url: "http://127.0.0.1:1/",
+        secret: "s",
+        headers: { "X-Sandbox-Namespace": "other" },
+      },
+      "headers.X-Sandbox-Namespace: the sandbox sets this header itself",
+    ],
+    [
+      { vendor: "regula", url: "http://127.0.0.1:1/", secret: "s", headers: { "X-Price": "3 €" } },
+      "headers.X-Price: a header value is visible ASCII, spaces and tabs (no line break)",
+    ],
+    [
+      { vendor: "regula", url: "http://alice:hunter2@127.0.0.1:1/", secret: "s" },
+      "url must not carry credentials (user:password@): use headers, e.g. Authorization",
     ],
   ])("refuses %j with 400 naming the field", async (input, message) => {
     const res = await subscribe(input);
@@ -88,6 +109,20 @@ describe("POST /__admin/webhooks", () => {
     const body = (await res.json()) as { error: string; message: string };
     expect(body.error).toBe("invalid_request");
     expect(body.message).toMatch(message);
+  });
+});
+
+describe("subscriptions per namespace", () => {
+  it("keeps at most 100 made over the API", async () => {
+    for (let i = 0; i < 100; i++)
+      expect((await subscribe({ vendor: "regula", url: receiver.url, secret: "s" }, "many")).status).toBe(
+        201,
+      );
+    const over = await subscribe({ vendor: "regula", url: receiver.url, secret: "s" }, "many");
+    expect(over.status).toBe(400);
+    expect(((await over.json()) as { message: string }).message).toBe(
+      "at most 100 subscriptions per namespace: delete one first",
+    );
   });
 });
 
@@ -252,6 +287,21 @@ describe("verdicts and deliveries over the admin API", () => {
       }
     },
   );
+
+  it("sends a session's expiry even when one clock move takes it past its retention", async () => {
+    const own = await startReceiver();
+    try {
+      await subscribe({ vendor: "regula", url: own.url, secret: "s", events: ["session.expired"] }, "far");
+      const id = await session("far");
+      // Past the session's hour and the day it is kept after.
+      await sandbox.request("/__admin/clock", json({ advance: 100_000 }, ns("far")));
+      const got = await own.next();
+      expect(JSON.parse(got.body)).toMatchObject({ event: "session.expired", sessionId: id });
+      await sandbox.request("/__admin/webhooks/flush", json({}, ns("far")));
+    } finally {
+      await own.close();
+    }
+  });
 
   it("forgets deliveries and API subscriptions on reset", async () => {
     await subscribe({ vendor: "regula", url: receiver.url, secret: "s" }, "gone");
