@@ -95,9 +95,11 @@ export function scenarioGate(options: GateOptions) {
     const names = [...fromHeader, ...ns.scenarios.active, ...options.globalScenarios];
     const needBody = mayHaveMagic || names.some((n) => scenarios.get(n)?.readsBody);
     const view = await viewRequest(c, route, needBody);
-    const magic = mayHaveMagic
-      ? magicScenarios(view, options.scenarioFields).filter((n) => scenarios.has(n))
-      : [];
+    const magic = mayHaveMagic ? magicScenarios(view, options.scenarioFields) : [];
+    // An unknown name is a mistake whichever way it came: the same 400 as in the header.
+    const unknown = magic.find((n) => !scenarios.has(n));
+    if (unknown !== undefined)
+      throw coreError(CoreErrorCode.invalidRequest, `unknown scenario in a scenario: value: ${unknown}`);
     const all = [...fromHeader, ...magic, ...ns.scenarios.active, ...options.globalScenarios];
     if (options.rateLimits || all.some((n) => scenarios.get(n)?.rateLimits)) await enforceLimit(c, route);
     const chosen = chooseRule(ns.scenarios, scenarios, all, view);

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type * as z from "zod";
@@ -161,9 +161,14 @@ export function parseAuthScheme(header: string | undefined, scheme: string): str
   return match[2]!.trim();
 }
 
-/** Compares two secrets in constant time (for their common length). */
+/** A key of this process only: secrets are compared as their HMACs, which always have the same length. */
+const COMPARE_KEY = randomBytes(32);
+
+/**
+ * Compares two secrets in constant time, whatever their lengths: both are HMAC'd first, so neither the time taken nor
+ * an early return tells a caller how long the expected secret is.
+ */
 export function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (text: string) => createHmac("sha256", COMPARE_KEY).update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -8,8 +8,8 @@ import type { Store } from "./store.js";
 import { createWebhookState } from "./deliveries.js";
 
 export const DEFAULT_NAMESPACE = "default";
-/** What a namespace id may be: it appears in URLs (`/ns/<id>/…`). */
-export const NAMESPACE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** What a namespace id may be: it appears in URLs (`/ns/<id>/…`), so never `.` or `..` alone: a letter or digit. */
+export const NAMESPACE_ID = /^(?=[^A-Za-z0-9]*[A-Za-z0-9])[A-Za-z0-9._-]{1,64}$/;
 
 export interface Namespaces {
   /** The namespace named `id`, created on first use; an invalid id is a 400. */
@@ -81,7 +81,10 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
         byId.delete(id); // re-inserted below: the most recently used go last
       } else {
         if (!NAMESPACE_ID.test(id)) {
-          throw coreError(CoreErrorCode.invalidRequest, "namespace must match [A-Za-z0-9._-]{1,64}");
+          throw coreError(
+            CoreErrorCode.invalidRequest,
+            "namespace must be 1 to 64 of A-Z a-z 0-9 . _ -, with at least one letter or digit",
+          );
         }
         ns = make(id);
       }

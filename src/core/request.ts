@@ -7,6 +7,13 @@ import type { Logger } from "./log.js";
 import { DEFAULT_NAMESPACE, type Namespaces } from "./namespaces.js";
 import { routeOf } from "./route.js";
 
+/** The longest path (with its query) the journal keeps: 2 KiB, then a mark that the rest was cut. */
+export const MAX_JOURNAL_PATH = 2048;
+
+function boundPath(path: string): string {
+  return path.length <= MAX_JOURNAL_PATH ? path : `${path.slice(0, MAX_JOURNAL_PATH)}…[truncated]`;
+}
+
 /** `/ns/<id>/…`: the namespace a path names, for clients that cannot set headers (SDKs, browsers). */
 const NS_PREFIX = /^\/ns\/([^/]+)(?=\/|$)/;
 
@@ -55,8 +62,8 @@ export function requestContext(options: {
       namespace: ns.id,
       direction: "in" as const,
       method: c.req.method,
-      // Redacted when read (admin API, logs), not on every request.
-      path: query < 0 ? path : path + c.req.url.slice(query),
+      // Redacted when read (admin API, logs), not on every request; bounded, so a long query costs little.
+      path: boundPath(query < 0 ? path : path + c.req.url.slice(query)),
       vendor: options.vendorOf(path) ?? null,
       route: routeOf(c)?.name ?? null,
       status: c.res.status,

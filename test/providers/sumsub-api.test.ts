@@ -85,7 +85,7 @@ describe("Sumsub signed requests", () => {
     expect(res.status).toBe(401);
     expect(await sumsubError(res)).toEqual({
       code: 401,
-      description: "Request timestamp is missing or too far from the current time",
+      description: `Request timestamp is missing or more than 60 s from the sandbox clock, which reads ${String(T0 / 1000)} (GET /__admin/clock)`,
     });
   });
 

@@ -300,7 +300,7 @@ describe("Sumsub applicants: create", () => {
     expect(stale.status).toBe(401);
     expect(await sumsubError(stale)).toEqual({
       code: 401,
-      description: "Request timestamp is missing or too far from the current time",
+      description: `Request timestamp is missing or more than 60 s from the sandbox clock, which reads ${String(T0 / 1000)} (GET /__admin/clock)`,
     });
     for (const path of [
       "/resources/applicants/0123456789abcdef01234567/one",

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import * as z from "zod";
 import { isoAt } from "../../core/clock.js";
 import type { AppEnv } from "../../core/context.js";
-import { invalidInput, parseAuthScheme, readForm, type FieldIssue } from "../../core/http.js";
+import { invalidInput, parseAuthScheme, readForm, sameSecret, type FieldIssue } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
 import { fail, pageErrors, pageFail } from "./errors.js";
@@ -52,6 +52,8 @@ const invalid = (issues: readonly FieldIssue[]) =>
   issues[0]?.field.startsWith("workflowId") ? fail("workflow_required") : invalidInput(issues);
 const page = (description: string) => ({ description, schema: z.string(), contentType: "text/html" });
 
+const USED_DEVICE_TOKEN = "Unauthorized: missing, unknown or used device token";
+
 export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): RouteDeclaration[] {
   const { fixtures, ids, verdicts } = deps;
   const workflowIds = new Set(fixtures.workflows.map((w) => w.id));
@@ -69,7 +71,9 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
       const header = c.req.header("authorization")?.trim();
       const key =
         parseAuthScheme(header, "ApiKey") ?? (bare && header && !/\s/.test(header) ? header : undefined);
-      const apiKey = fixtures.apiKeys.find((k) => k.key === key);
+      // Every key is compared, in constant time: which one matched (or how many characters did) takes no longer.
+      const apiKey =
+        key === undefined ? undefined : fixtures.apiKeys.filter((k) => sameSecret(key, k.key)).at(0);
       if (!apiKey) throw fail("unauthorized");
       if (!apiKey.permissions.includes(permission)) {
         throw fail("forbidden", `Forbidden: the API key lacks the ${permission} permission`);
@@ -246,13 +250,12 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
       path: "/api/sessions",
       summary: "Start a session with a device token (older flow)",
       security: ["regulaDeviceToken"],
-      // A device token starts one session: taken here, so exactly one concurrent request gets it.
+      // Checked first (401 before 400), spent last: a request refused for its input leaves the token usable.
       authorize: async (c) => {
         const token = parseAuthScheme(c.req.header("authorization"), "Token");
-        const device = token === undefined ? undefined : await c.get("ns").store.take(deviceTokens, token);
-        if (!token || !device)
-          throw fail("unauthorized", "Unauthorized: missing, unknown or used device token");
-        return { token, expiresAt: device.expiresAt };
+        const device = token === undefined ? undefined : await c.get("ns").store.get(deviceTokens, token);
+        if (!token || !device) throw fail("unauthorized", USED_DEVICE_TOKEN);
+        return { token };
       },
       request: { query: workflows, json: { schema: sessionRequestSchema } },
       invalid,
@@ -263,14 +266,14 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
         404: "Unknown workflow",
       },
       handler: async (c, { auth, query, json: body }) => {
+        const workflowIds = knownWorkflows(query.workflowId);
+        // A device token starts one session: taken once the request is known good, so exactly one concurrent
+        // request gets it.
+        const device = await c.get("ns").store.take(deviceTokens, auth.token);
+        if (!device) throw fail("unauthorized", USED_DEVICE_TOKEN);
         const now = c.get("ns").clock.now();
-        const remaining = Math.max(1, Math.floor((auth.expiresAt - now) / 1000));
-        const session = await startSession(
-          c,
-          { workflowIds: knownWorkflows(query.workflowId), ...body },
-          remaining,
-          auth.token,
-        );
+        const remaining = Math.max(1, Math.floor((device.expiresAt - now) / 1000));
+        const session = await startSession(c, { workflowIds, ...body }, remaining, auth.token);
         return c.json(fullView(c, session));
       },
     }),

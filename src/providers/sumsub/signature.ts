@@ -55,8 +55,13 @@ export async function verifySignedRequest(
 
   const ts = c.req.header("x-app-access-ts") ?? "";
   const seconds = /^\d{1,12}$/.test(ts) ? Number(ts) : Number.NaN;
-  if (!(Math.abs(c.get("ns").clock.nowSeconds() - seconds) <= options.windowSeconds)) {
-    throw fail("timestamp_out_of_range");
+  const now = c.get("ns").clock.nowSeconds();
+  if (!(Math.abs(now - seconds) <= options.windowSeconds)) {
+    // Said plainly: after a clock move, `date +%s` is no longer what the sandbox reads.
+    throw fail(
+      "timestamp_out_of_range",
+      `Request timestamp is missing or more than ${String(options.windowSeconds)} s from the sandbox clock, which reads ${String(now)} (GET /__admin/clock)`,
+    );
   }
 
   // A client signs the path as it sent it, percent-encoding and all (`-;externalUserId=a%40b.test`); c.req.path is

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { sameSecret } from "../../src/core/http.js";
+import { json, testSandbox } from "../helpers/sandbox.js";
+import { signedHeaders } from "../helpers/sumsub.js";
+
+/** Findings of the hostile trial (issue 17), one test each: each failed before its fix. */
+describe("hardening", () => {
+  it("compares secrets of any length without throwing or an early return on length", () => {
+    expect(sameSecret("sandbox-api-key", "sandbox-api-key")).toBe(true);
+    expect(sameSecret("s", "sandbox-api-key")).toBe(false);
+    expect(sameSecret("sandbox-api-key-and-more", "sandbox-api-key")).toBe(false);
+    expect(sameSecret("", "")).toBe(true);
+  });
+
+  it("keeps a Regula device token usable when the session request is refused for its input", async () => {
+    const { request } = await testSandbox();
+    const issued = await request(
+      "/regula/api/device/ephemeral",
+      json({}, { authorization: "sandbox-api-key" }),
+    );
+    const { authorization } = (await issued.json()) as { authorization: string };
+    const refused = await request("/regula/api/sessions", json({ metadata: 1 }, { authorization }));
+    expect(refused.status).toBe(400);
+    const noWorkflow = await request("/regula/api/sessions", json({}, { authorization }));
+    expect(noWorkflow.status).toBe(400);
+    const started = await request("/regula/api/sessions?workflowId=wf-selfie", json({}, { authorization }));
+    expect(started.status).toBe(200);
+    const again = await request("/regula/api/sessions?workflowId=wf-selfie", json({}, { authorization }));
+    expect(again.status).toBe(401);
+  });
+
+  it("answers 400 for a magic scenario:<name> that names no scenario, as the header does", async () => {
+    const { request } = await testSandbox();
+    const res = await request(
+      "/sardine/v1/identity-documents/tokens",
+      json(
+        { sessionKey: "scenario:no-such-scenario" },
+        { authorization: `Basic ${Buffer.from("sandbox-client:sandbox-secret").toString("base64")}` },
+      ),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ message: "unknown scenario in a scenario: value: no-such-scenario" });
+  });
+
+  it("keeps at most 2 KiB of a path in the journal", async () => {
+    const { request } = await testSandbox();
+    await request(`/dqe/ACCESS_TOKEN/?pad=${"x".repeat(14_000)}`);
+    const { requests } = (await (await request("/__admin/requests?limit=1")).json()) as {
+      requests: { path: string }[];
+    };
+    expect(requests[0]!.path.length).toBeLessThan(2100);
+    expect(requests[0]!.path).toContain("truncated");
+  });
+
+  it("says which clock a refused Sumsub timestamp is measured against, and what it reads", async () => {
+    const sandbox = await testSandbox();
+    await sandbox.request("/__admin/clock", json({ advance: 601 }));
+    const path = "/resources/accessTokens/sumsubIdShareToken";
+    const body = JSON.stringify({ sumsubIdConnectToken: "x", forClientId: "y" });
+    // Signed at the time before the move, as `date +%s` would give it, while the namespace's clock has moved on.
+    const headers = signedHeaders(sandbox, "POST", path, body, {
+      ts: Date.parse("2026-01-01T00:00:00Z") / 1000,
+    });
+    const res = await sandbox.request(`/sumsub${path}`, { method: "POST", headers, body });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { description: string }).description).toBe(
+      `Request timestamp is missing or more than 60 s from the sandbox clock, which reads ${String(Date.parse("2026-01-01T00:10:01Z") / 1000)} (GET /__admin/clock)`,
+    );
+  });
+});
