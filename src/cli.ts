@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { adminApi } from "./admin/routes.js";
 import { ConfigError, configFromEnv, parseConfig, publicUrlOf, readConfigFile } from "./config.js";
-import { contractDocument, docGroups } from "./contract.js";
+import { contractDocument, docGroups, VERSION } from "./contract.js";
 import { KeyFileError } from "./core/keys.js";
 import { createDeps } from "./deps.js";
 import { startSandbox } from "./sandbox.js";
@@ -22,6 +22,7 @@ Options:
   --scenario <name>   activate a scenario for everyone from the start (repeatable)
   --admin-token <t>   require "Authorization: Bearer <t>" on /__admin (env ADMIN_TOKEN)
   --quiet             print nothing but errors
+  -v, --version       print the version
   -h, --help          show this help
 `;
 
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
         "admin-token": { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
         vendor: { type: "string" },
       },
       strict: true,
@@ -71,6 +73,10 @@ async function main(): Promise<void> {
   const flags = parsed.values;
   if (flags.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (flags.version) {
+    process.stdout.write(`idv-sandbox ${VERSION}\n`);
     return;
   }
 

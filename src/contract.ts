@@ -10,7 +10,8 @@ import type { Route } from "./core/route.js";
 import type { Vendor } from "./deps.js";
 
 const require = createRequire(import.meta.url);
-const VERSION = (require("../package.json") as { version: string }).version;
+/** The package's version, in every document and `idv-sandbox --version`. */
+export const VERSION = (require("../package.json") as { version: string }).version;
 
 /** Every vendor's contract and the admin API's, from the routes' declarations. */
 export function docGroups(vendors: readonly Vendor[], admin: readonly Route[]): DocGroup[] {

@@ -82,6 +82,15 @@ describe("command line", () => {
     expect((await quiet.exited).stdout).toBe("");
   });
 
+  it("prints its version with --version and -v, and exits 0", async () => {
+    const { version } = (await import("../../package.json", { with: { type: "json" } })).default;
+    for (const flag of ["--version", "-v"]) {
+      const { code, stdout } = await runCli([flag]).exited;
+      expect(code).toBe(0);
+      expect(stdout).toBe(`idv-sandbox ${version}\n`);
+    }
+  });
+
   it("takes port and public URL from the environment, flags winning over it", async () => {
     const cli = runCli(["--public-url", "https://idv.example.test/"], {
       PORT: "0",
