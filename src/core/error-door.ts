@@ -13,6 +13,9 @@ import {
 import type { IdGenerator } from "./ids.js";
 import type { Logger } from "./log.js";
 
+/** What the journal records for a request whose client went away before it was answered (nginx's code). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 /** `{error, message}`: the sandbox's own format, for the admin API and paths outside every vendor. */
 export const plainFormat: ErrorFormat = {
   name: "sandbox",
@@ -51,6 +54,12 @@ export function errorDoor(options: {
   logger: Logger;
 }): ErrorHandler<AppEnv> {
   return (err, c) => {
+    // The client went away (mid-body, or before the answer): nothing to answer, nothing broken. Journaled as 499,
+    // nginx's "client closed request", and logged at debug only.
+    if (c.req.raw.signal.aborted) {
+      options.logger.debug("client_abort", { path: c.req.path });
+      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
     const error = toSandboxError(err);
     if (error.code === CoreErrorCode.internal && error.cause !== undefined) {
       const cause =

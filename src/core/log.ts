@@ -3,6 +3,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** One JSON object per line; nothing secret is ever passed in (the journal's entry is already redacted). */
 export interface Logger {
+  debug(event: string, fields: Record<string, unknown>): void;
   info(event: string, fields: Record<string, unknown>): void;
   warn(event: string, fields: Record<string, unknown>): void;
   error(event: string, fields: Record<string, unknown>): void;
@@ -21,6 +22,9 @@ export function createLogger(
     write(JSON.stringify({ level: at, event, ...fields }) + "\n");
   };
   return {
+    debug: (event, fields) => {
+      emit("debug", event, fields);
+    },
     info: (event, fields) => {
       emit("info", event, fields);
     },

@@ -68,3 +68,43 @@ describe("hardening", () => {
     );
   });
 });
+
+describe("a client that goes away mid-body", () => {
+  it("is journaled as 499 and logged at debug, not as an unexpected 500", async () => {
+    const { connect } = await import("node:net");
+    const { parseConfig } = await import("../../src/config.js");
+    const { createLogger } = await import("../../src/core/log.js");
+    const { startSandbox } = await import("../../src/sandbox.js");
+    const lines: Record<string, unknown>[] = [];
+    let answered!: () => void;
+    const logged = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const logger = createLogger("debug", (line) => {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      lines.push(parsed);
+      if (parsed.event === "request") answered();
+    });
+    const sandbox = await startSandbox(parseConfig({ port: 0 }), { logger });
+    try {
+      const socket = connect(sandbox.port, "127.0.0.1");
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      // Headers first, asking to continue: the 100 says the sandbox has the request and waits for its body.
+      const continued = new Promise<void>((resolve) => socket.once("data", () => resolve()));
+      socket.write(
+        "POST /sumsub/api/snsId/oauth/token HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n" +
+          "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
+      );
+      await continued;
+      // Part of the body, then the client hangs up.
+      socket.end("grant_type", () => socket.destroy());
+      await logged;
+      expect(lines.find((l) => l.event === "request")).toMatchObject({ status: 499 });
+      expect(lines.find((l) => l.event === "client_abort")).toMatchObject({ level: "debug" });
+      expect(lines.some((l) => l.event === "unexpected_error")).toBe(false);
+      expect(sandbox.state.journal.query({})[0]).toMatchObject({ status: 499 });
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
