@@ -100,6 +100,16 @@ const coreConfigSchema = z.strictObject({
     .prefault({}),
   /** When set, every /__admin call but health needs `Authorization: Bearer <adminToken>`. */
   adminToken: z.string().min(1).optional(),
+  server: z
+    .strictObject({
+      /** Longest a client may take to send a request's headers (a slow-loris defence); Node's default is 60 s. */
+      headersTimeoutSeconds: z.number().positive().max(3600).default(10),
+      /** Longest a client may take to send a whole request; Node's default is 300 s. */
+      requestTimeoutSeconds: z.number().positive().max(3600).default(30),
+      /** How long an idle keep-alive connection stays open. */
+      keepAliveTimeoutSeconds: z.number().positive().max(3600).default(5),
+    })
+    .prefault({}),
   /** Largest request body accepted, in bytes; larger → 413. */
   bodyLimit: z
     .number()

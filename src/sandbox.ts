@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.js";
@@ -74,7 +75,16 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
   let base = publicUrlOf(config, config.port);
   const deps = await createDeps(config, { ...overrides, publicUrl: () => base });
   const app = createApp(deps);
-  const server = createAdaptorServer({ fetch: app.fetch, hostname: config.host });
+  const timeouts = config.server;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    hostname: config.host,
+    // How often Node looks for requests past their timeouts: often enough that a 10 s limit means about 10 s.
+    serverOptions: { connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutSeconds * 500) },
+  }) as Server;
+  server.headersTimeout = timeouts.headersTimeoutSeconds * 1000;
+  server.requestTimeout = Math.max(timeouts.requestTimeoutSeconds, timeouts.headersTimeoutSeconds) * 1000;
+  server.keepAliveTimeout = timeouts.keepAliveTimeoutSeconds * 1000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => {

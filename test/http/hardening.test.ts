@@ -108,3 +108,25 @@ describe("a client that goes away mid-body", () => {
     }
   });
 });
+
+describe("server timeouts", () => {
+  it("closes a connection whose headers never finish, after server.headersTimeoutSeconds", async () => {
+    const { connect } = await import("node:net");
+    const { createSandbox } = await import("../../src/index.js");
+    const sandbox = await createSandbox({ port: 0, server: { headersTimeoutSeconds: 1 } });
+    try {
+      const socket = connect(sandbox.port, "127.0.0.1");
+      let answer = "";
+      socket.setEncoding("utf8").on("data", (d: string) => (answer += d));
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+      const started = performance.now();
+      socket.write("GET /__admin/health HTTP/1.1\r\nHost: x\r\n"); // and never the blank line
+      await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      // Not Node's default of 60 s.
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
