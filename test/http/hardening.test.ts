@@ -130,3 +130,35 @@ describe("server timeouts", () => {
     }
   });
 });
+
+describe("the published OpenAPI document", () => {
+  it("compiles, schema by schema, under Ajv's strict mode (no unknown formats or keywords)", async () => {
+    const { Ajv2020 } = await import("ajv/dist/2020.js");
+    const addFormats = (await import("ajv-formats")).default as unknown as (
+      ajv: InstanceType<typeof Ajv2020>,
+    ) => unknown;
+    const { request } = await testSandbox();
+    const doc = (await (await request("/openapi.json")).json()) as Record<string, unknown>;
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats(ajv);
+    const schemas: [string, object][] = [];
+    const walk = (node: unknown, path: string) => {
+      if (node === null || typeof node !== "object") return;
+      const record = node as Record<string, unknown>;
+      if (record.schema !== null && typeof record.schema === "object") schemas.push([path, record.schema]);
+      for (const [key, value] of Object.entries(record)) walk(value, `${path}/${key}`);
+    };
+    walk(doc.paths, "paths");
+    walk(doc.webhooks, "webhooks");
+    expect(schemas.length).toBeGreaterThan(100);
+    const broken = schemas.flatMap(([path, schema]) => {
+      try {
+        ajv.compile(schema);
+        return [];
+      } catch (err) {
+        return [`${path}: ${(err as Error).message}`];
+      }
+    });
+    expect(broken).toEqual([]);
+  });
+});
