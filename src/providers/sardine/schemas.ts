@@ -265,7 +265,7 @@ export type EventName = (typeof EVENTS)[keyof typeof EVENTS];
 
 /**
  * A webhook's body. Sardine names the events but documents no body for document verification: this one is the
- * sandbox's choice (SPEC.md), the shape of Sardine's case notifications around the GET body.
+ * sandbox's choice, the shape of Sardine's case notifications around the GET body.
  */
 export function webhookBodySchema(event: EventName) {
   return z.strictObject({

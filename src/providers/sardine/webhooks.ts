@@ -17,7 +17,7 @@ export const secretSchema = z
 
 /**
  * Sardine's webhooks for document verification. Sardine names the events; it documents the Standard Webhooks
- * signature for its other products, not this one, so the sandbox signs these the same way (SPEC.md).
+ * signature for its other products, not this one, so the sandbox signs these the same way.
  */
 export const webhooks: WebhookSpec = {
   events: {
