@@ -117,8 +117,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (!config.quiet) process.stdout.write(`idv-sandbox: ${signal}, closing\n`);
-    sandbox.close().then(
-      () => process.exit(0),
+    // Drain: no new connections, the requests in flight finish (up to the grace period); exit 0 only if none was cut.
+    sandbox.close({ graceSeconds: config.shutdownGraceSeconds }).then(
+      ({ cut }) => {
+        if (cut > 0)
+          process.stderr.write(`idv-sandbox: ${String(cut)} request(s) cut after the grace period\n`);
+        process.exit(cut > 0 ? 1 : 0);
+      },
       () => process.exit(1),
     );
   };

@@ -110,6 +110,8 @@ const coreConfigSchema = z.strictObject({
       keepAliveTimeoutSeconds: z.number().positive().max(3600).default(5),
     })
     .prefault({}),
+  /** On SIGTERM or SIGINT, how long requests in flight may take to finish before they are cut. */
+  shutdownGraceSeconds: z.number().min(0).max(300).default(5),
   /** Largest request body accepted, in bytes; larger → 413. */
   bodyLimit: z
     .number()

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp } from "./app.js";
@@ -43,7 +43,11 @@ export interface Sandbox {
     outcome: Outcome,
     options?: { namespace?: string; times?: number },
   ): void;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and closes. With `graceSeconds` (the command line's `shutdownGraceSeconds`), requests
+   * in flight may finish first, up to that long; the result says how many were cut when it ran out.
+   */
+  close(options?: { graceSeconds?: number }): Promise<{ cut: number }>;
 }
 
 export interface SandboxOptions extends Omit<CoreConfigInput, "port"> {
@@ -93,6 +97,12 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // Requests being answered now: what a shutdown would cut.
+  let inFlight = 0;
+  server.on("request", (_req, res: ServerResponse) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
   base = publicUrlOf(config, port);
   const tables = routeTables(deps.vendors);
   // What fell due runs before a sweep drops the records it is about (a session's expiry webhook).
@@ -112,7 +122,7 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
   }, 1000);
   ticker.unref();
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<{ cut: number }> | undefined;
   return {
     get url() {
       return deps.publicUrl();
@@ -139,16 +149,26 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
         .get(options.namespace ?? deps.namespaces.default.id)
         .scenarios.queue.push({ ...rule, times });
     },
-    close() {
-      closing ??= new Promise<void>((resolve, reject) => {
+    close(options = {}) {
+      closing ??= new Promise<{ cut: number }>((resolve, reject) => {
         clearInterval(sweeper);
         clearInterval(ticker);
         deps.webhooks.close();
+        let cut = 0;
         server.close((err) => {
+          clearTimeout(grace);
           if (err) reject(err);
-          else resolve();
+          else resolve({ cut });
         });
-        if ("closeAllConnections" in server) server.closeAllConnections();
+        // Idle keep-alive connections go now; requests in flight may finish within the grace period.
+        server.closeIdleConnections();
+        const grace = setTimeout(
+          () => {
+            cut = inFlight;
+            server.closeAllConnections();
+          },
+          (options.graceSeconds ?? 0) * 1000,
+        );
       });
       return closing;
     },

@@ -82,6 +82,33 @@ describe("command line", () => {
     expect((await quiet.exited).stdout).toBe("");
   });
 
+  it("on SIGTERM lets a request in flight finish before it exits 0", async () => {
+    const { connect } = await import("node:net");
+    // `slow`: every vendor route answers 2 s late, so the request is still in flight when the signal comes.
+    const cli = runCli(["--port", "0", "--scenario", "slow"]);
+    const out = await cli.waitFor(/admin/);
+    const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+    const socket = connect(port, "127.0.0.1");
+    let answer = "";
+    socket.setEncoding("utf8").on("data", (d: string) => (answer += d));
+    const body = '{"sessionKey":"s"}';
+    socket.write(
+      "POST /sardine/v1/identity-documents/tokens HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n" +
+        `Authorization: Basic ${Buffer.from("sandbox-client:sandbox-secret").toString("base64")}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${String(body.length)}\r\nConnection: close\r\n\r\n`,
+    );
+    // The 100 says the sandbox is handling it: then the body, and the signal.
+    await new Promise<void>((resolve) => socket.once("data", () => resolve()));
+    socket.write(body);
+    cli.child.kill("SIGTERM");
+    const [{ code }] = await Promise.all([
+      cli.exited,
+      new Promise((resolve) => socket.once("close", resolve)),
+    ]);
+    expect(answer).toMatch(/HTTP\/1\.1 200 OK/);
+    expect(code).toBe(0);
+  });
+
   it("prints its version with --version and -v, and exits 0", async () => {
     const { version } = (await import("../../package.json", { with: { type: "json" } })).default;
     for (const flag of ["--version", "-v"]) {
