@@ -109,6 +109,38 @@ describe("command line", () => {
     expect(code).toBe(0);
   });
 
+  it("npm start serves, and a SIGTERM sent to npm stops the server too", async () => {
+    const { spawn } = await import("node:child_process");
+    const npm = spawn("npm", ["start", "--", "--port", "0"], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: "", HOST: "", PUBLIC_URL: "" },
+    });
+    let out = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      npm.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (found) resolve(found[1]!);
+      });
+      npm.once("exit", (code) => reject(new Error(`npm start exited ${String(code)}: ${out}`)));
+    });
+    expect(await (await fetch(`${url}/__admin/health`)).json()).toEqual({ status: "ok" });
+    const exited = new Promise((resolve) => npm.once("exit", resolve));
+    npm.kill("SIGTERM");
+    await exited;
+    // The server itself, a grandchild of npm, is gone too: nothing answers on its port any more.
+    await expect
+      .poll(
+        async () =>
+          fetch(`${url}/__admin/health`).then(
+            () => "serving",
+            () => "stopped",
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe("stopped");
+  }, 90_000);
+
   it("prints its version with --version and -v, and exits 0", async () => {
     const { version } = (await import("../../package.json", { with: { type: "json" } })).default;
     for (const flag of ["--version", "-v"]) {
