@@ -4,9 +4,11 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { setInterval } from "node:timers";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** @param {string} path @returns {number} */
 const mtime = (path) => {
   try {
     return statSync(path).mtimeMs;
@@ -14,7 +16,7 @@ const mtime = (path) => {
     return 0;
   }
 };
-/** The newest modification time under `dir`. */
+/** The newest modification time under `dir`. @param {string} dir @returns {number} */
 const newest = (dir) =>
   readdirSync(dir, { withFileTypes: true }).reduce(
     (latest, entry) =>
