@@ -177,3 +177,25 @@ describe("docker-compose.yml", () => {
     );
   });
 });
+
+describe("npm test's system check", () => {
+  it("stops with one line naming the package and how to install it when Chromium is missing", async () => {
+    const result = await run(process.execPath, ["scripts/check-system.mjs"], {
+      cwd: ROOT,
+      env: { ...process.env, CHROMIUM_PATH: "/nonexistent/chromium", IDV_SANDBOX_NO_INSTALL: "1" },
+    }).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: unknown) => err as { code: number; stderr: string },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "npm test needs Chromium at /nonexistent/chromium for the browser suites: install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary\n",
+    );
+  });
+
+  it("passes where Chromium is", async () => {
+    await expect(run(process.execPath, ["scripts/check-system.mjs"], { cwd: ROOT })).resolves.toMatchObject({
+      stderr: "",
+    });
+  });
+});
