@@ -7,14 +7,11 @@ import { redactToken } from "../core/journal.js";
 import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 import { bindRoutes, defineRoute, type Route, type RouteDeclaration } from "../core/route.js";
 import { forgetNamespace, type SandboxDeps } from "../deps.js";
+import { nsQuery } from "./schemas.js";
 import { webhookRoutes } from "./webhooks.js";
 
 /** The last instant ISO 8601 writes with a four-digit year. */
 const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
-
-const nsQuery = z.object({
-  namespace: z.string().optional().describe("The namespace; or the X-Sandbox-Namespace header"),
-});
 
 export const clockChange = z.union(
   [

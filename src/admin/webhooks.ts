@@ -3,6 +3,7 @@ import { isoAt } from "../core/clock.js";
 import type { Namespace } from "../core/context.js";
 import { coreError, CoreErrorCode, SandboxError } from "../core/errors.js";
 import { describeIssues, invalidRequest } from "../core/http.js";
+import { nsQuery } from "./schemas.js";
 import { defineRoute, type RouteDeclaration } from "../core/route.js";
 import {
   checkSubscription,
@@ -13,10 +14,6 @@ import {
 } from "../core/webhooks.js";
 import type { Subscription } from "../core/deliveries.js";
 import type { SandboxDeps } from "../deps.js";
-
-const nsQuery = z.object({
-  namespace: z.string().optional().describe("The namespace; or the X-Sandbox-Namespace header"),
-});
 
 const subscriptionView = z.strictObject({
   id: z.string(),

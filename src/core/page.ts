@@ -1,5 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { html, raw } from "hono/html";
+import { coreErrors, type ErrorFormat, type FormatCatalogue } from "./errors.js";
+import { pageFormat } from "./formats.js";
 
 export type Html = ReturnType<typeof html>;
 
@@ -71,4 +73,24 @@ export function page(options: { vendor: string; title: string; note: string; bod
         ${body}
       </body>
     </html>`;
+}
+
+/** The core's errors in the words a person reads on a page. */
+export const PAGE_CORE_ERRORS = coreErrors({ invalid_request: "This request is not valid." });
+
+/**
+ * A vendor's pages: `page`, the shell under the vendor's name, and `errors`, the error format of its pages (an error
+ * is a short page titled `title` with the message), so a vendor declares only what differs.
+ *
+ * @example
+ * const { page, errors } = vendorPages("Regula IDV", "nothing is verified");
+ * export const pageErrors = errors("regula hand-off page", pageCatalogue, "Session unavailable");
+ */
+export function vendorPages(vendor: string, note: string) {
+  const vendorPage = (title: string, body: Html): Html => page({ vendor, title, note, body });
+  return {
+    page: vendorPage,
+    errors: (name: string, catalogue: FormatCatalogue, title: string): ErrorFormat =>
+      pageFormat(name, catalogue, (error) => vendorPage(title, html`<p class="error">${error.message}</p>`)),
+  };
 }

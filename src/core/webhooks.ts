@@ -95,6 +95,17 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
   const subscriptionById = (ns: Namespace, id: string) =>
     ns.webhooks.subscriptions.get(id) ?? options.configured.find((s) => s.id === id);
 
+  /** Stops a delivery's waiting retry, if it has one; whether it had. */
+  const cancelRetry = (d: Delivery): boolean => {
+    const timer = timers.get(d);
+    if (timer) clearTimeout(timer);
+    return timers.delete(d);
+  };
+  /** Forgets the namespace's deliveries waiting out of order for a next one. */
+  const forgetHeld = (ns: Namespace) => {
+    for (const key of waitingHeld.keys()) if (key.startsWith(`${ns.id}/`)) waitingHeld.delete(key);
+  };
+
   const settle = (d: Delivery) => {
     const list = waiters.get(d);
     waiters.delete(d);
@@ -121,9 +132,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
         }
       oldest ??= deliveries.values().next().value!;
       deliveries.delete(oldest.id);
-      const timer = timers.get(oldest);
-      if (timer) clearTimeout(timer);
-      timers.delete(oldest);
+      cancelRetry(oldest);
       settle(oldest);
     }
   };
@@ -369,14 +378,10 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       const ended = pending.map(attemptEnded);
       for (const d of pending) {
         d.held = false;
-        const timer = timers.get(d);
-        if (timer) {
-          clearTimeout(timer);
-          timers.delete(d);
-          enqueue(ns, d);
-        }
+        // A retry waiting its delay goes now.
+        if (cancelRetry(d)) enqueue(ns, d);
       }
-      for (const key of waitingHeld.keys()) if (key.startsWith(`${ns.id}/`)) waitingHeld.delete(key);
+      forgetHeld(ns);
       for (const key of lanes.keys()) pump(key);
       await Promise.all(ended);
       return pending;
@@ -386,9 +391,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     async redeliver(ns: Namespace, d: Delivery): Promise<"sent" | "busy"> {
       // Being sent, or waiting its turn: a resend now would send it twice.
       if (sending.has(d) || (queued.has(d) && !d.held)) return "busy";
-      const timer = timers.get(d);
-      if (timer) clearTimeout(timer);
-      timers.delete(d);
+      cancelRetry(d);
       const ended = attemptEnded(d);
       // No retries after a resend: it is one attempt, as a vendor's dashboard "resend" is.
       d.status = "pending";
@@ -407,9 +410,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     /** Forgets a namespace's deliveries and API subscriptions, cancelling their retries. */
     reset(ns: Namespace): void {
       for (const d of ns.webhooks.deliveries.values()) {
-        const timer = timers.get(d);
-        if (timer) clearTimeout(timer);
-        timers.delete(d);
+        cancelRetry(d);
         settle(d);
       }
       ns.webhooks.deliveries.clear();
@@ -419,7 +420,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           for (const d of lane.queue) queued.delete(d);
           lane.queue.length = 0;
         }
-      for (const key of waitingHeld.keys()) if (key.startsWith(`${ns.id}/`)) waitingHeld.delete(key);
+      forgetHeld(ns);
     },
 
     /** Stops every retry and aborts what is in flight (the sandbox is closing). */
@@ -545,6 +546,14 @@ export const subscriptionInputSchema = z.looseObject({
 });
 export type SubscriptionInput = z.output<typeof subscriptionInputSchema>;
 
+/** Each spec's options schema, strict, built once (not on every subscription). */
+const strictOptions = new WeakMap<WebhookSpec, z.ZodObject>();
+function strictOptionsOf(spec: WebhookSpec): z.ZodObject {
+  let schema = strictOptions.get(spec);
+  if (!schema) strictOptions.set(spec, (schema = (spec.options ?? z.object({})).strict()));
+  return schema;
+}
+
 /**
  * Checks a subscription against the vendors' webhook specs: a vendor that sends webhooks, events it sends, and its
  * own options. Returns the subscription's fields, or the field at fault and why.
@@ -574,7 +583,7 @@ export function checkSubscription(
   const secretOk = spec.secret?.safeParse(secret);
   if (secretOk && !secretOk.success)
     return { ok: false, field: "secret", message: `secret: ${secretOk.error.issues[0]!.message}` };
-  const optionsSchema = (spec.options ?? z.object({})).strict();
+  const optionsSchema = strictOptionsOf(spec);
   const parsed = optionsSchema.safeParse(rest);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

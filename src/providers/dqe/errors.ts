@@ -1,4 +1,3 @@
-import { html } from "hono/html";
 import * as z from "zod";
 import {
   coreErrors,
@@ -7,8 +6,7 @@ import {
   type ErrorFormat,
   type FormatCatalogue,
 } from "../../core/errors.js";
-import { pageFormat } from "../../core/formats.js";
-import { page as shell, type Html } from "../../core/page.js";
+import { PAGE_CORE_ERRORS, vendorPages } from "../../core/page.js";
 
 /**
  * DQE's errors. `message` is the documented `error_type`, `vendorCode` the documented `error_id`. Which id goes with
@@ -68,20 +66,15 @@ export const pageCatalogue = {
   /** An unknown or expired confirmation link. */
   link_invalid: { status: 404, message: "This link is invalid or has expired." },
   check_answered: { status: 409, message: "This check is already answered." },
-  ...coreErrors({ invalid_request: "This request is not valid." }),
+  ...PAGE_CORE_ERRORS,
 } as const satisfies FormatCatalogue;
 
 export const pageFail = errorFactory(pageCatalogue);
 
-/** The vendor's page shell (here, below every page of the folder, as its error pages need it too): a DQE page: the sandbox's one page shell, standing in for the operator's. */
-export const page = (title: string, body: Html): Html =>
-  shell({
-    vendor: "DQE IDMobile",
-    title,
-    note: "it stands in for the operator's page and sends nothing to any operator",
-    body,
-  });
-
-export const pageErrors = pageFormat("dqe confirmation page", pageCatalogue, (error) =>
-  page("Check unavailable", html`<p class="error">${error.message}</p>`),
+/** DQE IDMobile's page shell, and its pages' error format: here, below every page of the folder, which needs both. */
+const pages = vendorPages(
+  "DQE IDMobile",
+  "it stands in for the operator's page and sends nothing to any operator",
 );
+export const page = pages.page;
+export const pageErrors = pages.errors("dqe confirmation page", pageCatalogue, "Check unavailable");

@@ -1,7 +1,6 @@
-import { html } from "hono/html";
 import { coreErrors, errorFactory, type FormatCatalogue } from "../../core/errors.js";
-import { messageFormat, pageFormat } from "../../core/formats.js";
-import { page as shell, type Html } from "../../core/page.js";
+import { messageFormat } from "../../core/formats.js";
+import { PAGE_CORE_ERRORS, vendorPages } from "../../core/page.js";
 
 /** Regula's errors; the API body is `{"message": ...}` (this sandbox's choice, the vendor page shows none). */
 export const catalogue = {
@@ -23,15 +22,12 @@ export const pageCatalogue = {
   /** The hand-off page's token is wrong, for another session, or expired. */
   handoff_unauthorized: { status: 401, message: "This link is invalid or has expired." },
   session_finished: { status: 409, message: "This session is already finished." },
-  ...coreErrors({ invalid_request: "This request is not valid." }),
+  ...PAGE_CORE_ERRORS,
 } as const satisfies FormatCatalogue;
 
 export const pageFail = errorFactory(pageCatalogue);
 
-/** The vendor's page shell (here, below every page of the folder, as its error pages need it too): a Regula page: the sandbox's one page shell, under Regula's name. */
-export const page = (title: string, body: Html): Html =>
-  shell({ vendor: "Regula IDV", title, note: "nothing is verified", body });
-
-export const pageErrors = pageFormat("regula hand-off page", pageCatalogue, (error) =>
-  page("Session unavailable", html`<p class="error">${error.message}</p>`),
-);
+/** Regula IDV's page shell, and its pages' error format: here, below every page of the folder, which needs both. */
+const pages = vendorPages("Regula IDV", "nothing is verified");
+export const page = pages.page;
+export const pageErrors = pages.errors("regula hand-off page", pageCatalogue, "Session unavailable");

@@ -31,32 +31,25 @@ export const propertiesSchema = z
 
 export const fileTypeSchema = z.enum(["image/png", "image/jpeg"]);
 
+/** ICAO's specimen passport: the document both default results read. */
+const SPECIMEN = {
+  type: "passport",
+  number: "L898902C3",
+  issuingCountry: "UTO",
+  firstName: "Anna Maria",
+  lastName: "Eriksson",
+  dateOfBirth: "1974-08-12",
+  dateOfExpiry: "2034-04-15",
+};
+
 /** The results shipped in fixtures/regula.json, also the defaults for an older fixture file without them. */
 const DEFAULT_RESULTS = {
   completed: {
-    document: {
-      type: "passport",
-      number: "L898902C3",
-      issuingCountry: "UTO",
-      firstName: "Anna Maria",
-      lastName: "Eriksson",
-      dateOfBirth: "1974-08-12",
-      dateOfExpiry: "2034-04-15",
-      status: "valid",
-    },
+    document: { ...SPECIMEN, status: "valid" },
     face: { liveness: "passed", similarity: 0.97 },
   },
   failed: {
-    document: {
-      type: "passport",
-      number: "L898902C3",
-      issuingCountry: "UTO",
-      firstName: "Anna Maria",
-      lastName: "Eriksson",
-      dateOfBirth: "1974-08-12",
-      dateOfExpiry: "2034-04-15",
-      status: "invalid",
-    },
+    document: { ...SPECIMEN, status: "invalid" },
     face: { liveness: "failed", similarity: 0.12 },
   },
 } as const;

@@ -1,7 +1,6 @@
-import { html } from "hono/html";
 import { coreErrors, errorFactory, type FormatCatalogue } from "../../core/errors.js";
-import { messageFormat, pageFormat } from "../../core/formats.js";
-import { page as shell, type Html } from "../../core/page.js";
+import { messageFormat } from "../../core/formats.js";
+import { PAGE_CORE_ERRORS, vendorPages } from "../../core/page.js";
 
 /** Sardine's errors. The body is `{"message": ...}`, the one field real clients read. */
 export const catalogue = {
@@ -21,15 +20,12 @@ export const pageCatalogue = {
   link_expired: { status: 410, message: "This link has expired." },
   /** Also what giving a verdict to a finished verification throws, whoever gives it (the admin API answers 409). */
   verification_final: { status: 409, message: "This verification already has a result." },
-  ...coreErrors({ invalid_request: "This request is not valid." }),
+  ...PAGE_CORE_ERRORS,
 } as const satisfies FormatCatalogue;
 
 export const pageFail = errorFactory(pageCatalogue);
 
-/** The vendor's page shell (here, below every page of the folder, as its error pages need it too): a Sardine page: the sandbox's one page shell, under Sardine's name. */
-export const page = (title: string, body: Html): Html =>
-  shell({ vendor: "Sardine document verification", title, note: "no document is read", body });
-
-export const pageErrors = pageFormat("sardine web link page", pageCatalogue, (error) =>
-  page("Link unavailable", html`<p class="error">${error.message}</p>`),
-);
+/** Sardine document verification's page shell, and its pages' error format: here, below every page of the folder, which needs both. */
+const pages = vendorPages("Sardine document verification", "no document is read");
+export const page = pages.page;
+export const pageErrors = pages.errors("sardine web link page", pageCatalogue, "Link unavailable");
