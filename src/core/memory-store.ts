@@ -1,4 +1,6 @@
+import type { ByteBudget, Charge } from "./budget.js";
 import type { Clock } from "./clock.js";
+import { measureJson } from "./limits.js";
 import type { Kind, Store, StoreEntry, WindowCount } from "./store.js";
 
 export interface MemoryStoreOptions {
@@ -6,16 +8,32 @@ export interface MemoryStoreOptions {
   maxEntries: number;
   /** Most rate-limit counters kept; past it the oldest window is dropped. */
   maxCounters: number;
+  /** The byte budget shared by every namespace's store; entries are charged their estimated size. */
+  budget?: ByteBudget;
 }
+
+/**
+ * What an entry costs besides its id and value, in bytes: the slot object, its Map entry and its queue slot
+ * (measured with `bench/soak.ts`: about 200 bytes an entry of a full store of small tokens).
+ */
+const ENTRY_OVERHEAD = 200;
 
 /** How many entries at the front of the store each write checks for expiry. */
 const FRONT_CHECK = 4;
 
-/** A stored entry, with what the store needs to find and retire it. */
-interface Slot extends StoreEntry<unknown> {
+/**
+ * Where an entry is kept, with what the store needs to find and retire it. The entry handed out is a separate object,
+ * so a retired slot waiting in the queue lets go of its value at once while a caller may still hold the entry.
+ */
+interface Slot {
+  readonly id: string;
+  readonly kind: string;
+  readonly expiresAt: number;
   readonly bucket: Map<string, Slot>;
-  /** Deleted, rewritten, taken, expired or evicted: no longer in its bucket. */
-  gone: boolean;
+  /** Undefined once deleted, rewritten, taken, expired or evicted (no longer in its bucket). */
+  entry: StoreEntry<unknown> | undefined;
+  /** Its bytes in the shared budget, if there is one. */
+  charge?: Charge;
 }
 
 /**
@@ -23,7 +41,7 @@ interface Slot extends StoreEntry<unknown> {
  * promise, so each one is atomic on the one JavaScript thread.
  *
  * One Map per kind (no key string built per call) and one insertion queue of the entries themselves, oldest first,
- * for eviction, front-expiry and listing. A removed entry is only marked `gone` and skipped when the queue reaches
+ * for eviction, front-expiry and listing. A removed entry's slot only lets go of it and is skipped when the queue reaches
  * it, so no operation scans: V8 keeps a deleted Map slot as a hole until it rehashes, and taking the "first" key of
  * a Map used as a queue scanned a growing run of holes on every write (a full store fell to a third of its
  * throughput).
@@ -44,8 +62,9 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
   };
   const remove = (slot: Slot) => {
     slot.bucket.delete(slot.id);
-    slot.gone = true;
+    slot.entry = undefined;
     size--;
+    if (slot.charge) options.budget!.release(slot.charge);
   };
   /** The entry under `id`, unless it has expired (then it goes now). */
   const live = (k: Kind<unknown>, id: string): Slot | undefined => {
@@ -61,20 +80,22 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
   const oldest = (): Slot | undefined => {
     while (head < queue.length) {
       const slot = queue[head]!;
-      if (!slot.gone) return slot;
+      if (slot.entry !== undefined) return slot;
       head++;
     }
     return undefined;
   };
   /**
    * Keeps the queue within about twice the store: entries taken or deleted behind a long-lived one never reach the
-   * front, so they are filtered out once they outnumber the live ones (amortized: at most once per `size` writes).
+   * front, so they are filtered out once they outnumber the live ones (amortized: at most once per `size` writes),
+   * and retired ones at the front are sliced off, so the queue holds no value it no longer stores for long.
    */
   const compact = () => {
-    if (queue.length - head > 2 * size + 1024) {
-      queue = queue.slice(head).filter((slot) => !slot.gone);
+    // A retired slot still holds its value: a small store (one of a thousand namespaces) must drop them too.
+    if (queue.length - head > 2 * size + 16) {
+      queue = queue.slice(head).filter((slot) => slot.entry !== undefined);
       head = 0;
-    } else if (head > 1024 && head * 2 > queue.length) {
+    } else if (head > 16 && head * 2 > queue.length) {
       queue = queue.slice(head);
       head = 0;
     }
@@ -84,19 +105,19 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
     const bucket = bucketOf(k);
     const previous = bucket.get(id);
     if (previous !== undefined) remove(previous); // a rewrite is the newest entry now
-    const slot: Slot = {
-      kind: k.name,
-      id,
-      value,
-      createdAt,
-      expiresAt,
-      rev: ++revs,
-      bucket,
-      gone: false,
-    };
+    const entry: StoreEntry<unknown> = { kind: k.name, id, value, createdAt, expiresAt, rev: ++revs };
+    const slot: Slot = { kind: k.name, id, expiresAt, bucket, entry };
     bucket.set(id, slot);
     queue.push(slot);
     size++;
+    if (options.budget) {
+      const bytes = ENTRY_OVERHEAD + measureJson(id).heap + measureJson(value).heap;
+      slot.charge = options.budget.charge(bytes, () => {
+        if (slot.entry === undefined) return;
+        remove(slot);
+        evicted++;
+      });
+    }
     for (let checked = 0; checked < FRONT_CHECK; checked++) {
       const first = oldest();
       if (first === undefined || first.expiresAt > now) break;
@@ -107,7 +128,7 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
       evicted++;
     }
     compact();
-    return slot;
+    return entry;
   };
 
   const store = {
@@ -121,18 +142,19 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
       return Promise.resolve(write(k, id, value, now, now + ttlSeconds * 1000) as StoreEntry<T>);
     },
     get<T>(k: Kind<T>, id: string) {
-      return Promise.resolve(live(k, id) as StoreEntry<T> | undefined);
+      return Promise.resolve(live(k, id)?.entry as StoreEntry<T> | undefined);
     },
     take<T>(k: Kind<T>, id: string) {
       const slot = live(k, id);
+      const entry = slot?.entry;
       if (slot) remove(slot);
-      return Promise.resolve(slot as StoreEntry<T> | undefined);
+      return Promise.resolve(entry as StoreEntry<T> | undefined);
     },
     replace<T>(k: Kind<T>, id: string, rev: number, value: T, ttlSeconds?: number) {
-      const slot = live(k, id);
-      if (slot === undefined || slot.rev !== rev) return Promise.resolve(undefined);
-      const expiresAt = ttlSeconds === undefined ? slot.expiresAt : clock.now() + ttlSeconds * 1000;
-      return Promise.resolve(write(k, id, value, slot.createdAt, expiresAt) as StoreEntry<T>);
+      const entry = live(k, id)?.entry;
+      if (entry === undefined || entry.rev !== rev) return Promise.resolve(undefined);
+      const expiresAt = ttlSeconds === undefined ? entry.expiresAt : clock.now() + ttlSeconds * 1000;
+      return Promise.resolve(write(k, id, value, entry.createdAt, expiresAt) as StoreEntry<T>);
     },
     delete(k: Kind<unknown>, id: string) {
       const slot = live(k, id);
@@ -144,7 +166,8 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
       const out: StoreEntry<unknown>[] = [];
       for (let i = head; i < queue.length; i++) {
         const slot = queue[i]!;
-        if (!slot.gone && slot.expiresAt > now && (k === undefined || slot.kind === k.name)) out.push(slot);
+        if (slot.entry !== undefined && slot.expiresAt > now && (k === undefined || slot.kind === k.name))
+          out.push(slot.entry);
       }
       return Promise.resolve(out);
     },
@@ -166,13 +189,13 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
       let dropped = 0;
       for (let i = head; i < queue.length; i++) {
         const slot = queue[i]!;
-        if (!slot.gone && slot.expiresAt <= now) {
+        if (slot.entry !== undefined && slot.expiresAt <= now) {
           remove(slot);
           dropped++;
         }
       }
       // Keep only what is left, so the queue never outgrows the store for long.
-      queue = queue.slice(head).filter((slot) => !slot.gone);
+      queue = queue.slice(head).filter((slot) => slot.entry !== undefined);
       head = 0;
       for (const [key, window] of counters) if (window.resetAt <= now) counters.delete(key);
       return Promise.resolve(dropped);
@@ -180,7 +203,11 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
     reset() {
       buckets.clear();
       counters.clear();
-      for (let i = head; i < queue.length; i++) queue[i]!.gone = true;
+      for (let i = head; i < queue.length; i++) {
+        const slot = queue[i]!;
+        if (slot.charge) options.budget!.release(slot.charge);
+        slot.entry = undefined;
+      }
       queue = [];
       head = 0;
       size = 0;

@@ -1,3 +1,4 @@
+import type { ByteBudget } from "./budget.js";
 import { childClock, type Clock } from "./clock.js";
 import type { Namespace } from "./context.js";
 import { coreError, CoreErrorCode } from "./errors.js";
@@ -33,6 +34,8 @@ export async function resetNamespace(ns: Namespace): Promise<void> {
 
 export interface NamespaceOptions {
   maxEntries: number;
+  /** The byte budget every namespace's entries share (the oldest anywhere go first past it). */
+  budget?: ByteBudget;
   /** Most rate-limit windows kept per namespace. */
   maxCounters: number;
   /** Most namespaces kept; past it the least recently used one (never the default) is forgotten. */
@@ -58,7 +61,11 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
   const storeFor =
     options.createStore ??
     ((clock: Clock) =>
-      createMemoryStore(clock, { maxEntries: options.maxEntries, maxCounters: options.maxCounters }));
+      createMemoryStore(clock, {
+        maxEntries: options.maxEntries,
+        maxCounters: options.maxCounters,
+        ...(options.budget ? { budget: options.budget } : {}),
+      }));
   const make = (id: string): Namespace => {
     const clock = childClock(options.clock);
     return {
@@ -93,6 +100,7 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
         const oldest = [...byId.keys()].find((key) => key !== DEFAULT_NAMESPACE)!;
         const evicted = byId.get(oldest)!;
         byId.delete(oldest);
+        void evicted.store.reset(); // gives its bytes back to the budget
         options.onEvict?.(evicted);
       }
       return ns;
