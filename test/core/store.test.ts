@@ -1,16 +1,44 @@
-import { describe, expect, it, vi } from "vitest";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
+import { createRedisStore } from "../../src/core/redis-store.js";
 import { kind, update, type Store, type StoreEntry } from "../../src/core/store.js";
+import { startRedis, type RedisServer } from "../helpers/redis.js";
 
 interface Backend {
   name: string;
   create: (clock: Clock, limits: { maxEntries: number; maxCounters: number }) => Store;
 }
 
-// The Redis backend joins this list later: the suite only goes through the Store interface, so every backend
-// passes the same tests.
-const backends: Backend[] = [{ name: "memory", create: (clock, limits) => createMemoryStore(clock, limits) }];
+// A real redis-server, started for this file on a free port and stopped after it.
+let server: RedisServer | undefined;
+let client: Redis | undefined;
+let namespaces = 0;
+beforeAll(async () => {
+  server = await startRedis();
+  client = new Redis(server.url, { lazyConnect: true });
+  await client.connect();
+});
+afterAll(async () => {
+  await client?.quit();
+  await server?.stop();
+});
+
+// The suite only goes through the Store interface, so every backend passes the same tests. Each Redis store gets a
+// namespace of its own on the one server, as namespaces do in the sandbox.
+const backends: Backend[] = [
+  { name: "memory", create: (clock, limits) => createMemoryStore(clock, limits) },
+  {
+    name: "redis",
+    create: (clock, limits) =>
+      createRedisStore(client!, clock, {
+        prefix: "test:",
+        namespace: `ns${String(++namespaces)}`,
+        ...limits,
+      }),
+  },
+];
 
 const codes = kind<{ client: string }>("test.code");
 const tokens = kind<string>("test.token");

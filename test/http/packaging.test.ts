@@ -193,7 +193,21 @@ describe("npm test's system check", () => {
     );
   });
 
-  it("passes where Chromium is", async () => {
+  it("names redis-server the same way when it is missing", async () => {
+    const result = await run(process.execPath, ["scripts/check-system.mjs"], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_SERVER_PATH: "/nonexistent/redis-server", IDV_SANDBOX_NO_INSTALL: "1" },
+    }).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: unknown) => err as { code: number; stderr: string },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "npm test needs redis-server for the Redis store suites: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) or set REDIS_SERVER_PATH\n",
+    );
+  });
+
+  it("passes where Chromium and redis-server are", async () => {
     await expect(run(process.execPath, ["scripts/check-system.mjs"], { cwd: ROOT })).resolves.toMatchObject({
       stderr: "",
     });
