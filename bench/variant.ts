@@ -18,7 +18,7 @@ import { errorDoor } from "../src/core/error-door.js";
 import { scenarioGate } from "../src/core/gate.js";
 import { invalidRequest } from "../src/core/http.js";
 import { requestContext, routedPath } from "../src/core/request.js";
-import { openApiRoutes } from "../src/core/route.js";
+import { openApiRoute } from "../src/core/route.js";
 import { createDeps, type SandboxDeps } from "../src/deps.js";
 import { createIdGenerator as pooledIds } from "./pooled-ids.js";
 
@@ -45,7 +45,7 @@ function libraryApp(deps: SandboxDeps) {
     for (const route of routes) {
       const { definition: d } = route;
       const before: MiddlewareHandler<AppEnv> = async (c, next) => (await gate(c, route)) ?? next();
-      for (const config of openApiRoutes(route, `/${provider.name}`)) {
+      for (const config of [openApiRoute(route, `/${provider.name}`)]) {
         app.openapi({ ...config, middleware: [before] }, async (c) => {
           const valid = (target: string) => (c.req.valid as (t: string) => unknown)(target);
           const input = {

@@ -2,11 +2,22 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { adminApi } from "./admin/routes.js";
-import { ConfigError, configFromEnv, parseConfig, publicUrlOf, readConfigFile } from "./config.js";
+import {
+  ConfigError,
+  configFromEnv,
+  ENV_VARS,
+  mergeConfig,
+  localUrlOf,
+  parseConfig,
+  publicUrlOf,
+  readConfigFile,
+  setField,
+} from "./config.js";
 import { contractDocument, docGroups, VERSION } from "./contract.js";
+import { nearest } from "./core/config-issues.js";
 import { KeyFileError } from "./core/keys.js";
 import { createDeps } from "./deps.js";
-import { startSandbox } from "./sandbox.js";
+import { startSandbox, type Sandbox } from "./sandbox.js";
 import { providers } from "./vendors.js";
 
 const USAGE = `Usage: idv-sandbox [options]            start the sandbox
@@ -17,11 +28,18 @@ A local, test-only sandbox of the Sardine, Sumsub ID Connect, DQE IDMobile and R
 Options:
   --port <n>          port to listen on (env PORT; default 4010; 0 = any free port)
   --host <addr>       address to bind (env HOST; default 127.0.0.1)
-  --public-url <url>  base URL written into tokens and hand-off URLs (env PUBLIC_URL; default http://HOST:PORT)
+  --public-url <url>  base URL written into tokens and hand-off URLs (env PUBLIC_URL; default http://HOST:PORT,
+                      or https://HOST:HTTPS-PORT with --https-port)
+  --https-port <n>    also serve HTTPS on this port (env HTTPS_PORT; 0 = any free port); with no certificate given,
+                      one is made, signed by a test-only CA of the sandbox's own, and kept (see README, "HTTPS")
+  --https-cert <file> PEM certificate to serve instead, e.g. mkcert's (env HTTPS_CERT; with --https-key)
+  --https-key <file>  its PEM private key (env HTTPS_KEY)
+  --store <url>       keep tokens, codes and sessions in Redis or Valkey, shared by every sandbox on it:
+                      redis://host:6379/0, rediss:// for TLS (env STORE_URL; default: this process's memory)
   --config <file>     JSON or YAML config file (see README, "Configuration")
   --scenario <name>   activate a scenario for everyone from the start (repeatable)
   --admin-token <t>   require "Authorization: Bearer <t>" on /__admin (env ADMIN_TOKEN)
-  --quiet             print nothing but errors
+  --quiet             no request log: print only the listening line (with the URL) and errors
   -v, --version       print the version
   -h, --help          show this help
 `;
@@ -33,6 +51,54 @@ function isLoopback(host: string): boolean {
 function fail(message: string): never {
   process.stderr.write(`idv-sandbox: ${message}\n`);
   process.exit(2);
+}
+
+const HELP_HINT = "Run idv-sandbox --help for the commands and options.";
+
+const OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  "public-url": { type: "string" },
+  "https-port": { type: "string" },
+  "https-cert": { type: "string" },
+  "https-key": { type: "string" },
+  store: { type: "string" },
+  config: { type: "string" },
+  scenario: { type: "string", multiple: true },
+  "admin-token": { type: "string" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+  vendor: { type: "string" },
+} as const;
+
+/** The config field each flag sets (`section.field` in a section): a bad value is reported under the flag's name. */
+const FLAG_FIELDS = {
+  port: "port",
+  host: "host",
+  "public-url": "publicUrl",
+  "https-port": "https.port",
+  "https-cert": "https.cert",
+  "https-key": "https.key",
+  store: "store.url",
+  scenario: "scenarios",
+  "admin-token": "adminToken",
+  quiet: "quiet",
+} as const;
+
+/** parseArgs's refusal in the CLI's words: the flag, the nearest known one, where to look. */
+function argsProblem(err: Error & { code?: string }): string {
+  const flag = /'(-[^' ]*)/.exec(err.message)?.[1] ?? "";
+  const known = Object.keys(OPTIONS);
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const near = flag.startsWith("--") ? nearest(flag.slice(2), known) : undefined;
+    return `unknown option ${flag}${near === undefined ? "" : ` (did you mean --${near}?)`}\n${HELP_HINT}`;
+  }
+  if (err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+    return err.message.includes("does not take an argument")
+      ? `${flag} takes no value\n${HELP_HINT}`
+      : `${flag}: expected a value after it (${flag}=<value> for one that starts with -)\n${HELP_HINT}`;
+  return `${err.message}\n${HELP_HINT}`;
 }
 
 /**
@@ -51,24 +117,9 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        "public-url": { type: "string" },
-        config: { type: "string" },
-        scenario: { type: "string", multiple: true },
-        "admin-token": { type: "string" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "v" },
-        vendor: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
+    parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: true });
   } catch (err) {
-    fail(`${(err as Error).message}\n\n${USAGE}`);
+    fail(argsProblem(err as Error));
   }
   const flags = parsed.values;
   if (flags.help) {
@@ -80,21 +131,35 @@ async function main(): Promise<void> {
     return;
   }
 
+  const [command, ...rest] = parsed.positionals;
+  if (command !== undefined && (command !== "openapi" || rest.length > 0)) {
+    const near = nearest(command, ["openapi"]);
+    fail(
+      `unknown command ${[command, ...rest].join(" ")}${near === undefined ? "" : ` (did you mean ${near}?)`}\n${HELP_HINT}`,
+    );
+  }
+  if (command === undefined && flags.vendor !== undefined)
+    fail(`--vendor goes with the openapi command: idv-sandbox openapi --vendor ${flags.vendor}`);
+
   const fromFile = flags.config ? await readConfigFile(flags.config) : {};
+  const fromEnv = configFromEnv(process.env);
   const fromFlags: Record<string, unknown> = {};
-  if (flags.port !== undefined) fromFlags.port = flags.port;
-  if (flags.host !== undefined) fromFlags.host = flags.host;
-  if (flags["public-url"] !== undefined) fromFlags.publicUrl = flags["public-url"];
-  if (flags.quiet) fromFlags.quiet = true;
-  if (flags.scenario) fromFlags.scenarios = flags.scenario;
-  if (flags["admin-token"] !== undefined) fromFlags.adminToken = flags["admin-token"];
+  // Each field's problem is named as it was given: `--port`, `PORT`, or the file and the field.
+  const givenAs: Record<string, string> = {};
+  for (const [field, name] of Object.entries(ENV_VARS)) if (process.env[name]) givenAs[field] = name;
+  for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
+    const value = flags[flag as keyof typeof FLAG_FIELDS];
+    if (value === undefined || value === false) continue;
+    setField(fromFlags, field, value);
+    givenAs[field] = `--${flag}`;
+  }
   const config = parseConfig(
-    { ...fromFile, ...configFromEnv(process.env), ...fromFlags },
-    flags.config ? `config (${flags.config}, env, flags)` : "config (env, flags)",
+    mergeConfig(fromFile, fromEnv, fromFlags),
+    flags.config ? `config file ${flags.config}` : "config",
+    givenAs,
   );
 
-  const [command, ...rest] = parsed.positionals;
-  if (command === "openapi" && rest.length === 0) {
+  if (command === "openapi") {
     const names = providers.map((p) => p.name);
     if (flags.vendor !== undefined && !names.includes(flags.vendor))
       fail(`--vendor must be one of ${names.join(", ")}`);
@@ -107,9 +172,6 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
     return;
   }
-  if (command !== undefined || flags.vendor !== undefined)
-    fail(`unknown command or option: ${[command, ...rest].join(" ") || "--vendor"}\n\n${USAGE}`);
-
   const sandbox = await startSandbox(config);
   // Signal handlers go in before the banner: whoever reads the URL may stop us at once.
   let stopping = false;
@@ -134,14 +196,23 @@ async function main(): Promise<void> {
     stop("SIGTERM");
   });
 
-  if (!config.quiet) {
+  // The listening line even when quiet: with --port 0 it is the only way to learn the port. Quiet silences the rest.
+  // With HTTPS it names both listeners (the public URL first), so both ports can be learnt from it.
+  const listeners =
+    sandbox.httpsUrl === undefined
+      ? [sandbox.url]
+      : [...new Set([sandbox.url, sandbox.httpsUrl, localUrlOf(config, "http", sandbox.port)])];
+  const listening = `idv-sandbox listening on ${listeners.join(" and ")} (test-only: never for production)`;
+  if (config.quiet) process.stdout.write(`${listening}\n`);
+  else {
     const { deps } = sandbox;
     const active = deps.globalScenarios.length > 0 ? `; active: ${deps.globalScenarios.join(", ")}` : "";
     const lines = [
-      `idv-sandbox listening on ${sandbox.url} (test-only: never for production)`,
+      listening,
       ...providers.map((p) => `  ${p.name.padEnd(8)} ${sandbox.url}/${p.name}`),
       `  admin    ${sandbox.url}/__admin`,
       `  docs     ${sandbox.url}/docs/  (OpenAPI: ${sandbox.url}/openapi.json)`,
+      ...certificateLines(sandbox.certificate),
       `  scenarios: ${String(deps.scenarios.size)} loaded from ${config.scenariosDir}${active}`,
       "  credentials (fake, test-only):",
       ...deps.vendors.flatMap(({ provider, fixtures }) =>
@@ -158,6 +229,21 @@ async function main(): Promise<void> {
         "reaches it can reset state, move the clock and read the journal. Set --admin-token or ADMIN_TOKEN.\n",
     );
   }
+}
+
+/** What to trust for HTTPS: the certificate's file and SHA-256 fingerprint (nothing without HTTPS). */
+function certificateLines(certificate: Sandbox["certificate"]): string[] {
+  if (certificate === undefined) return [];
+  const { served } = certificate;
+  const when = { created: "made now", kept: "kept from an earlier start", given: "as given" };
+  const names = served.names.join(", ");
+  if (certificate.origin === "given")
+    return [`  https    certificate for ${names}: ${served.path}`, `  SHA-256  ${served.fingerprint}`];
+  return [
+    `  https    certificate for ${names} (${when[served.origin]}), signed by the sandbox's own test-only CA`,
+    `  trust    ${certificate.path}  (the CA, ${when[certificate.origin]}; see README, "HTTPS")`,
+    `  SHA-256  ${certificate.fingerprint}`,
+  ];
 }
 
 main().catch((err: unknown) => {

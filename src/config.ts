@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as z from "zod";
-import { parseDataFile, safeParseOnce } from "./core/data-file.js";
+import { explainIssues } from "./core/config-issues.js";
+import { DataFileSyntaxError, parseDataFile, safeParseOnce } from "./core/data-file.js";
 import { ConfigError } from "./core/errors.js";
 import { LOG_LEVELS } from "./core/log.js";
 import { subscriptionInputSchema } from "./core/webhooks.js";
@@ -13,20 +14,37 @@ export { ConfigError };
 /** The package's own folder: shipped fixtures and scenarios live beside src/ and dist/. */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-const portSchema = z.coerce.number().int().min(0).max(65535);
+const PORT = { error: "expected an integer 0–65535" };
+/** A number, or digits as the environment and flags give it ("" or "0x10" are not ports). */
+const portSchema = z
+  .union(
+    [
+      z.number(PORT),
+      z
+        .string(PORT)
+        .regex(/^\d{1,5}$/, PORT)
+        .transform(Number),
+    ],
+    PORT,
+  )
+  .pipe(z.number().int(PORT).min(0, PORT).max(65535, PORT));
 
 /** What the core reads: everything but the vendors' own sections. */
 const coreConfigSchema = z.strictObject({
   host: z.string().min(1).default("127.0.0.1"),
   port: portSchema.default(4010),
   /** Base URL written into issued tokens and hand-off URLs; `http://HOST:PORT` when unset. */
-  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  publicUrl: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
   fixturesDir: z.string().min(1).default(resolve(packageRoot, "fixtures")),
   scenariosDir: z.string().min(1).default(resolve(packageRoot, "scenarios")),
   cors: z
     .strictObject({
       /** `"*"` (any origin, the default) or a list of exact origins such as `http://localhost:3000`. */
-      origins: z.union([z.literal("*"), z.array(z.string().min(1))]).default("*"),
+      origins: z
+        .union([z.literal("*"), z.array(z.string().min(1))], {
+          error: 'expected "*" or a list of origins such as ["http://localhost:3000"]',
+        })
+        .default("*"),
     })
     .prefault({}),
   store: z
@@ -35,8 +53,26 @@ const coreConfigSchema = z.strictObject({
       maxEntries: z.number().int().min(1).default(100_000),
       /** Most rate-limit windows kept per namespace, apart from the entries (the oldest go first past it). */
       maxCounters: z.number().int().min(1).default(100_000),
+      /**
+       * Bytes (estimated) that everything kept may take, across all namespaces: entries and the journal. Past it the
+       * oldest go first, whatever their namespace. 256 MiB by default.
+       */
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .default(256 * 1024 * 1024),
       /** How often expired entries are swept, in seconds of real time. */
       sweepIntervalSeconds: z.number().positive().default(5),
+      /**
+       * `redis://host:port/db` (or `rediss://` for TLS, `redis://user:password@…`): the entries live in Redis or
+       * Valkey, shared by every sandbox on it. Unset: in this process's memory.
+       */
+      url: z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }).optional(),
+      /** Prefix of every key, so several sandboxes can share one Redis. */
+      prefix: z.string().min(1).max(64).default("idv:"),
+      /** Longest a Redis command may take before the request answers 503, in milliseconds. */
+      timeoutMs: z.number().int().min(10).max(60_000).default(2000),
     })
     .prefault({}),
   namespaces: z
@@ -98,6 +134,30 @@ const coreConfigSchema = z.strictObject({
         .default({}),
     })
     .prefault({}),
+  https: z
+    .strictObject({
+      /** Serve the same app over TLS on this port too, beside plain HTTP; 0 picks a free one. Unset: no HTTPS. */
+      port: portSchema.optional(),
+      /** PEM certificate (chain, leaf first) to serve, with `key`. Unset: a self-signed one, kept in `dir`. */
+      cert: z.string().min(1).optional(),
+      /** PEM private key of `cert`. */
+      key: z.string().min(1).optional(),
+      /** Where the generated certificate is kept across restarts; `$XDG_DATA_HOME/idv-sandbox` when unset. */
+      dir: z.string().min(1).optional(),
+    })
+    .superRefine((https, ctx) => {
+      for (const [given, missing] of [
+        ["cert", "key"],
+        ["key", "cert"],
+      ] as const)
+        if (https[given] !== undefined && https[missing] === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [missing],
+            message: `missing; https.${given} and https.${missing} are given together`,
+          });
+    })
+    .prefault({}),
   /** When set, every /__admin call but health needs `Authorization: Bearer <adminToken>`. */
   adminToken: z.string().min(1).optional(),
   server: z
@@ -118,7 +178,7 @@ const coreConfigSchema = z.strictObject({
     .int()
     .min(1)
     .default(1024 * 1024),
-  /** Print nothing but errors (same as logLevel "error"). */
+  /** No request log (same as logLevel "error"): only the listening line and errors are printed. */
   quiet: z.boolean().default(false),
   /** One JSON line per request at "info"; "warn" and "error" keep only those; "silent" prints nothing. */
   logLevel: z.enum(LOG_LEVELS).default("info"),
@@ -148,21 +208,27 @@ export type SandboxConfig = CoreConfig & { readonly [vendor: string]: unknown };
 export type CoreConfigInput = z.input<typeof coreConfigSchema>;
 export type SandboxConfigInput = CoreConfigInput & { readonly [vendor: string]: unknown };
 
-function configProblems(error: z.ZodError, source: string): string {
-  return error.issues
-    .map((issue) => {
-      const field = issue.code === "unrecognized_keys" ? issue.keys.join(", ") : issue.path.join(".");
-      const what = issue.code === "unrecognized_keys" ? "unknown field" : issue.message;
-      return `${source}: ${field || "(root)"}: ${what}`;
-    })
-    .join("\n");
-}
-
-export function parseConfig(input: unknown, source = "config"): SandboxConfig {
+/**
+ * The config from `input`, or a ConfigError with one line per problem: the field, what it expects and what it got.
+ * `source` starts each line (`config file sandbox.yaml`); a top-level field in `names` is named as it was given
+ * instead (`{ port: "--port" }` → `--port: expected an integer 0–65535, got "abc"`).
+ *
+ * @example
+ * parseConfig({ port: 0, cors: { origins: ["http://localhost:3000"] } });
+ */
+export function parseConfig(
+  input: unknown,
+  source = "config",
+  names: Readonly<Record<string, string>> = {},
+): SandboxConfig {
   const result = safeParseOnce(configSchema, input);
-  if (!result.success) throw new ConfigError(configProblems(result.error, source));
+  if (!result.success)
+    throw new ConfigError(explainIssues(result.error, input, { source, schema: configSchema, names }));
   return result.data as SandboxConfig;
 }
+
+/** The formats a config file may be in, by extension (a name without one is read as JSON). */
+const CONFIG_FORMATS = /^(\.json|\.ya?ml|)$/i;
 
 /**
  * Reads a JSON or YAML config file. Relative folders in it are taken from the file's own folder.
@@ -176,12 +242,18 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
       `cannot read config file ${path}: ${(cause as NodeJS.ErrnoException).code ?? "error"}`,
     );
   }
+  const ext = extname(path);
+  if (!CONFIG_FORMATS.test(ext))
+    throw new ConfigError(
+      `config file ${path}: ${ext} is not a format the sandbox reads: JSON (.json) or YAML (.yaml, .yml), by extension`,
+    );
   let data: unknown;
   try {
     data = parseDataFile(path, text);
   } catch (cause) {
+    if (!(cause instanceof DataFileSyntaxError)) throw cause;
     throw new ConfigError(
-      `config file ${path} is not valid ${extname(path) || "JSON"}: ${(cause as Error).message}`,
+      `config file ${path} is not valid ${cause.format}: line ${String(cause.line)}, column ${String(cause.column)}: ${cause.reason}`,
     );
   }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
@@ -191,24 +263,83 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   for (const key of ["fixturesDir", "scenariosDir"]) {
     if (typeof record[key] === "string") record[key] = resolve(dirname(path), record[key]);
   }
+  const https = record.https;
+  if (https !== null && typeof https === "object" && !Array.isArray(https)) {
+    const files = { ...(https as Record<string, unknown>) };
+    for (const key of ["cert", "key", "dir"])
+      if (typeof files[key] === "string") files[key] = resolve(dirname(path), files[key]);
+    record.https = files;
+  }
   return record;
 }
 
-/** The settings the environment gives: PORT, HOST, PUBLIC_URL. */
+/** The config fields the environment can set (a section's as `section.field`), each with its variable. */
+export const ENV_VARS = {
+  port: "PORT",
+  host: "HOST",
+  publicUrl: "PUBLIC_URL",
+  adminToken: "ADMIN_TOKEN",
+  logLevel: "LOG_LEVEL",
+  "https.port": "HTTPS_PORT",
+  "https.cert": "HTTPS_CERT",
+  "https.key": "HTTPS_KEY",
+  "store.url": "STORE_URL",
+} as const;
+
+/** The settings the environment gives (`ENV_VARS`); an empty variable is as good as unset. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (env.PORT) out.port = env.PORT;
-  if (env.HOST) out.host = env.HOST;
-  if (env.PUBLIC_URL) out.publicUrl = env.PUBLIC_URL;
-  if (env.ADMIN_TOKEN) out.adminToken = env.ADMIN_TOKEN;
-  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
+  for (const [field, name] of Object.entries(ENV_VARS)) if (env[name]) setField(out, field, env[name]);
   return out;
 }
 
-/** The public base URL without a trailing slash. */
-export function publicUrlOf(config: SandboxConfig, port: number): string {
+/** Sets `field` in `target`, a section's field written `section.field`. */
+export function setField(target: Record<string, unknown>, field: string, value: unknown): void {
+  const [section, ...rest] = field.split(".");
+  if (rest.length === 0) {
+    target[section!] = value;
+    return;
+  }
+  const inner = target[section!];
+  const nested = isRecord(inner) ? { ...inner } : {};
+  setField(nested, rest.join("."), value);
+  target[section!] = nested;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * The sources of settings merged, later ones winning field by field: a file's `https.dir` stays when a flag sets
+ * `https.port`. Lists are replaced, not merged.
+ */
+export function mergeConfig(...layers: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers)
+    for (const [field, value] of Object.entries(layer)) {
+      const before = out[field];
+      out[field] = isRecord(before) && isRecord(value) ? mergeConfig(before, value) : value;
+    }
+  return out;
+}
+
+/**
+ * The public base URL without a trailing slash: `publicUrl`, else the listener's own URL: the HTTPS one when there is
+ * one (a phone on the LAN, or a page that needs a secure context, reaches the sandbox only so), else the plain one.
+ */
+export function publicUrlOf(
+  config: SandboxConfig,
+  port: number,
+  httpsPort: number | undefined = config.https.port,
+): string {
   if (config.publicUrl) return config.publicUrl.replace(/\/+$/, "");
+  return httpsPort === undefined ? localUrlOf(config, "http", port) : localUrlOf(config, "https", httpsPort);
+}
+
+/** A listener's URL on this machine: `http://HOST:PORT`, with the loopback address for a wildcard host. */
+export function localUrlOf(config: SandboxConfig, scheme: "http" | "https", port: number): string {
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const shown = host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host;
-  return `http://${shown}:${port}`;
+  return `${scheme}://${shown}:${port}`;
 }

@@ -4,6 +4,10 @@ import { createClock, type Clock } from "./core/clock.js";
 import { ConfigError } from "./core/errors.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore, type KeyStore } from "./core/keys.js";
+import type { Redis } from "ioredis";
+import { connectRedis } from "./core/redis.js";
+import { createRedisStore } from "./core/redis-store.js";
+import { createByteBudget, type ByteBudget } from "./core/budget.js";
 import { redactorFor, type Redact } from "./core/journal.js";
 import { createLogger, type Logger } from "./core/log.js";
 import type { Namespace } from "./core/context.js";
@@ -52,11 +56,54 @@ export interface SandboxDeps {
   /** The public base URL, without a trailing slash. */
   readonly publicUrl: () => string;
   readonly logger: Logger;
-  /** How the journal and the log hide secrets in a path: the common ones and each vendor's `secretFields`. */
+  /**
+   * How the journal and the log hide secrets: the common parameters and each vendor's `secretFields`, any value equal
+   * to a vendor's `secretValues`, and tokens the namespace's store holds under a secret kind.
+   */
   readonly redact: Redact;
   /** Sends the vendors' webhooks and keeps their deliveries. */
   readonly webhooks: WebhookEngine;
   readonly verdicts: Verdicts;
+  /** The bytes everything kept may take, across namespaces (`store.maxBytes`). */
+  readonly budget: ByteBudget;
+  /** Where the entries live: this process's memory, or Redis shared with other sandboxes (`store.url`). */
+  readonly store: StoreBackend;
+}
+
+/** The store's backend as the health route and `close` see it. */
+export interface StoreBackend {
+  readonly kind: "memory" | "redis";
+  /** Undefined when it answers; else why not. */
+  problem(): Promise<string | undefined>;
+  /** Lets go of its connection (nothing for memory). */
+  close(): Promise<void>;
+}
+
+const MEMORY_BACKEND: StoreBackend = {
+  kind: "memory",
+  problem: () => Promise.resolve(undefined),
+  close: () => Promise.resolve(),
+};
+
+/** Redis as a backend: `problem` pings it within the command timeout. */
+function redisBackend(client: Redis, owned: boolean): StoreBackend {
+  return {
+    kind: "redis",
+    async problem() {
+      try {
+        await client.ping();
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    },
+    async close() {
+      if (owned)
+        await client.quit().catch(() => {
+          client.disconnect();
+        });
+    },
+  };
 }
 
 /** Forgets a namespace's state (see `resetNamespace`), its deliveries and API subscriptions too. */
@@ -77,6 +124,11 @@ export interface DepsOverrides {
   /** Where the public base URL comes from; `http://HOST:PORT` (or `publicUrl`) otherwise. */
   publicUrl?: () => string;
   logger?: Logger;
+  /**
+   * The Redis client for `store.url`, already connected, when the caller shares one between sandboxes (a test
+   * suite); the caller closes it. Otherwise the sandbox connects its own.
+   */
+  redis?: Redis;
 }
 
 /** What scenario rules are checked against: each vendor's route names and formats. */
@@ -112,7 +164,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
   ]);
   const specs = new Map(providers.flatMap((p) => (p.webhooks ? [[p.name, p.webhooks] as const] : [])));
   const clock = overrides.clock ?? createClock();
-  const redact = redactorFor(providers.flatMap((p) => p.secretFields));
+  const budget = createByteBudget(config.store.maxBytes);
   const logger = overrides.logger ?? createLogger(config.quiet ? "error" : config.logLevel);
   // Scenarios are loaded once the routes they name are bound; the engine reads them when an event happens.
   let scenarios = new Map<string, Scenario>();
@@ -170,6 +222,29 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     };
   });
   checkAutoVerdicts(config, vendors);
+  const redact = redactorFor(
+    providers.flatMap((p) => p.secretFields),
+    {
+      // Every credential the sandbox knows: the vendors' own, the admin token and the configured webhook secrets.
+      values: [
+        ...providers.flatMap((p) => p.secretValues(fixtures[p.name], config[p.name])),
+        config.adminToken,
+        ...config.webhooks.map((w) => w.secret),
+      ],
+      kinds: providers.flatMap((p) => p.kinds),
+      // The words of the routes' own paths are never tokens: not looked up on every request.
+      words: [
+        "ns",
+        "__admin",
+        ...vendors.flatMap((v) => [
+          v.provider.name,
+          ...v.routes
+            .flatMap((r) => [r.definition.path, ...(r.definition.alsoAt ?? [])])
+            .flatMap((p) => p.split("/")),
+        ]),
+      ],
+    },
+  );
   scenarios = await loadScenarios(config.scenariosDir, routeTables(vendors));
   const unknown = config.scenarios.filter((name) => !scenarios.has(name));
   if (unknown.length > 0) {
@@ -178,6 +253,12 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     );
   }
   const fixedBase = publicUrlOf(config, config.port);
+  const { url } = config.store;
+  // Connected before anything listens: a Redis that cannot be reached stops the start (a ConfigError, exit 2).
+  const redis =
+    url === undefined
+      ? undefined
+      : (overrides.redis ?? (await connectRedis(url, { timeoutMs: config.store.timeoutMs })));
   return {
     config,
     clock,
@@ -186,6 +267,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     namespaces: createNamespaces({
       maxEntries: config.store.maxEntries,
       maxCounters: config.store.maxCounters,
+      budget,
       maxNamespaces: config.namespaces.max,
       journalSize: config.journal.size,
       deliveriesKept: config.webhookDelivery.keep,
@@ -194,6 +276,17 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       },
       redact,
       clock,
+      ...(redis
+        ? {
+            createStore: (nsClock: Clock, id: string) =>
+              createRedisStore(redis, nsClock, {
+                prefix: config.store.prefix,
+                namespace: id,
+                maxEntries: config.store.maxEntries,
+                maxCounters: config.store.maxCounters,
+              }),
+          }
+        : {}),
     }),
     vendors,
     kinds: new Map(providers.flatMap((p) => p.kinds.map((k) => [k.name, k] as const))),
@@ -204,6 +297,8 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     redact,
     webhooks,
     verdicts,
+    budget,
+    store: redis ? redisBackend(redis, overrides.redis === undefined) : MEMORY_BACKEND,
   };
 }
 

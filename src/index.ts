@@ -6,7 +6,7 @@ export { createDeps } from "./deps.js";
 export type { DepsOverrides, SandboxDeps, Vendor } from "./deps.js";
 export { providers } from "./vendors.js";
 export { createSandbox, startSandbox } from "./sandbox.js";
-export type { Sandbox, SandboxOptions } from "./sandbox.js";
+export type { CertificateInfo, Sandbox, SandboxOptions } from "./sandbox.js";
 export { ConfigError, configSchema, parseConfig } from "./config.js";
 export type { SandboxConfig, SandboxConfigInput } from "./config.js";
 export { createClock } from "./core/clock.js";

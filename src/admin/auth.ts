@@ -2,12 +2,19 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../core/context.js";
 import { SandboxError } from "../core/errors.js";
 import { parseAuthScheme, sameSecret } from "../core/http.js";
+import { DASHBOARD_SHELL } from "./ui/index.js";
 
-/** With an admin token set, every admin call but `GET /__admin/health` needs `Authorization: Bearer <token>`. */
+/** What any caller may GET: health, and the dashboard's shell, script and stylesheet (they hold no data). */
+const OPEN = new Set(["/__admin/health", ...DASHBOARD_SHELL]);
+
+/**
+ * With an admin token set, every admin call but `GET /__admin/health` and the dashboard's shell needs
+ * `Authorization: Bearer <token>`.
+ */
 export function adminAuth(token: string | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const isHealth = c.req.path === "/__admin/health" && c.req.method === "GET";
-    if (token !== undefined && !isHealth) {
+    const isOpen = c.req.method === "GET" && OPEN.has(c.req.path);
+    if (token !== undefined && !isOpen) {
       const given = parseAuthScheme(c.req.header("authorization"), "Bearer");
       if (given === undefined || !sameSecret(given, token)) {
         c.header("WWW-Authenticate", 'Bearer realm="idv-sandbox admin"');

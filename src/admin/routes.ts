@@ -3,12 +3,13 @@ import { isoAt } from "../core/clock.js";
 import type { Namespace } from "../core/context.js";
 import { invalidRequest } from "../core/http.js";
 import { plainFormat } from "../core/error-door.js";
-import { redactToken } from "../core/journal.js";
-import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 import { bindRoutes, defineRoute, type Route, type RouteDeclaration } from "../core/route.js";
+import { listEntries } from "../core/store.js";
 import { forgetNamespace, type SandboxDeps } from "../deps.js";
+import { scenarioRoutes } from "./scenarios.js";
 import { nsQuery } from "./schemas.js";
 import { webhookRoutes } from "./webhooks.js";
+import { dashboardRoutes } from "./ui/index.js";
 
 /** The last instant ISO 8601 writes with a four-digit year. */
 const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
@@ -30,8 +31,6 @@ export const clockChange = z.union(
   },
 );
 const clockView = z.strictObject({ now: z.iso.datetime(), frozen: z.boolean(), namespace: z.string() });
-const activeScenarios = z.strictObject({ names: z.array(z.string().min(1)) });
-const activeView = z.strictObject({ active: z.array(z.string()), scope: z.string() });
 const requestsQuery = z.strictObject({
   vendor: z.string().optional(),
   route: z
@@ -54,6 +53,19 @@ const entryView = z.strictObject({
   status: z.string().optional().describe("Where it stands, as the vendor says it"),
   context: z.record(z.string(), z.unknown()).optional().describe("The non-secret facts it carries"),
 });
+const tokenView = z.strictObject({
+  kind: z.string(),
+  id: z.string().describe("Redacted: enough to recognise, not enough to use"),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime().describe("The token's own expiry"),
+  status: z
+    .enum(["active", "used", "revoked", "expired"])
+    .describe("Ended ones (used, revoked, expired) stay listed for an hour"),
+  context: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("The non-secret facts the vendor call carried: whom and what the token is for"),
+});
 const journalEntry = z.strictObject({
   id: z.number(),
   time: z.iso.datetime(),
@@ -66,49 +78,37 @@ const journalEntry = z.strictObject({
   status: z.number(),
   scenario: z.string().nullable(),
   durationMs: z.number(),
+  error: z
+    .strictObject({ name: z.string(), message: z.string() })
+    .nullable()
+    .describe(
+      "Why it failed (status 400 or more; a webhook attempt with no answer: `network`): the error's name in the vendor's catalogue and its message, secrets redacted. Null otherwise",
+    ),
 });
 
 /** The admin API's routes, bound under the group `__admin`, in the sandbox's own error format. */
 export function adminApi(deps: SandboxDeps): Route[] {
-  return bindRoutes("__admin", [...adminRoutes(deps), ...webhookRoutes(deps)], plainFormat);
+  return bindRoutes(
+    "__admin",
+    [...adminRoutes(deps), ...scenarioRoutes(deps), ...webhookRoutes(deps), ...dashboardRoutes(deps)],
+    plainFormat,
+  );
 }
 
-/** `/__admin`: health, state, the clock, scenarios, routes and the journal, each scoped to the caller's namespace. */
+/** `/__admin`: health, state, the clock, routes and the journal, each scoped to the caller's namespace. */
 export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
-  /** Without a namespace, the active list is everyone's; with one, that namespace's own. */
-  const activeList = (ns: Namespace) =>
-    ns.id === DEFAULT_NAMESPACE
-      ? { names: deps.globalScenarios, scope: "global" }
-      : { names: ns.scenarios.active, scope: ns.id };
-  /** Replaces the caller's active list and restarts the rule counters. */
-  const setActive = (ns: Namespace, names: string[]) => {
-    const target = activeList(ns);
-    target.names.splice(0, target.names.length, ...names);
-    ns.scenarios.counters.clear();
-    return { active: names, scope: target.scope };
-  };
   const viewClock = (ns: Namespace) => ({
     now: isoAt(ns.clock.now()),
     frozen: ns.clock.frozen,
     namespace: ns.id,
   });
   /** The entries of the kinds the vendors list under `list`, ids redacted where they are credentials. */
-  const stateView = async (ns: Namespace, list: "tokens" | "sessions") => {
-    const now = ns.clock.now();
-    return (await ns.store.list()).flatMap((e) => {
-      const k = deps.kinds.get(e.kind);
-      if (k?.list !== list) return [];
-      return [
-        {
-          kind: e.kind,
-          id: k.secretId ? redactToken(e.id) : e.id,
-          createdAt: isoAt(e.createdAt),
-          expiresAt: isoAt(e.expiresAt),
-          ...k.show?.(e.value, now),
-        },
-      ];
-    });
-  };
+  const stateView = async (ns: Namespace, list: "tokens" | "sessions") =>
+    (await listEntries(ns.store, deps.kinds, list, ns.clock.now())).map((e) => ({
+      ...e,
+      createdAt: isoAt(e.createdAt),
+      expiresAt: isoAt(e.expiresAt),
+    }));
   const routeNames = new Map(
     deps.vendors.map((v) => [v.provider.name, new Set(v.routes.map((r) => r.name))] as const),
   );
@@ -117,9 +117,28 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
     defineRoute({
       method: "get",
       path: "/health",
-      summary: "Health",
-      responses: { 200: { description: "ok", schema: z.strictObject({ status: z.literal("ok") }) } },
-      handler: (c) => c.json({ status: "ok" }),
+      summary: "Health: 503 while the shared store (Redis) does not answer",
+      responses: {
+        200: {
+          description: "ok (`store` is named when it is Redis)",
+          schema: z.strictObject({ status: z.literal("ok"), store: z.literal("redis").optional() }),
+        },
+        503: {
+          description: "The shared store does not answer: vendor routes answer 503 until it does",
+          schema: z.strictObject({
+            status: z.literal("degraded"),
+            store: z.literal("redis"),
+            error: z.string(),
+          }),
+        },
+      },
+      handler: async (c) => {
+        if (deps.store.kind === "memory") return c.json({ status: "ok" as const }, 200);
+        const problem = await deps.store.problem();
+        return problem === undefined
+          ? c.json({ status: "ok" as const, store: "redis" as const }, 200)
+          : c.json({ status: "degraded" as const, store: "redis" as const, error: problem }, 503);
+      },
     }),
     defineRoute({
       method: "post",
@@ -198,62 +217,6 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
     }),
     defineRoute({
       method: "get",
-      path: "/scenarios",
-      summary: "Loaded scenarios and which are active",
-      request: { query: nsQuery },
-      responses: {
-        200: {
-          description: "Scenarios",
-          schema: z.strictObject({
-            scenarios: z.array(
-              z.strictObject({
-                name: z.string(),
-                description: z.string(),
-                source: z.string(),
-                rules: z.number(),
-                rateLimits: z.boolean(),
-              }),
-            ),
-            active: z.strictObject({ global: z.array(z.string()), namespace: z.array(z.string()) }),
-            queued: z.number(),
-          }),
-        },
-      },
-      handler: (c) =>
-        c.json({
-          scenarios: [...deps.scenarios.values()].map((s) => ({
-            name: s.name,
-            description: s.description,
-            source: s.source,
-            rules: s.rules.length,
-            rateLimits: s.rateLimits,
-          })),
-          active: { global: deps.globalScenarios, namespace: c.get("ns").scenarios.active },
-          queued: c.get("ns").scenarios.queue.length,
-        }),
-    }),
-    defineRoute({
-      method: "put",
-      path: "/scenarios/active",
-      summary: "Activate scenarios for everyone (or for the namespace)",
-      request: { query: nsQuery, json: { schema: activeScenarios, required: true } },
-      responses: { 200: { description: "Active now", schema: activeView } },
-      handler: (c, { json: { names } }) => {
-        const unknown = names.filter((n) => !deps.scenarios.has(n));
-        if (unknown.length > 0) throw invalidRequest(`unknown scenario: ${unknown.join(", ")}`);
-        return c.json(setActive(c.get("ns"), names));
-      },
-    }),
-    defineRoute({
-      method: "delete",
-      path: "/scenarios/active",
-      summary: "Clear the active scenarios",
-      request: { query: nsQuery },
-      responses: { 200: { description: "Cleared", schema: activeView } },
-      handler: (c) => c.json(setActive(c.get("ns"), [])),
-    }),
-    defineRoute({
-      method: "get",
       path: "/requests",
       summary: "The journal, newest first",
       request: { query: requestsQuery },
@@ -293,9 +256,9 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
     defineRoute({
       method: "get",
       path: "/tokens",
-      summary: "Tokens and codes held now (redacted)",
+      summary: "Tokens and codes, with whom they are for and where they stand (ids redacted)",
       request: { query: nsQuery },
-      responses: { 200: { description: "Entries", schema: z.strictObject({ tokens: z.array(entryView) }) } },
+      responses: { 200: { description: "Entries", schema: z.strictObject({ tokens: z.array(tokenView) }) } },
       handler: async (c) => c.json({ tokens: await stateView(c.get("ns"), "tokens") }),
     }),
     defineRoute({

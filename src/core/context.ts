@@ -1,5 +1,5 @@
 import type { Clock } from "./clock.js";
-import type { Journal } from "./journal.js";
+import type { Journal, JournalError } from "./journal.js";
 import type { ScenarioState } from "./scenarios/state.js";
 import type { Store } from "./store.js";
 import type { WebhookState } from "./deliveries.js";
@@ -40,5 +40,7 @@ export interface AppEnv {
     baseUrl: string;
     /** The scenario that shaped this answer, for the journal. */
     scenario?: string;
+    /** The error this request answered with (set by the error door), for the journal: unredacted. */
+    error?: JournalError;
   };
 }

@@ -12,6 +12,7 @@ import {
 } from "./errors.js";
 import type { IdGenerator } from "./ids.js";
 import type { Logger } from "./log.js";
+import { StoreUnavailableError } from "./store.js";
 
 /** What the journal records for a request whose client went away before it was answered (nginx's code). */
 export const CLIENT_CLOSED_REQUEST = 499;
@@ -32,6 +33,8 @@ export const plainFormat: ErrorFormat = {
 /** Any thrown value as a SandboxError: Hono's own exceptions keep their status, anything else is a 500. */
 export function toSandboxError(err: unknown): SandboxError {
   if (err instanceof SandboxError) return err;
+  if (err instanceof StoreUnavailableError)
+    return coreError(CoreErrorCode.unavailable, err.message, {}, { cause: err });
   if (err instanceof HTTPException) {
     return new SandboxError(
       err.status === 413 ? CoreErrorCode.payloadTooLarge : CoreErrorCode.invalidRequest,
@@ -58,9 +61,12 @@ export function errorDoor(options: {
     // nginx's "client closed request", and logged at debug only.
     if (c.req.raw.signal.aborted) {
       options.logger.debug("client_abort", { path: c.req.path });
+      c.set("error", { name: "client_closed_request", message: "the client went away before the answer" });
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
     const error = toSandboxError(err);
+    // What the journal says of it: the catalogue's name for it and the message the answer carries.
+    c.set("error", { name: error.code, message: error.message });
     if (error.code === CoreErrorCode.internal && error.cause !== undefined) {
       const cause =
         error.cause instanceof Error
@@ -68,6 +74,8 @@ export function errorDoor(options: {
           : JSON.stringify(error.cause);
       options.logger.error("unexpected_error", { path: c.req.path, cause });
     }
+    if (error.code === CoreErrorCode.unavailable)
+      options.logger.warn("store_unavailable", { message: error.message });
     return (options.formatOf(c) ?? plainFormat).render(error, c, options.ids);
   };
 }

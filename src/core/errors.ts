@@ -35,6 +35,8 @@ export const CoreErrorCode = {
   payloadTooLarge: "payload_too_large",
   rateLimited: "rate_limited",
   internal: "internal",
+  /** The shared store (Redis) cannot be reached or did not answer in time: the request may be retried. */
+  unavailable: "unavailable",
 } as const;
 
 export interface ErrorEntry {
@@ -58,6 +60,7 @@ const CORE_STATUS: Readonly<Record<CoreCode, ContentfulStatusCode>> = {
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 /** One of the core's errors, with its status. */
@@ -84,6 +87,7 @@ export function coreErrors(messages: Partial<Record<CoreCode, string>> = {}): Re
     payload_too_large: "request body too large",
     rate_limited: "Too Many Requests",
     internal: "Internal Server Error",
+    unavailable: "Service Unavailable",
     ...messages,
   };
   const entry = (code: CoreCode): ErrorEntry => ({ status: CORE_STATUS[code], message: words[code] });
@@ -93,6 +97,7 @@ export function coreErrors(messages: Partial<Record<CoreCode, string>> = {}): Re
     payload_too_large: entry("payload_too_large"),
     rate_limited: entry("rate_limited"),
     internal: entry("internal"),
+    unavailable: entry("unavailable"),
   };
 }
 

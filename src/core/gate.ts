@@ -7,9 +7,10 @@ import type { Route } from "./route.js";
 import { chooseRule, magicScenarios, mayNameScenario, type RequestView } from "./scenarios/match.js";
 import { applyOutcome } from "./scenarios/outcome.js";
 import type { Scenario } from "./scenarios/schema.js";
+import { scenarioNamed } from "./scenarios/state.js";
 
 export interface GateOptions {
-  /** Every loaded scenario, by name. */
+  /** Every scenario loaded from files, by name (a namespace may define more at run time). */
   scenarios: ReadonlyMap<string, Scenario>;
   /** Scenarios active in every namespace (read on each request: the admin API changes it). */
   globalScenarios: readonly string[];
@@ -69,6 +70,8 @@ export function scenarioGate(options: GateOptions) {
 
   const gate = async (c: Context<AppEnv>, route: Route): Promise<Response | undefined> => {
     const ns = c.get("ns");
+    // The namespace's run-time scenarios, then the files'.
+    const named = (name: string) => scenarioNamed(ns.scenarios, scenarios, name);
     const header = c.req.header("x-sandbox-scenario");
     const fromHeader = header
       ? header
@@ -77,7 +80,7 @@ export function scenarioGate(options: GateOptions) {
           .filter(Boolean)
       : [];
     for (const name of fromHeader) {
-      if (!scenarios.has(name)) {
+      if (!named(name)) {
         throw coreError(CoreErrorCode.invalidRequest, `unknown scenario in X-Sandbox-Scenario: ${name}`);
       }
     }
@@ -93,15 +96,15 @@ export function scenarioGate(options: GateOptions) {
       return undefined;
     }
     const names = [...fromHeader, ...ns.scenarios.active, ...options.globalScenarios];
-    const needBody = mayHaveMagic || names.some((n) => scenarios.get(n)?.readsBody);
+    const needBody = mayHaveMagic || names.some((n) => named(n)?.readsBody);
     const view = await viewRequest(c, route, needBody);
     const magic = mayHaveMagic ? magicScenarios(view, options.scenarioFields) : [];
     // An unknown name is a mistake whichever way it came: the same 400 as in the header.
-    const unknown = magic.find((n) => !scenarios.has(n));
+    const unknown = magic.find((n) => !named(n));
     if (unknown !== undefined)
       throw coreError(CoreErrorCode.invalidRequest, `unknown scenario in a scenario: value: ${unknown}`);
     const all = [...fromHeader, ...magic, ...ns.scenarios.active, ...options.globalScenarios];
-    if (options.rateLimits || all.some((n) => scenarios.get(n)?.rateLimits)) await enforceLimit(c, route);
+    if (options.rateLimits || all.some((n) => named(n)?.rateLimits)) await enforceLimit(c, route);
     const chosen = chooseRule(ns.scenarios, scenarios, all, view);
     return chosen ? applyOutcome(c, chosen, route.format.catalogue) : undefined;
   };

@@ -1,3 +1,14 @@
+import type { ByteBudget, Charge } from "./budget.js";
+import type { Kind, Store } from "./store.js";
+
+/** Why a request failed, as the journal keeps it. */
+export interface JournalError {
+  /** The error's name in its catalogue (`invalid_client`); `network` for a webhook attempt that got no answer. */
+  name: string;
+  /** Its message, as the answer carried it, secrets redacted. */
+  message: string;
+}
+
 /** One request as the journal gives it back: nothing secret (see `redactorFor`). */
 export interface JournalEntry {
   id: number;
@@ -16,6 +27,8 @@ export interface JournalEntry {
   status: number;
   scenario: string | null;
   durationMs: number;
+  /** Why it failed: set on every answer of status 400 or more, and on a webhook attempt that got none; else null. */
+  error: JournalError | null;
 }
 
 export interface JournalQuery {
@@ -30,7 +43,11 @@ export interface JournalQuery {
 }
 
 /** What a request records: the time as a number, formatted only when someone reads the journal. */
-export type JournalRecord = Omit<JournalEntry, "id" | "time"> & { at: number };
+export type JournalRecord = Omit<JournalEntry, "id" | "time" | "error"> & {
+  at: number;
+  /** Already redacted (see `Redact.text`); none when omitted. */
+  error?: JournalError | null;
+};
 
 /** A bounded ring of recent requests; the oldest go first. */
 export interface Journal {
@@ -40,37 +57,69 @@ export interface Journal {
   readonly size: number;
 }
 
-/** A journal of `capacity` requests whose paths leave through `redact`. */
-export function createJournal(capacity: number, redact: Redact = redactorFor()): Journal {
+/** What a record costs besides its strings: the object, its slot in the ring and its charge (an estimate). */
+const RECORD_OVERHEAD = 240;
+
+/**
+ * A journal of `capacity` requests whose paths leave through `redact`. With a `budget`, each record is charged its
+ * bytes there, and the budget may drop the oldest before the ring does (the shared byte bound, `store.maxBytes`).
+ */
+export function createJournal(
+  capacity: number,
+  redact: Redact = redactorFor(),
+  budget?: ByteBudget,
+): Journal {
   // Records are kept as they were passed in, their ids alongside: no copy per request.
   const ring = new Array<JournalRecord | undefined>(capacity);
+  const charges = budget ? new Array<Charge | undefined>(capacity) : undefined;
   const ids = new Float64Array(capacity);
   let next = 0;
   let count = 0;
+  const drop = (slot: number) => {
+    ring[slot] = undefined;
+    const charge = charges?.[slot];
+    if (charge) {
+      budget!.release(charge);
+      charges[slot] = undefined;
+    }
+  };
   return {
     record(entry) {
-      ring[next % capacity] = entry;
-      ids[next % capacity] = next + 1;
+      const slot = next % capacity;
+      drop(slot);
+      ring[slot] = entry;
+      ids[slot] = next + 1;
       next++;
       count = Math.min(count + 1, capacity);
+      if (charges) {
+        const bytes =
+          RECORD_OVERHEAD +
+          entry.path.length +
+          (entry.route?.length ?? 0) +
+          (entry.error?.message.length ?? 0);
+        charges[slot] = budget!.charge(bytes, () => {
+          if (ring[slot] === entry) drop(slot);
+        });
+      }
     },
     query({ vendor, route, status, direction, since, limit = 100 }) {
       const out: JournalEntry[] = [];
       for (let i = next - 1; i >= next - count && out.length < limit; i--) {
-        const e = ring[i % capacity]!;
+        const e = ring[i % capacity];
         const id = ids[i % capacity]!;
         if (since !== undefined && id <= since) break;
+        if (e === undefined) continue; // dropped by the byte budget
         if (vendor !== undefined && e.vendor !== vendor) continue;
         if (route !== undefined && e.route !== route) continue;
         if (status !== undefined && e.status !== status) continue;
         if (direction !== undefined && e.direction !== direction) continue;
-        const { at, path, ...rest } = e;
-        out.push({ id, time: new Date(at).toISOString(), path: redact(path), ...rest });
+        const { at, path, error = null, ...rest } = e;
+        out.push({ id, time: new Date(at).toISOString(), path: redact(path), ...rest, error });
       }
       return out;
     },
     clear() {
-      ring.fill(undefined);
+      for (let slot = 0; slot < capacity; slot++) drop(slot);
       count = 0;
     },
     get size() {
@@ -94,22 +143,144 @@ const COMMON_SECRETS = [
   "apikey",
 ];
 
-/** Writes a `path?query` with every secret parameter's value replaced. */
-export type Redact = (pathAndQuery: string) => string;
+/** What stands in for a secret. */
+const REDACTED = "[redacted]";
+/** The same in a path, written as the query's are (`URLSearchParams` encodes the brackets). */
+const REDACTED_SEGMENT = encodeURIComponent(REDACTED);
+/** Shorter values are never taken for secrets, whatever they equal: else `code=1` would hide every `1`. */
+export const MIN_SECRET_LENGTH = 6;
 
-/** A redactor for the common secret parameters and `secretNames`, matched without regard to case. */
-export function redactorFor(secretNames: Iterable<string> = []): Redact {
-  const secrets = new Set([...COMMON_SECRETS, ...secretNames].map((name) => name.toLowerCase()));
-  return (pathAndQuery) => {
+/**
+ * How the journal and the log hide secrets: the values of secret parameters, and any query value or path segment
+ * equal to a known credential or to a token the sandbox issued, whatever the parameter is called.
+ *
+ * @example
+ * const held = await redact.held(ns.store, "/dqe/x?foo=TKabc…");
+ * redact("/dqe/x?foo=TKabc…", held); // "/dqe/x?foo=%5Bredacted%5D"
+ */
+export interface Redact {
+  /** A `path?query` with every secret replaced; `held` are further values to hide (see `held`). */
+  (pathAndQuery: string, held?: ReadonlySet<string>): string;
+  /** Free text (an error's message) with every known credential and `held` value in it replaced. */
+  text(text: string, held?: ReadonlySet<string>): string;
+  /**
+   * The query values and path segments of `pathAndQuery` that `store` holds as the id of a secret kind: tokens and
+   * codes it issued and still keeps. One lookup per distinct value of secret length and secret kind, no scan.
+   */
+  held(store: Store, pathAndQuery: string): Promise<ReadonlySet<string>>;
+}
+
+export interface RedactorOptions {
+  /** Known credentials (client secrets, API keys, licences): hidden wherever a value equals one. */
+  values?: Iterable<string | undefined>;
+  /** The kinds whose ids are credentials (`secretId`): values the store holds under one are hidden. */
+  kinds?: readonly Kind<unknown>[];
+  /** Path segments that are never tokens (the routes' own words): not looked up in a store. */
+  words?: Iterable<string>;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+function decodeSegment(segment: string): string {
+  if (!segment.includes("%")) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * The distinct path segments and query values of secret length that `skip` does not rule out: what might be a
+ * token. Values of secret parameters are left out (hidden by name whatever they are).
+ */
+function candidates(
+  pathAndQuery: string,
+  names: ReadonlySet<string>,
+  skip: (value: string) => boolean,
+): string[] {
+  const out = new Set<string>();
+  const q = pathAndQuery.indexOf("?");
+  const path = q < 0 ? pathAndQuery : pathAndQuery.slice(0, q);
+  for (const segment of path.split("/")) {
+    if (segment.length < MIN_SECRET_LENGTH) continue;
+    const value = decodeSegment(segment);
+    if (value.length >= MIN_SECRET_LENGTH && !skip(value)) out.add(value);
+  }
+  if (q >= 0 && q < pathAndQuery.length - 1)
+    for (const [key, value] of new URLSearchParams(pathAndQuery.slice(q)))
+      if (value.length >= MIN_SECRET_LENGTH && !names.has(key.toLowerCase()) && !skip(value)) out.add(value);
+  return [...out];
+}
+
+/**
+ * A redactor for the common secret parameters and `secretNames` (matched without regard to case), for the credentials
+ * in `values`, and for the ids of the secret `kinds` a store holds.
+ */
+export function redactorFor(secretNames: Iterable<string> = [], options: RedactorOptions = {}): Redact {
+  const names = new Set([...COMMON_SECRETS, ...secretNames].map((name) => name.toLowerCase()));
+  const known = new Set<string>();
+  for (const value of options.values ?? [])
+    if (value !== undefined && value.length >= MIN_SECRET_LENGTH) known.add(value);
+  const kinds = (options.kinds ?? []).filter((k) => k.secretId);
+  const words = new Set(options.words);
+  const notToken = (value: string) => known.has(value) || words.has(value);
+  const isSecret = (value: string, held: ReadonlySet<string>) =>
+    value.length >= MIN_SECRET_LENGTH && (known.has(value) || held.has(value));
+
+  const redact = (pathAndQuery: string, held: ReadonlySet<string> = NONE): string => {
     const q = pathAndQuery.indexOf("?");
-    if (q < 0) return pathAndQuery;
+    let path = q < 0 ? pathAndQuery : pathAndQuery.slice(0, q);
+    if (known.size > 0 || held.size > 0)
+      path = path
+        .split("/")
+        .map((s) =>
+          s.length >= MIN_SECRET_LENGTH && isSecret(decodeSegment(s), held) ? REDACTED_SEGMENT : s,
+        )
+        .join("/");
+    if (q < 0) return path;
     const search = pathAndQuery.slice(q);
-    if (search === "?") return pathAndQuery.slice(0, q);
-    const params = new URLSearchParams(search);
-    for (const key of new Set(params.keys()))
-      if (secrets.has(key.toLowerCase())) params.set(key, "[redacted]");
-    return `${pathAndQuery.slice(0, q)}?${params.toString()}`;
+    if (search === "?") return path;
+    // A repeated secret name leaves one redacted value, where it first stood; other values stay where they were.
+    const out = new URLSearchParams();
+    const written = new Set<string>();
+    for (const [key, value] of new URLSearchParams(search)) {
+      if (names.has(key.toLowerCase())) {
+        if (!written.has(key)) out.append(key, REDACTED);
+        written.add(key);
+      } else out.append(key, isSecret(value, held) ? REDACTED : value);
+    }
+    return `${path}?${out.toString()}`;
   };
+
+  const text = (input: string, held: ReadonlySet<string> = NONE): string => {
+    let out = input;
+    for (const values of [known, held])
+      for (const value of values)
+        if (value.length >= MIN_SECRET_LENGTH && out.includes(value)) out = out.split(value).join(REDACTED);
+    return out;
+  };
+
+  const held = async (store: Store, pathAndQuery: string): Promise<ReadonlySet<string>> => {
+    if (kinds.length === 0) return NONE;
+    const values = candidates(pathAndQuery, names, notToken);
+    if (values.length === 0) return NONE;
+    try {
+      // Every lookup at once: a network store answers them in one round trip, not one per kind and value.
+      const found = await Promise.all(
+        values.map(async (value) =>
+          (await Promise.all(kinds.map((k) => store.get(k, value)))).some((e) => e !== undefined),
+        ),
+      );
+      const out = values.filter((_, i) => found[i]);
+      return out.length === 0 ? NONE : new Set(out);
+    } catch {
+      // The store could not say (a network store that went away): hide every value that could be a token.
+      return new Set(values);
+    }
+  };
+
+  return Object.assign(redact, { text, held });
 }
 
 /** A token as the admin API shows it: enough to recognise, not enough to use. */

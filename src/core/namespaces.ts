@@ -34,7 +34,7 @@ export async function resetNamespace(ns: Namespace): Promise<void> {
 
 export interface NamespaceOptions {
   maxEntries: number;
-  /** The byte budget every namespace's entries share (the oldest anywhere go first past it). */
+  /** The byte budget every namespace's entries and journal share (the oldest anywhere go first past it). */
   budget?: ByteBudget;
   /** Most rate-limit windows kept per namespace. */
   maxCounters: number;
@@ -73,7 +73,7 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
       clock,
       store: storeFor(clock, id),
       scenarios: createScenarioState(),
-      journal: createJournal(options.journalSize, options.redact),
+      journal: createJournal(options.journalSize, options.redact, options.budget),
       webhooks: createWebhookState(options.deliveriesKept),
       due: new Map(),
     };
@@ -100,7 +100,10 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
         const oldest = [...byId.keys()].find((key) => key !== DEFAULT_NAMESPACE)!;
         const evicted = byId.get(oldest)!;
         byId.delete(oldest);
-        void evicted.store.reset(); // gives its bytes back to the budget
+        // Gives its bytes back to the budget. A store of its own only: a shared one (Redis) is the other
+        // sandboxes' too, and this process merely stops holding the namespace.
+        if (options.createStore === undefined) void evicted.store.reset();
+        evicted.journal.clear();
         options.onEvict?.(evicted);
       }
       return ns;

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { ErrorFormat } from "./errors.js";
-import { openApiRoutes, type Route } from "./route.js";
+import { openApiRoute, type Route } from "./route.js";
 import type { WebhookSpec } from "./webhooks.js";
 
 /** One part of a document: a vendor (or the admin API), its routes and its default error format. */
@@ -32,8 +32,7 @@ export async function openApiDocument(groups: readonly DocGroup[], baseUrl: stri
     for (const scheme of Object.entries(group.securitySchemes ?? {}))
       registry.registerComponent("securitySchemes", scheme[0], scheme[1] as never);
     for (const route of group.routes)
-      for (const config of openApiRoutes(route, single ? "" : `/${group.name}`))
-        registry.registerPath(config);
+      registry.registerPath(openApiRoute(route, single ? "" : `/${group.name}`));
     for (const [event, { summary, body }] of Object.entries(group.webhooks?.events ?? {}))
       registry.registerWebhook({
         method: "post",

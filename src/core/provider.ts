@@ -75,6 +75,11 @@ export interface ProviderDefinition<F, C> {
   readonly kinds: readonly Kind<unknown>[];
   /** Query or form parameters whose values are secrets, besides the common OAuth ones: redacted in the journal. */
   readonly secretFields?: readonly string[];
+  /**
+   * The credentials in its fixtures and config section (client secrets, API keys, licences): hidden in the journal
+   * and the log wherever a query value or path segment equals one, whatever the parameter is called. None by default.
+   */
+  readonly secretValues?: (fixtures: F, config: C) => readonly string[];
   /** Body fields holding objects whose values may carry a magic `scenario:<name>` (a `metadata` object). */
   readonly scenarioFields?: readonly string[];
   /** Per-credential limits when rate limiting is on: the vendor's documented ones; the sandbox's default if omitted. */
@@ -101,6 +106,7 @@ export type Provider = ProviderDefinition<unknown, unknown> & {
   readonly keySets: readonly string[];
   readonly scenarioFields: readonly string[];
   readonly secretFields: readonly string[];
+  readonly secretValues: (fixtures: unknown, config: unknown) => readonly string[];
   readonly errorsUnder: readonly (readonly [prefix: string, format: ErrorFormat])[];
   readonly rateLimits: Limits;
   readonly subjects: (deps: ProviderDeps<unknown, unknown>) => readonly Subject[];
@@ -115,6 +121,7 @@ export function defineProvider<F, C = Record<string, never>>(definition: Provide
     keySets: definition.keySets ?? [],
     scenarioFields: definition.scenarioFields ?? [],
     secretFields: definition.secretFields ?? [],
+    secretValues: (fixtures, config) => definition.secretValues?.(fixtures as F, config as C) ?? [],
     // Longest prefix first, so the first that matches is the most specific.
     errorsUnder: [...(definition.errorsUnder ?? [])].sort((a, b) => b[0].length - a[0].length),
     rateLimits: definition.rateLimits ?? DEFAULT_LIMITS,

@@ -1,6 +1,6 @@
-import type { Cluster, Redis } from "ioredis";
+import { ReplyError, type Cluster, type Redis } from "ioredis";
 import type { Clock } from "./clock.js";
-import type { Kind, Store, StoreEntry, WindowCount } from "./store.js";
+import { StoreUnavailableError, type Kind, type Store, type StoreEntry, type WindowCount } from "./store.js";
 
 /**
  * The store on Redis or Valkey, for sandboxes that share state (replicas, workers, restarts). Every operation that
@@ -231,7 +231,7 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
     return cur === null ? undefined : entry(k, id, cur[0], Number(cur[1]), Number(cur[2]), Number(cur[3]));
   };
 
-  return {
+  return guarded({
     put: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "put") as Promise<StoreEntry<never>>,
     create: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "create"),
     replace: (k, id, rev, value, ttlSeconds) => write(k, id, value, ttlSeconds, "replace", rev),
@@ -291,5 +291,20 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
       const [size, evicted] = await Promise.all([client.zcard(`${base}order`), client.get(`${base}evicted`)]);
       return { size, evicted: Number(evicted ?? 0) };
     },
+  });
+}
+
+/**
+ * The store with every failure to reach Redis (closed connection, no connection, command timeout) turned into a
+ * `StoreUnavailableError`, which the error door answers 503. An error Redis answered (a script's) is a bug: it stays.
+ */
+function guarded(store: Store): Store {
+  const unavailable = (err: unknown): never => {
+    if (err instanceof ReplyError) throw err;
+    throw new StoreUnavailableError("redis", { cause: err });
   };
+  const out: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(store) as [string, (...args: unknown[]) => Promise<unknown>][])
+    out[name] = (...args: unknown[]) => method(...args).catch(unavailable);
+  return out as unknown as Store;
 }

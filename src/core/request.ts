@@ -1,8 +1,8 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { getPath } from "hono/utils/url";
 import { isoAt } from "./clock.js";
 import type { AppEnv } from "./context.js";
-import type { Redact } from "./journal.js";
+import type { JournalError, Redact } from "./journal.js";
 import type { Logger } from "./log.js";
 import { DEFAULT_NAMESPACE, type Namespaces } from "./namespaces.js";
 import { routeOf } from "./route.js";
@@ -38,7 +38,7 @@ export function requestContext(options: {
   logger: Logger;
   /** The vendor a path is under, if any. */
   vendorOf: (path: string) => string | undefined;
-  /** How a logged path hides its secrets (the journal's own redactor). */
+  /** How a logged path and an error's message hide their secrets (the journal's own redactor). */
   redact: Redact;
 }): MiddlewareHandler<AppEnv> {
   const { namespaces, logger } = options;
@@ -55,25 +55,40 @@ export function requestContext(options: {
     c.set("ns", ns);
     const base = options.publicUrl();
     c.set("baseUrl", ns.id === DEFAULT_NAMESPACE ? base : `${base}/ns/${ns.id}`);
-    await next();
     const query = c.req.url.indexOf("?");
+    // Bounded, so a long query costs little.
+    const bounded = boundPath(query < 0 ? path : path + c.req.url.slice(query));
+    // Tokens the path carries are looked up before the handler runs, so one it consumes is still recognised.
+    const held = await options.redact.held(ns.store, bounded);
+    await next();
+    const failure = c.get("error") ?? (c.res.status >= 400 ? scenarioAnswer(c) : undefined);
     const entry = {
       at: ns.clock.now(),
       namespace: ns.id,
       direction: "in" as const,
       method: c.req.method,
-      // Redacted when read (admin API, logs), not on every request; bounded, so a long query costs little.
-      path: boundPath(query < 0 ? path : path + c.req.url.slice(query)),
+      // Redacted when read (admin API, logs), not on every request; but now when it carries an issued token, which
+      // may be gone from the store by the time it is read.
+      path: held.size === 0 ? bounded : options.redact(bounded, held),
       vendor: options.vendorOf(path) ?? null,
       route: routeOf(c)?.name ?? null,
       status: c.res.status,
       scenario: c.get("scenario") ?? null,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      error: failure ? { name: failure.name, message: options.redact.text(failure.message, held) } : null,
     };
     ns.journal.record(entry);
     if (logger.enabled("info")) {
       const { at, path: raw, ...fields } = entry;
-      logger.info("request", { time: isoAt(at), path: options.redact(raw), ...fields });
+      logger.info("request", { time: isoAt(at), path: options.redact(raw, held), ...fields });
     }
   };
+}
+
+/** The reason of an error status a scenario wrote itself (a raw answer or a fault), which no error door saw. */
+function scenarioAnswer(c: Context<AppEnv>): JournalError | undefined {
+  const outcome = c.res.headers.get("X-Sandbox-Outcome");
+  const scenario = c.get("scenario");
+  if (scenario === undefined || (outcome !== "raw" && outcome !== "fault")) return undefined;
+  return { name: outcome, message: `${outcome} answer of scenario ${scenario}` };
 }

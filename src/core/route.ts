@@ -57,7 +57,10 @@ export interface RouteDefinition<R extends RequestSpec = RequestSpec, A = undefi
   method: Method;
   /** OpenAPI-style path within the vendor's prefix: `/things/{id}`. */
   path: string;
-  /** Further paths that answer the same route (`/ACCESS_TOKEN` beside `/ACCESS_TOKEN/`); documented too. */
+  /**
+   * Further paths that answer the same route (`/ACCESS_TOKEN` beside `/ACCESS_TOKEN/`). Not documented as paths of
+   * their own: the operation at `path` says in its description that they are accepted, and lists them in `x-also-at`.
+   */
   alsoAt?: readonly string[];
   summary: string;
   description?: string;
@@ -298,10 +301,11 @@ function response(spec: ResponseSpec) {
 }
 
 /**
- * The route's OpenAPI operations (one per path), as `@hono/zod-openapi` describes them: every declared answer, and
- * every status the route's error format can answer, with that format's body.
+ * The route's OpenAPI operation, as `@hono/zod-openapi` describes it: every declared answer, and every status the
+ * route's error format can answer, with that format's body. One operation, at `path`: the `alsoAt` paths are named
+ * in its description and in `x-also-at`, so a twin path is not a second operation to read, test or generate.
  */
-export function openApiRoutes(route: Route, prefix: string): RouteConfig[] {
+export function openApiRoute(route: Route, prefix: string): RouteConfig {
   const { definition: d, format } = route;
   const responses: Record<string, ReturnType<typeof response>> = {};
   for (const [status, spec] of Object.entries(d.responses)) responses[status] = response(spec);
@@ -333,11 +337,17 @@ export function openApiRoutes(route: Route, prefix: string): RouteConfig[] {
           required: form.required ?? false,
         }
       : undefined;
-  return [d.path, ...(d.alsoAt ?? [])].map((path): RouteConfig => ({
+  const twins = (d.alsoAt ?? []).map((path) => `${prefix}${path}`);
+  const accepted = twins.length
+    ? `Also accepted at ${twins.map((p) => `\`${p}\``).join(", ")}, which answers the same.`
+    : undefined;
+  const description = [d.description, accepted].filter((text) => text !== undefined).join("\n\n");
+  return {
     method: d.method,
-    path: `${prefix}${path}`,
+    path: `${prefix}${d.path}`,
     summary: d.summary,
-    ...(d.description ? { description: d.description } : {}),
+    ...(description ? { description } : {}),
+    ...(twins.length ? { "x-also-at": twins } : {}),
     ...(d.security ? { security: d.security.map((name) => ({ [name]: [] })) } : {}),
     tags: [route.group],
     request: {
@@ -347,5 +357,5 @@ export function openApiRoutes(route: Route, prefix: string): RouteConfig[] {
       ...(body ? { body } : {}),
     },
     responses,
-  }));
+  };
 }

@@ -1,10 +1,19 @@
+import { createHash } from "node:crypto";
+import { redactToken } from "./journal.js";
+
 /** What the admin API shows of an entry besides its kind, id and times. */
 export interface EntryFacts {
-  /** Where it stands (`pending`, `completed`, `init`…), as the vendor would say it. */
+  /**
+   * Where it stands, as the vendor would say it (`pending`, `completed`, `init`…); for a token, a `TokenStatus`
+   * (`active` unless said otherwise).
+   */
   readonly status?: string;
   /** The non-secret facts it carries: who and what it is for. */
   readonly context?: Readonly<Record<string, unknown>>;
 }
+
+/** Where a token or code stands: `expired` and (after a `take`) `used` come from its trace (see `putListed`). */
+export type TokenStatus = "active" | "used" | "revoked" | "expired";
 
 /** Which admin list a kind's entries appear in, whether their ids are secrets, and what else is shown of them. */
 export interface KindDisplay<T = unknown> {
@@ -12,8 +21,11 @@ export interface KindDisplay<T = unknown> {
   readonly list?: "tokens" | "sessions";
   /** The id is a credential (a token, a code): shown redacted. */
   readonly secretId: boolean;
-  /** Its status and context at `now` on the namespace's clock; never a secret. (A method: a kind of any value type is a kind.) */
-  show?(value: Stored<T>, now: number): EntryFacts;
+  /**
+   * Its status and context at `now` on the namespace's clock; never a secret. It may read other entries of `store`
+   * (a token's family, say). (A method: a kind of any value type is a kind.)
+   */
+  show?(value: Stored<T>, now: number, store: Store): EntryFacts | Promise<EntryFacts>;
 }
 
 /**
@@ -101,6 +113,24 @@ export interface Store {
 }
 
 /**
+ * A store that is not there: a network store (Redis) unreachable, or slower than its command timeout. The error door
+ * answers it 503 in the vendor's format, and the request may be retried once the store is back.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  constructor(
+    /** Which store: `redis`. */
+    readonly store: string,
+    options: { cause: unknown },
+  ) {
+    super(
+      `the sandbox's ${store} store is unavailable: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`,
+      options,
+    );
+  }
+}
+
+/**
  * Applies `change` to the entry under `id` with compare-and-set, retrying when another writer got there first.
  * `change` returns the new value, or undefined to leave the entry as it is; the result is the entry written, or
  * undefined when there was none or `change` declined.
@@ -122,4 +152,182 @@ export async function update<T>(
     const written = await store.replace(k, id, entry.rev, next);
     if (written !== undefined) return written;
   }
+}
+
+// ---- Tokens listed after they end -------------------------------------------------------------------------------
+
+/** How long a token stays listed after its own expiry (a token used up or revoked earlier: after that expiry too). */
+export const ENDED_LISTED_SECONDS = 3600;
+
+/**
+ * The non-secret trace of a listed token, written when it is issued: what the admin API shows of it once the store
+ * no longer holds it. The token's own entry is untouched: whatever reads it reads it as before, so an expired or
+ * taken token is refused as it always was, and nothing a trace holds can be presented in its place.
+ */
+export interface Trace {
+  readonly kind: string;
+  /** The id as listed: redacted where it is a credential. */
+  readonly shown: string;
+  readonly createdAt: number;
+  /** The token's own expiry. */
+  readonly expiresAt: number;
+  /** Its facts when it was issued. */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/** How a token ended before its expiry, written after the step that ended it. */
+export interface Ending {
+  readonly ended: "used" | "revoked";
+  /** Its facts when it ended. */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/** The core's own kinds, by a hash of the token's kind and id (never the id itself); never listed as they are. */
+export const traces = kind<Trace>("core.trace", { secretId: false });
+export const endings = kind<Ending>("core.ending", { secretId: false });
+
+/** The id of the trace (and ending) of `id` of kind `k`: a hash, so neither holds anything a client could present. */
+export function traceId(k: Kind<unknown>, id: string): string {
+  return createHash("sha256").update(`${k.name}\n${id}`).digest("base64url");
+}
+
+const contextOf = async <T>(store: Store, k: Kind<T>, entry: StoreEntry<T>, now: number) =>
+  (await k.show?.(entry.value, now, store))?.context;
+
+/** Seconds from `now` until an hour past `expiresAt`. */
+const keptFor = (expiresAt: number, now: number) =>
+  Math.ceil(Math.max(0, expiresAt - now) / 1000) + ENDED_LISTED_SECONDS;
+
+/**
+ * Stores a token of a listed kind as `put` does, and its trace until `ENDED_LISTED_SECONDS` past its expiry, so
+ * `GET /__admin/tokens` still shows it as `expired` (or `used`, `revoked`: see `endListed`) for a while. Bounded: a
+ * trace is an entry like any other, under the store's bound, with an expiry.
+ *
+ * @example
+ * await putListed(ns.store, accessTokens, token, { clientId, sub }, 3600);
+ */
+export async function putListed<T>(
+  store: Store,
+  k: Kind<T>,
+  id: string,
+  value: T,
+  ttlSeconds: number,
+): Promise<StoreEntry<T>> {
+  const entry = await store.put(k, id, value, ttlSeconds);
+  const context = await contextOf(store, k, entry, entry.createdAt);
+  const trace: Trace = {
+    kind: k.name,
+    shown: k.secretId ? redactToken(id) : id,
+    createdAt: entry.createdAt,
+    expiresAt: entry.expiresAt,
+    ...(context ? { context } : {}),
+  };
+  await store.put(traces, traceId(k, id), trace, keptFor(entry.expiresAt, entry.createdAt));
+  return entry;
+}
+
+/**
+ * Says how a token ended before its expiry: `entry` is what the `take`, `delete` or compare-and-set that ended it
+ * returned. Written after that step, never instead of it: single use stays the store's one atomic step, and the first
+ * ending said is the one kept. Listed until `ENDED_LISTED_SECONDS` past the token's expiry, as its trace is.
+ */
+export async function endListed<T>(
+  store: Store,
+  k: Kind<T>,
+  entry: StoreEntry<T>,
+  ended: "used" | "revoked",
+  now: number,
+): Promise<void> {
+  const context = await contextOf(store, k, entry, now);
+  await store.create(
+    endings,
+    traceId(k, entry.id),
+    { ended, ...(context ? { context } : {}) },
+    keptFor(entry.expiresAt, now),
+  );
+}
+
+/**
+ * Consumes a single-use token of a listed kind: the store's atomic `take` (exactly one concurrent caller gets it),
+ * then its ending, `used`.
+ */
+export async function takeListed<T>(
+  store: Store,
+  k: Kind<T>,
+  id: string,
+  now: number,
+): Promise<StoreEntry<T> | undefined> {
+  const taken = await store.take(k, id);
+  if (taken) await endListed(store, k, taken, "used", now);
+  return taken;
+}
+
+/** A row of `GET /__admin/tokens` (or `/sessions`), before its instants are written as text. */
+export interface ListedEntry {
+  kind: string;
+  id: string;
+  createdAt: number;
+  expiresAt: number;
+  status?: string;
+  context?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The entries of the kinds listed under `list`, oldest first, ids redacted where they are credentials, each with its
+ * status and context. For `tokens`, every status is a `TokenStatus`, and a token the store no longer holds is listed
+ * from its trace while that lasts: `used` or `revoked` if its ending says so, else `expired` once past its expiry.
+ */
+export async function listEntries(
+  store: Store,
+  kinds: ReadonlyMap<string, Kind<unknown>>,
+  list: "tokens" | "sessions",
+  now: number,
+): Promise<ListedEntry[]> {
+  const live = new Map<string, ListedEntry>();
+  const untraced: ListedEntry[] = [];
+  const traced: StoreEntry<Trace>[] = [];
+  const ended = new Map<string, Ending>();
+  for (const e of await store.list()) {
+    if (e.kind === traces.name) traced.push(e as StoreEntry<Trace>);
+    if (e.kind === endings.name) ended.set(e.id, e.value as Ending);
+    const k = kinds.get(e.kind);
+    if (k?.list !== list) continue;
+    const facts = await k.show?.(e.value, now, store);
+    const row: ListedEntry = {
+      kind: e.kind,
+      id: k.secretId ? redactToken(e.id) : e.id,
+      createdAt: e.createdAt,
+      expiresAt: e.expiresAt,
+      ...(list === "tokens" ? { status: "active" } : {}),
+      ...facts,
+    };
+    if (list === "tokens") live.set(traceId(k, e.id), row);
+    else untraced.push(row);
+  }
+  if (list === "sessions") return untraced;
+  // In the order the tokens were issued (a rewrite does not move a trace), then those issued without one.
+  const rows: ListedEntry[] = [];
+  for (const { id, value: t } of traced) {
+    const held = live.get(id);
+    live.delete(id);
+    if (held) {
+      rows.push(held);
+      continue;
+    }
+    // Gone before its expiry with no ending said (evicted by the store's bound): nothing is known of how it ended.
+    const ending = ended.get(id);
+    const status = ending?.ended ?? (now >= t.expiresAt ? "expired" : undefined);
+    if (status === undefined) continue;
+    const context = ending?.context ?? t.context;
+    rows.push({
+      kind: t.kind,
+      id: t.shown,
+      createdAt: t.createdAt,
+      expiresAt: t.expiresAt,
+      status,
+      ...(context ? { context } : {}),
+    });
+  }
+  // Oldest first (a clock set back may have issued a later one earlier); issue order among equals.
+  return [...rows, ...live.values()].sort((a, b) => a.createdAt - b.createdAt);
 }

@@ -283,6 +283,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
         status: status ?? 0,
         scenario: d.scenario,
         durationMs,
+        error: error === null ? null : { name: "network", message: error },
       });
       return status !== null && status >= 200 && status < 300;
     };

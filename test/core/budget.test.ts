@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createByteBudget } from "../../src/core/budget.js";
 import { createClock } from "../../src/core/clock.js";
+import { createJournal, type JournalRecord } from "../../src/core/journal.js";
 import { measureJson } from "../../src/core/limits.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
 import { createNamespaces } from "../../src/core/namespaces.js";
@@ -90,6 +91,32 @@ describe("the byte budget", () => {
     const used = budget.stats().usedBytes;
     expect(used).toBeGreaterThan(10 * KIB);
     namespaces.get("second"); // "first" is forgotten
+    expect(budget.stats().usedBytes).toBe(0);
+  });
+
+  it("charges journal records too: the oldest record goes for a newer entry, and clear gives all back", async () => {
+    const { budget, a } = twoStores(64 * KIB);
+    const journal = createJournal(100, undefined, budget);
+    const record = (path: string): JournalRecord => ({
+      at: 0,
+      namespace: "default",
+      direction: "in",
+      method: "GET",
+      path,
+      vendor: null,
+      route: null,
+      status: 200,
+      scenario: null,
+      durationMs: 1,
+    });
+    for (let i = 0; i < 10; i++) journal.record(record(`/p${String(i)}?${"q".repeat(2 * KIB)}`));
+    expect(journal.query({})).toHaveLength(10);
+    await a.put(blobs, "big", "x".repeat(50 * KIB), 60);
+    const left = journal.query({}).map((e) => e.path.split("?")[0]);
+    expect(left.length).toBeLessThan(10);
+    expect(left[0]).toBe("/p9"); // newest first: the oldest went
+    journal.clear();
+    await a.reset();
     expect(budget.stats().usedBytes).toBe(0);
   });
 });

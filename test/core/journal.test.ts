@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { createClock } from "../../src/core/clock.js";
 import { createJournal, redactorFor, redactToken, type JournalRecord } from "../../src/core/journal.js";
+import { createMemoryStore } from "../../src/core/memory-store.js";
+import { kind, type Store } from "../../src/core/store.js";
 
 /** The vendors' own secret parameters, as the sandbox declares them (DQE's licence, Sumsub's PKCE verifier). */
 const redact = redactorFor(["licence", "code_verifier", "codeVerifier"]);
@@ -26,7 +29,13 @@ const ids = (entries: readonly { id: number }[]) => entries.map((e) => e.id);
 describe("createJournal", () => {
   it("gives each record an increasing id and its time in ISO 8601, newest first", () => {
     const journal = createJournal(10, redact);
-    journal.record(record(1, { scenario: "dqe-credits-exhausted", status: 400 }));
+    journal.record(
+      record(1, {
+        scenario: "dqe-credits-exhausted",
+        status: 400,
+        error: { name: "credits_exhausted", message: "credits exhausted" },
+      }),
+    );
     journal.record(record(2, { method: "POST", namespace: "w1" }));
     expect(journal.size).toBe(2);
     expect(journal.query({})).toEqual([
@@ -42,6 +51,7 @@ describe("createJournal", () => {
         status: 200,
         scenario: null,
         durationMs: 2,
+        error: null,
       },
       {
         id: 1,
@@ -55,6 +65,7 @@ describe("createJournal", () => {
         status: 400,
         scenario: "dqe-credits-exhausted",
         durationMs: 1,
+        error: { name: "credits_exhausted", message: "credits exhausted" },
       },
     ]);
   });
@@ -203,6 +214,72 @@ describe("redactorFor", () => {
     expect(redact("/cb?")).toBe("/cb");
     // Without a vendor's own names, only the common OAuth ones are secrets.
     expect(redactorFor()("/t?licence=L&code=c")).toBe("/t?licence=L&code=%5Bredacted%5D");
+  });
+});
+
+describe("redactorFor, by value", () => {
+  const tokens = kind<null>("test.token");
+  const sessions = kind<null>("test.session", { secretId: false });
+  const byValue = redactorFor(["licence"], {
+    values: ["sandbox-secret", "SANDBOX-LICENCE", "short", undefined],
+    kinds: [tokens, sessions],
+  });
+  const store = (): Store =>
+    createMemoryStore(createClock({ start: T0, frozen: true }), { maxEntries: 10, maxCounters: 10 });
+
+  it.each([
+    // DQE's documented typo: the name is no secret's, the value is a credential.
+    [
+      "/dqe/ACCESS_TOKEN/?client_scret=sandbox-secret&licence=SANDBOX-LICENCE",
+      "/dqe/ACCESS_TOKEN/?client_scret=%5Bredacted%5D&licence=%5Bredacted%5D",
+    ],
+    ["/t?a=x&b=SANDBOX-LICENCE&a=sandbox-secret", "/t?a=x&b=%5Bredacted%5D&a=%5Bredacted%5D"],
+    // A path segment, percent-encoded or not.
+    ["/v/sandbox-secret/x", "/v/%5Bredacted%5D/x"],
+    ["/v/sandbox%2Dsecret?n=1", "/v/%5Bredacted%5D?n=1"],
+    // Equal only: a value that holds a credential, or differs in case, is not one.
+    ["/t?a=sandbox-secret2&b=SANDBOX-SECRET", "/t?a=sandbox-secret2&b=SANDBOX-SECRET"],
+    // A credential shorter than 6 characters is never taken for one.
+    ["/t/short?a=short", "/t/short?a=short"],
+  ])("%s → %s", (input, output) => {
+    expect(byValue(input)).toBe(output);
+  });
+
+  it("hides the values it is told are held, in the path and the query", () => {
+    const held = new Set(["TKissued-token-1"]);
+    expect(byValue("/dqe/TKissued-token-1?foo=TKissued-token-1&n=1", held)).toBe(
+      "/dqe/%5Bredacted%5D?foo=%5Bredacted%5D&n=1",
+    );
+    expect(byValue("/dqe/TKissued-token-1")).toBe("/dqe/TKissued-token-1");
+  });
+
+  it("hides credentials and held values inside free text", () => {
+    expect(
+      byValue.text("no route for GET /v/sandbox-secret/TKissued-token-1", new Set(["TKissued-token-1"])),
+    ).toBe("no route for GET /v/[redacted]/[redacted]");
+    expect(byValue.text("short and sweet")).toBe("short and sweet");
+  });
+
+  it("finds the values a store holds under a secret kind, and only those", async () => {
+    const s = store();
+    await s.put(tokens, "TKissued-token-1", null, 60);
+    await s.put(sessions, "session-id-1", null, 60);
+    await s.put(tokens, "12345", null, 60);
+    const held = await byValue.held(
+      s,
+      "/x/TKissued-token-1/session-id-1?a=TKissued-token-1&b=12345&c=sandbox-secret&d=unknown-value",
+    );
+    // A session id is not a secret kind's; `12345` is too short to be looked up; a credential is known already.
+    expect([...held]).toEqual(["TKissued-token-1"]);
+    expect(await byValue.held(s, "/x?a=b")).toEqual(new Set());
+    expect(await redactorFor().held(s, "/x/TKissued-token-1")).toEqual(new Set());
+  });
+
+  it("takes every candidate for a secret when the store cannot answer", async () => {
+    const broken = { get: () => Promise.reject(new Error("store down")) } as unknown as Store;
+    expect(await byValue.held(broken, "/x/abcdefgh?a=12345&b=ijklmnop")).toEqual(
+      new Set(["abcdefgh", "ijklmnop"]),
+    );
   });
 });
 

@@ -190,7 +190,7 @@ describe("compileRule", () => {
   it("names the route and format that cannot answer an error", () => {
     expect(compileRule(rule({ vendor: "alpha", error: "session_not_found" }), TABLES)).toBe(
       "error: session_not_found cannot be answered on alpha POST /oauth/token, whose errors are alpha OAuth " +
-        "(invalid_request, not_found, payload_too_large, rate_limited, internal, invalid_grant)",
+        "(invalid_request, not_found, payload_too_large, rate_limited, internal, unavailable, invalid_grant)",
     );
     // The same error is fine once the rule stays on the routes whose format has it.
     expect([...compiled({ vendor: "alpha", route: "* /api/*", error: "session_not_found" }).routes]).toEqual([

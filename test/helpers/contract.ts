@@ -15,14 +15,20 @@ interface Compiled {
  * Checks every response a test receives against the sandbox's own published OpenAPI: the route and status must be
  * documented, the content type must be the documented one, and a JSON body must validate. Errors are checked like
  * any answer (404, 413, 429 and a scenario's catalogue errors included); an unknown path is checked against what the
- * document's `x-unmatched-errors` says a path under its prefix answers. Only a scenario's raw or broken answer
- * (`X-Sandbox-Outcome: raw|fault`), which says whatever the scenario wrote, is not checked.
+ * document's `x-unmatched-errors` says a path under its prefix answers; a path an operation's `x-also-at` lists is
+ * checked as that operation. Only a scenario's raw or broken answer (`X-Sandbox-Outcome: raw|fault`), which says
+ * whatever the scenario wrote, is not checked.
  */
 export function contractChecker(doc: OpenApiDocument) {
   const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+  const pattern = (path: string) =>
+    `^${path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`;
+  // An operation answers at its path and at each path its `x-also-at` says is accepted too.
   const operations: Compiled[] = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
     Object.entries(item as object).map(([method, op]) => ({
-      match: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`),
+      match: new RegExp(
+        [path, ...((op as { "x-also-at"?: string[] })["x-also-at"] ?? [])].map(pattern).join("|"),
+      ),
       method,
       responses: (op as { responses: Compiled["responses"] }).responses,
     })),

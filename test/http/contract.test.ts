@@ -38,6 +38,7 @@ describe("OpenAPI documents", () => {
       "413",
       "429",
       "500",
+      "503",
     ]);
     expect(Object.keys(responses("/dqe/ACCESS_TOKEN/", "get"))).toEqual([
       "200",
@@ -47,6 +48,7 @@ describe("OpenAPI documents", () => {
       "413",
       "429",
       "500",
+      "503",
     ]);
     expect(Object.keys(responses("/regula/api/v1/deeplink", "post"))).toEqual([
       "200",
@@ -57,11 +59,23 @@ describe("OpenAPI documents", () => {
       "413",
       "429",
       "500",
+      "503",
     ]);
     expect(responses("/regula/mobile", "get")["401"].content).toHaveProperty("text/html");
     expect(responses("/sumsub/api/snsId/oauth/token", "post")["429"].headers).toHaveProperty("Retry-After");
     const signed = responses("/sumsub/resources/snsId/api/connect/token", "post");
-    expect(Object.keys(signed)).toEqual(["200", "400", "401", "403", "404", "409", "413", "429", "500"]);
+    expect(Object.keys(signed)).toEqual([
+      "200",
+      "400",
+      "401",
+      "403",
+      "404",
+      "409",
+      "413",
+      "429",
+      "500",
+      "503",
+    ]);
     expect(signed["401"].content["application/json"].schema.properties).toHaveProperty("errorCode");
     expect(
       responses("/dqe/ACCESS_TOKEN/", "get")["200"].content["application/json"].schema.properties.expires_in
@@ -71,6 +85,62 @@ describe("OpenAPI documents", () => {
       responses("/api/snsId/oauth/token".replace(/^/, "/sumsub"), "post")["401"].content["application/json"]
         .schema.required,
     ).toEqual(["error", "error_description"]);
+  });
+
+  it("document each DQE path once, with the trailing slash, and name the path without it as accepted", async () => {
+    const sandbox = await testSandbox();
+    for (const [url, prefix] of [
+      ["/openapi.json", "/dqe"],
+      ["/dqe/openapi.json", ""],
+    ] as const) {
+      const doc = await (await sandbox.request(url)).json();
+      const paths = Object.keys(doc.paths).filter((p) => prefix === "" || p.startsWith(`${prefix}/`));
+      expect(paths).toEqual(
+        ["/ACCESS_TOKEN/", "/oauth/ACCESS_TOKEN/", "/IDMOBILE/", "/GET/", "/consent"].map((p) => prefix + p),
+      );
+      // No vendor has two paths that differ by a trailing slash only (the admin UI's `/ui` is a redirect to `/ui/`).
+      const all = Object.keys(doc.paths)
+        .filter((p) => !p.startsWith("/__admin/"))
+        .map((p) => p.replace(/\/$/, ""));
+      expect(new Set(all).size).toBe(all.length);
+      for (const path of paths.filter((p) => p.endsWith("/")))
+        for (const method of ["get", "post"]) {
+          const op = doc.paths[path][method];
+          expect(op["x-also-at"]).toEqual([path.slice(0, -1)]);
+          expect(op.description).toContain(
+            `Also accepted at \`${path.slice(0, -1)}\`, which answers the same.`,
+          );
+        }
+    }
+    const idmobile = (await (await sandbox.request("/dqe/openapi.json")).json()).paths["/IDMOBILE/"].get;
+    expect(idmobile.description).toMatch(
+      /^Several scopes may be asked at once.*\n\nAlso accepted at `\/IDMOBILE`/s,
+    );
+  });
+
+  it("answer the DQE path without the trailing slash as the documented one, checked against its operation", async () => {
+    const sandbox = await testSandbox();
+    const fields = "client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE";
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    for (const path of ["/dqe/ACCESS_TOKEN/", "/dqe/ACCESS_TOKEN"]) {
+      const get = await sandbox.request(`${path}?${fields}`);
+      expect(get.status).toBe(200);
+      expect(Object.keys(await get.json())).toEqual([
+        "access_token",
+        "token_type",
+        "expires_in",
+        "refresh_token",
+      ]);
+      const post = await sandbox.request(path, { method: "POST", headers: form, body: fields });
+      expect(post.status).toBe(200);
+      const wrong = await sandbox.request(`${path}?${fields.replace("sandbox-secret", "nope")}`);
+      expect(wrong.status).toBe(400);
+      expect(await wrong.json()).toEqual({
+        status: "error",
+        error_id: "03",
+        error_type: "invalid client secret",
+      });
+    }
   });
 
   it("describe requests from the schemas the handlers validate with", async () => {

@@ -1,13 +1,13 @@
 import { execFile, spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { cp, mkdtemp, readFile, access } from "node:fs/promises";
+import { access, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import addFormatsModule from "ajv-formats";
 import { load as parseYaml } from "js-yaml";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { ROOT } from "../helpers/cli.js";
 
 const run = promisify(execFile);
@@ -142,6 +142,127 @@ async function composeValidator() {
   ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
   return { ajv, validate: ajv.compile(schema) };
 }
+
+/** What a project that installed the tarball runs: the library's import, its types, and jose at sandbox time. */
+const CONSUMER = `import { createSandbox } from "idv-sandbox";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+
+const sandbox = await createSandbox({ port: 0 });
+try {
+  const issuer = \`\${sandbox.url}/sardine/au10tix/oauth2/aus3sandbox5sbe9WD8V357\`;
+  const jwks = createRemoteJWKSet(new URL(\`\${issuer}/v1/keys\`));
+  const token = async () => {
+    const res = await fetch(\`\${sandbox.url}/sardine/v1/identity-documents/tokens\`, {
+      method: "POST",
+      headers: { authorization: "Basic " + btoa("sandbox-client:sandbox-secret"), "content-type": "application/json" },
+      body: JSON.stringify({ sessionKey: "s" }),
+    });
+    return (await res.json()).access_token;
+  };
+  const outcome = (verifying) => verifying.then(() => "valid", (err) => err.code);
+  const both = async (jwt) => ({
+    plain: await outcome(jwtVerify(jwt, jwks, { issuer })),
+    helper: await outcome(sandbox.verifyJwt(jwt, jwks, { issuer })),
+  });
+  const issued = await token();
+  sandbox.clock.advance(601);
+  const pastExpiry = await both(issued);
+  sandbox.clock.advance(-601 - 7200);
+  const twoHoursAgo = await both(await token());
+  console.log(JSON.stringify({ pastExpiry, twoHoursAgo }));
+} finally {
+  await sandbox.close();
+}
+`;
+
+/** Type-checked against the installed declarations: the helper's types ship with the package. */
+const TYPED_CONSUMER = `import { createSandbox, type Sandbox } from "idv-sandbox";
+const sandbox: Sandbox = await createSandbox({ port: 0 });
+const { payload } = await sandbox.verifyJwt<{ sub: string }>("t", new Uint8Array(32), { issuer: "x" });
+const subject: string = payload.sub;
+// @ts-expect-error: a key or a JWKS is required (were the types missing, this line would be no error)
+await sandbox.verifyJwt("t");
+void subject;
+`;
+
+describe("the package as a library, from an npm pack tarball", () => {
+  it("packs the built library, the CLI, fixtures and scenarios; a project installs it and verifies at sandbox time", async () => {
+    const work = await mkdtemp(join(tmpdir(), "idv-pack-"));
+    onTestFinished(() => rm(work, { recursive: true, force: true }));
+    // Packing runs `prepare` (the build): from a copy of the sources, so this tree's dist/ is left alone.
+    const copy = join(work, "idv-sandbox");
+    await mkdir(copy);
+    for (const entry of [
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "tsconfig.build.json",
+      "README.md",
+      "src",
+      "scripts",
+      "fixtures",
+      "scenarios",
+    ])
+      await cp(join(ROOT, entry), join(copy, entry), { recursive: true });
+    await symlink(join(ROOT, "node_modules"), join(copy, "node_modules"), "dir");
+    const { stdout: packed } = await run("npm", ["pack", "--json", "--pack-destination", work], {
+      cwd: copy,
+    });
+    const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
+    expect(filename).toBe("idv-sandbox-0.1.0.tgz");
+    const paths = files.map((f) => f.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "README.md",
+        "dist/index.js",
+        "dist/index.d.ts",
+        "dist/cli.cjs",
+        "fixtures/sardine.json",
+      ]),
+    );
+    expect(paths.some((p) => p.startsWith("scenarios/"))).toBe(true);
+    expect(paths.filter((p) => /^(src|test|bench|node_modules)\//.test(p))).toEqual([]);
+
+    // A project that installs the tarball, as the README says.
+    const app = join(work, "app");
+    await mkdir(app);
+    await writeFile(
+      join(app, "package.json"),
+      JSON.stringify({ name: "app", private: true, type: "module" }),
+    );
+    await run("npm", ["install", join(work, filename), "--prefer-offline", "--no-audit", "--no-fund"], {
+      cwd: app,
+    });
+    const bin = await run(join(app, "node_modules/.bin/idv-sandbox"), ["--version"]);
+    expect(bin.stdout).toBe("idv-sandbox 0.1.0\n");
+    await writeFile(join(app, "consumer.mjs"), CONSUMER);
+    const { stdout } = await run(process.execPath, ["consumer.mjs"], { cwd: app });
+    // jose's jwtVerify reads the machine's clock; the helper reads the sandbox's.
+    expect(JSON.parse(stdout)).toEqual({
+      pastExpiry: { plain: "valid", helper: "ERR_JWT_EXPIRED" },
+      twoHoursAgo: { plain: "ERR_JWT_EXPIRED", helper: "valid" },
+    });
+    await writeFile(join(app, "typed.ts"), TYPED_CONSUMER);
+    const tsconfig = {
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        module: "nodenext",
+        target: "es2022",
+        lib: ["es2023", "dom"],
+        types: [],
+      },
+      files: ["typed.ts"],
+    };
+    await writeFile(join(app, "tsconfig.json"), JSON.stringify(tsconfig));
+    const tsc = await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", app]).catch(
+      (err: unknown) => err as { stdout: string },
+    );
+    expect(tsc.stdout).toBe("");
+  }, 300_000);
+});
 
 describe("docker-compose.yml", () => {
   it("is valid against the compose specification's JSON schema and wires the sandbox as documented", async () => {

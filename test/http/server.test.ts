@@ -37,8 +37,8 @@ describe("createSandbox over a real socket", () => {
       headers: { authorization: auth },
       body: JSON.stringify({ sessionKey: "s" }),
     });
-    // The token and the verification it started.
-    expect((await sandbox.state.store.stats()).size).toBe(2);
+    // The token, its trace (what the admin API lists once it has ended) and the verification it started.
+    expect((await sandbox.state.store.stats()).size).toBe(3);
     await sandbox.reset();
     expect((await sandbox.state.store.stats()).size).toBe(0);
     const before = sandbox.clock.now();

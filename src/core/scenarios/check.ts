@@ -1,5 +1,6 @@
+import type * as z from "zod";
 import type { ErrorFormat } from "../errors.js";
-import type { CompiledRule, Rule, WebhookRule } from "./schema.js";
+import type { CompiledRule, Rule, Scenario, scenarioSchema, WebhookRule } from "./schema.js";
 
 /**
  * What a rule is checked against: each vendor's declared routes, by name, with the error format each answers in, and
@@ -75,4 +76,53 @@ export function compileRule(rule: Rule, tables: readonly RouteTable[]): Compiled
       return `error: ${rule.error} cannot be answered on ${cannot.key}, whose errors are ${cannot.format.name} (${Object.keys(cannot.format.catalogue).join(", ")})`;
   }
   return { ...rule, routes: new Set(routes.map((r) => r.key)) };
+}
+
+/** Why a scenario document or a one-shot cannot work: the field (`rules.1`, `.colour`) and a sentence naming it. */
+export interface ScenarioProblem {
+  readonly ok: false;
+  readonly field: string;
+  readonly message: string;
+}
+
+const problem = (field: string, message: string): ScenarioProblem => ({ ok: false, field, message });
+
+/** A schema issue of a scenario document, named as its file's message names it: the dotted path and why. */
+export function scenarioIssue(issue: z.core.$ZodIssue): ScenarioProblem {
+  const field =
+    issue.code === "unrecognized_keys"
+      ? `${issue.path.join(".")}.${issue.keys.join(",")}`
+      : issue.path.join(".") || "(root)";
+  const why =
+    issue.code === "unrecognized_keys"
+      ? "unknown field"
+      : issue.code === "invalid_key"
+        ? (issue.issues[0]?.message ?? issue.message)
+        : issue.message;
+  return problem(field, `${field}: ${why}`);
+}
+
+/**
+ * Checks a scenario document that passed its schema against the declared routes, as a file or `PUT
+ * /__admin/scenarios/{name}` gives it: every rule must name a route, an error its format has, something to do; every
+ * webhook rule an event its vendor sends. The scenario, compiled, or the first problem (`rules.N`, `webhooks.N`).
+ */
+export function compileScenario(
+  document: z.output<typeof scenarioSchema>,
+  name: string,
+  source: string,
+  tables: readonly RouteTable[],
+): { ok: true; scenario: Scenario } | ScenarioProblem {
+  const rules: CompiledRule[] = [];
+  for (const [r, rule] of document.rules.entries()) {
+    const compiled = compileRule(rule, tables);
+    if (typeof compiled === "string") return problem(`rules.${String(r)}`, `rules.${String(r)}: ${compiled}`);
+    rules.push(compiled);
+  }
+  for (const [r, rule] of document.webhooks.entries()) {
+    const why = checkWebhookRule(rule, tables);
+    if (why !== undefined) return problem(`webhooks.${String(r)}`, `webhooks.${String(r)}: ${why}`);
+  }
+  const readsBody = rules.some((rule) => rule.match?.body !== undefined);
+  return { ok: true, scenario: { ...document, rules, name, source, readsBody } };
 }

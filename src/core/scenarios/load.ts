@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { parseDataFile, safeParseOnce } from "../data-file.js";
 import { ConfigError } from "../errors.js";
-import { checkWebhookRule, compileRule, type RouteTable } from "./check.js";
+import { compileScenario, scenarioIssue, type RouteTable } from "./check.js";
 import { scenarioSchema, type Scenario } from "./schema.js";
 
 const FILE = /\.(json|ya?ml)$/i;
@@ -51,29 +51,11 @@ export async function loadScenarios(
       );
     }
     const parsed = safeParseOnce(scenarioSchema, raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field =
-        issue.code === "unrecognized_keys"
-          ? `${issue.path.join(".")}.${issue.keys.join(",")}`
-          : issue.path.join(".");
-      throw new ConfigError(
-        `scenario file ${path}: ${field || "(root)"}: ${issue.code === "unrecognized_keys" ? "unknown field" : issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message}`,
-      );
-    }
-    const rules = parsed.data.rules.map((rule, r) => {
-      const compiled = compileRule(rule, tables);
-      if (typeof compiled === "string")
-        throw new ConfigError(`scenario file ${path}: rules.${String(r)}: ${compiled}`);
-      return compiled;
-    });
-    for (const [r, rule] of parsed.data.webhooks.entries()) {
-      const problem = checkWebhookRule(rule, tables);
-      if (problem !== undefined)
-        throw new ConfigError(`scenario file ${path}: webhooks.${String(r)}: ${problem}`);
-    }
-    const readsBody = rules.some((rule) => rule.match?.body !== undefined);
-    scenarios.set(name, { ...parsed.data, rules, name, source: file, readsBody });
+    const checked = parsed.success
+      ? compileScenario(parsed.data, name, file, tables)
+      : scenarioIssue(parsed.error.issues[0]!);
+    if (!checked.ok) throw new ConfigError(`scenario file ${path}: ${checked.message}`);
+    scenarios.set(name, checked.scenario);
   }
   return scenarios;
 }

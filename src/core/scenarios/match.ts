@@ -1,5 +1,5 @@
 import type { CompiledRule, Scenario, WebhookRule } from "./schema.js";
-import type { ScenarioState } from "./state.js";
+import { scenarioNamed, type ScenarioState } from "./state.js";
 
 /** What a request carries, read once, for matchers and magic values. */
 export interface RequestView {
@@ -67,8 +67,8 @@ export interface Chosen {
 }
 
 /**
- * The first rule that applies to this request: queued one-shots first, then the named scenarios in order.
- * Counts the rule as applied.
+ * The first rule that applies to this request: queued one-shots first, then the named scenarios in order (each the
+ * namespace's run-time one, else the file's). Counts the rule as applied.
  */
 export function chooseRule(
   state: ScenarioState,
@@ -84,7 +84,7 @@ export function chooseRule(
     return { scenario: "enqueued", rule };
   }
   for (const name of names) {
-    const scenario = loaded.get(name);
+    const scenario = scenarioNamed(state, loaded, name);
     if (!scenario) continue;
     for (const [i, rule] of scenario.rules.entries()) {
       if (matches(rule, req) && applies(state, `${name}#${String(i)}`, rule)) return { scenario: name, rule };
@@ -105,7 +105,7 @@ export function chooseWebhookRule(
   event: string,
 ): { scenario: string; rule: WebhookRule } | undefined {
   for (const name of names) {
-    const scenario = loaded.get(name);
+    const scenario = scenarioNamed(state, loaded, name);
     if (!scenario) continue;
     for (const [i, rule] of scenario.webhooks.entries()) {
       if ((rule.vendor !== "*" && rule.vendor !== vendor) || (rule.event !== "*" && rule.event !== event))

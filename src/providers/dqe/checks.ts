@@ -39,7 +39,10 @@ export const checks = kind<CheckRecord>("dqe.check", {
   }),
 });
 /** The unguessable token of a check's confirmation link. */
-export const consentLinks = kind<{ checkId: string }>("dqe.consent", { list: "tokens" });
+export const consentLinks = kind<{ checkId: string }>("dqe.consent", {
+  list: "tokens",
+  show: (link) => ({ context: { checkId: link.checkId } }),
+});
 
 /**
  * Gives a pending check its verdict, exactly once however many try at once: the confirmation page, the admin API, a

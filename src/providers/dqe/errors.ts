@@ -20,6 +20,7 @@ export const catalogue = {
     payload_too_large: "request too large",
     rate_limited: "too many requests",
     internal: "internal server error",
+    unavailable: "service unavailable",
   }),
   invalid_request: { status: 400, vendorCode: "01", message: "invalid request" },
   invalid_licence_key: { status: 400, vendorCode: "02", message: "invalid licence key" },

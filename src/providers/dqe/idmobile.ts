@@ -4,7 +4,7 @@ import type { AppEnv } from "../../core/context.js";
 import { readForm } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
-import { update } from "../../core/store.js";
+import { putListed, update } from "../../core/store.js";
 import { checks, consentLinks, finishCheck, redirectBack, retrieval, type CheckRecord } from "./checks.js";
 import { fail, pageErrors, pageFail } from "./errors.js";
 import { getAndPost } from "./fields.js";
@@ -86,7 +86,7 @@ export function idmobileRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteD
     const check: CheckRecord = { id: ids.uuid(), ...fields, status: "pending", createdAt: ns.clock.now() };
     const link = ids.token(48);
     await ns.store.put(checks, check.id, check, im.checkTtlSeconds);
-    await ns.store.put(consentLinks, link, { checkId: check.id }, im.checkTtlSeconds);
+    await putListed(ns.store, consentLinks, link, { checkId: check.id }, im.checkTtlSeconds);
     await update(ns.store, accessTokens, check.accessToken, (t) => ({ ...t, checkId: check.id }));
     // A magic number answers at once, through the one function every verdict goes through; `never` stays pending
     // (no automatic verdict either). Any other number: a magic code_name, else the automatic verdict, if configured.

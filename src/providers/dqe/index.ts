@@ -24,6 +24,7 @@ export const dqe = defineProvider({
   errorsUnder: [["/consent", pageErrors]],
   kinds: [accessTokens, refreshTokens, checks, consentLinks],
   secretFields: ["licence"],
+  secretValues: (f) => f.licences.flatMap((l) => [l.licence, l.clientSecret]),
   credentials: (f) =>
     f.licences.map((l) => [
       l.creditsExhausted ? "licence / secret (no credits)" : "licence / secret",

@@ -4,6 +4,7 @@ import type { AppEnv } from "../../core/context.js";
 import { sameSecret } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import type { RouteDeclaration } from "../../core/route.js";
+import { endListed, putListed, takeListed } from "../../core/store.js";
 import { fail } from "./errors.js";
 import { getAndPost } from "./fields.js";
 import { idmobileRoutes } from "./idmobile.js";
@@ -29,8 +30,20 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclar
     const accessToken = `TK${ids.hex(20)}${ids.alnum(24)}`;
     const refreshToken = `*TK${ids.hex(21)}${ids.alnum(26)}`;
     const { store } = c.get("ns");
-    await store.put(accessTokens, accessToken, { licence, refreshToken }, fixtures.accessTokenTtlSeconds);
-    await store.put(refreshTokens, refreshToken, { licence, accessToken }, fixtures.refreshTokenTtlSeconds);
+    await putListed(
+      store,
+      accessTokens,
+      accessToken,
+      { licence, refreshToken },
+      fixtures.accessTokenTtlSeconds,
+    );
+    await putListed(
+      store,
+      refreshTokens,
+      refreshToken,
+      { licence, accessToken },
+      fixtures.refreshTokenTtlSeconds,
+    );
     return c.json({
       access_token: accessToken,
       token_type: "Bearer",
@@ -77,12 +90,13 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclar
       },
       refreshFields,
       async (c, { access_token: access, refresh_token: refreshToken }) => {
-        const { store } = c.get("ns");
+        const { store, clock } = c.get("ns");
         const entry = await store.get(refreshTokens, refreshToken);
         if (!entry || entry.value.accessToken !== access) throw fail("invalid_token");
         // Single use: exactly one concurrent refresh takes the token; the old pair is gone before the new one exists.
-        if (!(await store.take(refreshTokens, refreshToken))) throw fail("invalid_token");
-        await store.delete(accessTokens, access);
+        if (!(await takeListed(store, refreshTokens, refreshToken, clock.now()))) throw fail("invalid_token");
+        const retired = await store.take(accessTokens, access);
+        if (retired) await endListed(store, accessTokens, retired, "revoked", clock.now());
         return issuePair(c, entry.value.licence);
       },
     ),

@@ -1,4 +1,5 @@
 import type { Namespace } from "../../core/context.js";
+import { redactToken } from "../../core/journal.js";
 import { kind } from "../../core/store.js";
 
 export interface AccessTokenRecord {
@@ -11,8 +12,25 @@ export interface RefreshTokenRecord {
   licence: string;
   accessToken: string;
 }
-export const accessTokens = kind<AccessTokenRecord>("dqe.access", { list: "tokens" });
-export const refreshTokens = kind<RefreshTokenRecord>("dqe.refresh", { list: "tokens" });
+/**
+ * The licence is half of the credentials (the journal redacts it) and DQE has no other client id: the admin API shows
+ * only that one is bound, never its value. The paired token shows redacted, as the token list shows ids.
+ */
+const BOUND_LICENCE = "[redacted]";
+export const accessTokens = kind<AccessTokenRecord>("dqe.access", {
+  list: "tokens",
+  show: (t) => ({
+    context: {
+      licence: BOUND_LICENCE,
+      refreshToken: redactToken(t.refreshToken),
+      checkId: t.checkId ?? null,
+    },
+  }),
+});
+export const refreshTokens = kind<RefreshTokenRecord>("dqe.refresh", {
+  list: "tokens",
+  show: (t) => ({ context: { licence: BOUND_LICENCE, accessToken: redactToken(t.accessToken) } }),
+});
 
 /** A valid DQE access token, as the flows that consume one see it. */
 export interface ValidAccessToken {

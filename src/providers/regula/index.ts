@@ -18,6 +18,7 @@ export const regula = defineProvider({
   errorsUnder: [["/mobile", pageErrors]],
   kinds: [sessions, handoffTokens, deviceTokens],
   scenarioFields: ["metadata"],
+  secretValues: (f) => f.apiKeys.map((k) => k.key),
   securitySchemes,
   credentials: (f) => [
     ...f.apiKeys.map((k): [string, string] => ["API key", `${k.key} (${k.permissions.join(", ")})`]),

@@ -5,6 +5,7 @@ import type { AppEnv } from "../../core/context.js";
 import { invalidInput, parseAuthScheme, readForm, sameSecret, type FieldIssue } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
+import { putListed, takeListed } from "../../core/store.js";
 import { fail, pageErrors, pageFail } from "./errors.js";
 import { sessionPage } from "./pages.js";
 import { hasResults, loadFiles, resultsOf } from "./results.js";
@@ -102,7 +103,13 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
       expiresAt: now + ttlSeconds * 1000,
     };
     await store.put(sessions, session.id, session, ttlSeconds + fixtures.sessionRetentionSeconds);
-    await store.put(handoffTokens, token, { sessionId: session.id }, ttlSeconds);
+    await putListed(
+      store,
+      handoffTokens,
+      token,
+      { sessionId: session.id, workflowIds: session.workflowIds },
+      ttlSeconds,
+    );
     const ns = c.get("ns");
     // `session.expired` goes when the expiry falls due, unless the session is finished by then.
     verdicts.schedule(ns, session.expiresAt, "session", session.id);
@@ -241,7 +248,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
       errors: { 400: "Invalid ttl", 401: "Missing or unknown API key", 403: "The key lacks session:write" },
       handler: async (c, { json: { ttl } }) => {
         const token = ids.token(48);
-        await c.get("ns").store.put(deviceTokens, token, { ttlSeconds: ttl }, ttl);
+        await putListed(c.get("ns").store, deviceTokens, token, { ttlSeconds: ttl }, ttl);
         return c.json({ authorization: `Token ${token}` });
       },
     }),
@@ -269,9 +276,9 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
         const workflowIds = knownWorkflows(query.workflowId);
         // A device token starts one session: taken once the request is known good, so exactly one concurrent
         // request gets it.
-        const device = await c.get("ns").store.take(deviceTokens, auth.token);
-        if (!device) throw fail("unauthorized", USED_DEVICE_TOKEN);
         const now = c.get("ns").clock.now();
+        const device = await takeListed(c.get("ns").store, deviceTokens, auth.token, now);
+        if (!device) throw fail("unauthorized", USED_DEVICE_TOKEN);
         const remaining = Math.max(1, Math.floor((device.expiresAt - now) / 1000));
         const session = await startSession(c, { workflowIds, ...body }, remaining, auth.token);
         return c.json(fullView(c, session));

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { bounded, FIELD_LIMITS } from "../../core/limits.js";
 
 export const permissionSchema = z.enum(["deeplink:write", "session:read", "session:write"]);
 export type Permission = z.output<typeof permissionSchema>;
@@ -91,8 +92,8 @@ export type RegulaFixtures = z.output<typeof fixtureSchema>;
 /** `POST /api/v1/deeplink` body; `maxTtl` comes from the fixtures. Unknown fields are refused by name. */
 export function deeplinkRequestSchema(defaultTtl: number, maxTtl: number) {
   return z.strictObject({
-    metadata: z.record(z.string(), z.unknown()).default({}),
-    locale: z.string().min(1).nullable().default(null),
+    metadata: bounded(z.record(z.string(), z.unknown())).default({}),
+    locale: z.string().min(1).max(FIELD_LIMITS.text).nullable().default(null),
     ttl: z.number().int().min(1).max(maxTtl).default(defaultTtl),
   });
 }
@@ -102,8 +103,8 @@ export function ephemeralRequestSchema(defaultTtl: number, maxTtl: number) {
 }
 
 export const sessionRequestSchema = z.strictObject({
-  metadata: z.record(z.string(), z.unknown()).default({}),
-  locale: z.string().min(1).nullable().default(null),
+  metadata: bounded(z.record(z.string(), z.unknown())).default({}),
+  locale: z.string().min(1).max(FIELD_LIMITS.text).nullable().default(null),
 });
 
 export const sessionStatusSchema = z.enum(["created", "completed", "failed", "cancelled", "expired"]);

@@ -33,10 +33,16 @@ export const sessions = kind<SessionRecord>("regula.session", {
     },
   }),
 });
-/** A hand-off token: `Token <token>` in the URL, bound to one session. */
-export const handoffTokens = kind<{ sessionId: string }>("regula.handoff", { list: "tokens" });
-/** An ephemeral device token from the older flow, not yet bound to a session. */
-export const deviceTokens = kind<{ ttlSeconds: number }>("regula.device", { list: "tokens" });
+/** A hand-off token: `Token <token>` in the URL, bound to one session (its workflows kept for the admin API). */
+export const handoffTokens = kind<{ sessionId: string; workflowIds: readonly string[] }>("regula.handoff", {
+  list: "tokens",
+  show: (t) => ({ context: { sessionId: t.sessionId, workflowIds: t.workflowIds } }),
+});
+/** An ephemeral device token from the older flow, not yet bound to a session; it starts one, once. */
+export const deviceTokens = kind<{ ttlSeconds: number }>("regula.device", {
+  list: "tokens",
+  show: (t) => ({ context: { ttlSeconds: t.ttlSeconds } }),
+});
 
 export function statusAt(session: Readonly<SessionRecord>, now: number): SessionStatus {
   return session.status === "created" && now >= session.expiresAt ? "expired" : session.status;

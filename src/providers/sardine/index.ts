@@ -20,6 +20,7 @@ export const sardine = defineProvider({
   kinds: [issuedTokens, verifications, links],
   // The web link's token, in its URL's query.
   secretFields: ["link"],
+  secretValues: (f) => f.clients.map((c) => c.clientSecret),
   securitySchemes,
   credentials: (f) => f.clients.map((c) => ["Basic client id / secret", `${c.clientId} / ${c.clientSecret}`]),
   credentialOf: (c) => parseBasicAuth(c.req.header("authorization"))?.user,

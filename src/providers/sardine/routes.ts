@@ -6,7 +6,7 @@ import { parseBasicAuth, readForm, sameSecret } from "../../core/http.js";
 import { jwksSchema } from "../../core/openapi.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
-import { kind } from "../../core/store.js";
+import { kind, putListed } from "../../core/store.js";
 import { fail, pageErrors, pageFail } from "./errors.js";
 import { verificationPage } from "./pages.js";
 import {
@@ -36,7 +36,19 @@ export interface IssuedToken {
   /** The verification the token's SDK session feeds. */
   verificationId: string;
 }
-export const issuedTokens = kind<IssuedToken>("sardine.token", { list: "tokens" });
+export const issuedTokens = kind<IssuedToken>("sardine.token", {
+  list: "tokens",
+  show: (t) => ({
+    context: {
+      clientId: t.clientId,
+      sessionKey: t.sessionKey,
+      customerId: t.customerId ?? null,
+      provider: t.provider,
+      platform: t.platform ?? null,
+      verificationId: t.verificationId,
+    },
+  }),
+});
 
 export const securitySchemes = {
   sardineBasic: { type: "http", scheme: "basic", description: "client id : client secret" },
@@ -127,7 +139,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures, unknown>): Rou
 
         if (body.provider === "incode") {
           const accessToken = ids.token(64);
-          await store.put(issuedTokens, accessToken, record, ttl);
+          await putListed(store, issuedTokens, accessToken, record, ttl);
           await start();
           return c.json({
             access_token: accessToken,
@@ -155,7 +167,7 @@ export function sardineRoutes(deps: ProviderDeps<SardineFixtures, unknown>): Rou
           clientOrganizationId: client.organizationId,
         };
         const accessToken = await keys.sign(KEY_SET, claims);
-        await store.put(issuedTokens, claims.jti, record, ttl);
+        await putListed(store, issuedTokens, claims.jti, record, ttl);
         // The au10tix answer has no field for it: the id shows in the admin API and in the webhooks.
         await start();
         return c.json({

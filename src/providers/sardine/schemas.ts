@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { bounded, FIELD_LIMITS } from "../../core/limits.js";
 
 /** The verdicts a tester gives a document verification; the first is the passing one `verdicts.auto` gives. */
 export const VERDICTS = ["low", "medium", "high"] as const;
@@ -125,7 +126,7 @@ export type SardineFixtures = z.output<typeof fixtureSchema>;
 /** `POST /v1/identity-documents/tokens` body. Unknown fields are ignored, as a JSON API does. */
 export const tokenRequestSchema = z.object({
   sessionKey: z.string().min(1).max(100),
-  customerId: z.string().optional(),
+  customerId: z.string().max(FIELD_LIMITS.text).optional(),
   platform: z.enum(["android", "ios"]).optional(),
   provider: z.enum(["au10tix", "incode"]).default("au10tix"),
 });
@@ -190,16 +191,16 @@ const inputDataSchema = z.looseObject({
 /** `POST /v1/identity-documents/urls` body. Unknown fields are ignored, as a JSON API does. */
 export const linkRequestSchema = z.object({
   sessionKey: z.string().min(1).max(100),
-  customerId: z.string().min(1),
+  customerId: z.string().min(1).max(FIELD_LIMITS.text),
   redirectURL: z
     .url({ protocol: /^https?$/, error: "redirectURL must be an http:// or https:// URL" })
     .optional()
     .describe("Where the page sends the browser once a verdict is chosen; without it, back to the page"),
-  inputData: inputDataSchema.optional(),
+  inputData: bounded(inputDataSchema).optional(),
   idBack: z.boolean().optional(),
   selfie: z.boolean().optional(),
   poa: z.boolean().optional(),
-  locale: z.string().optional(),
+  locale: z.string().max(FIELD_LIMITS.text).optional(),
 });
 export type LinkRequest = z.output<typeof linkRequestSchema>;
 

@@ -3,6 +3,7 @@ import * as z from "zod";
 import type { AppEnv, Namespace } from "../../core/context.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, type RouteDeclaration } from "../../core/route.js";
+import { putListed } from "../../core/store.js";
 import { applicantView, reviewView, sdkTokens, type Applicants, type NewApplicant } from "./applicants.js";
 import { fail } from "./errors.js";
 import { shareTokens } from "./grants.js";
@@ -46,7 +47,7 @@ export function applicantRoutes(
   const sharedIdentity = async (ns: Namespace, caller: SumsubApp, q: z.output<typeof reuseQuerySchema>) => {
     const entry = await ns.store.get(shareTokens, q.shareToken);
     if (entry?.value.forClientId !== caller.clientId) throw fail("token_invalid");
-    const user = fixtures.users.find((u) => u.sub === entry.value.sub);
+    const user = entry.value.identity ?? fixtures.users.find((u) => u.sub === entry.value.sub);
     if (!user) throw fail("token_invalid");
     // The user did not allow sharing: the share token route said so (`sharingAllowed: false`); our choice is 403.
     if (!user.sharingAllowed)
@@ -69,7 +70,8 @@ export function applicantRoutes(
     request: { userId: string; levelName?: string | undefined; ttlInSecs: number },
   ) => {
     const token = `_act-sbx-jwt-${ids.token(96)}`;
-    await ns.store.put(
+    await putListed(
+      ns.store,
       sdkTokens,
       token,
       { clientId: caller.clientId, userId: request.userId, levelName: request.levelName ?? null },

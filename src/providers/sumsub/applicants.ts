@@ -82,7 +82,10 @@ export const applicantsByUser = kind<{ applicantId: string }>("sumsub.applicantB
 /** A WebSDK access token. It needs no applicant: Sumsub creates one when the SDK first uses the token. */
 export const sdkTokens = kind<{ clientId: string; userId: string; levelName: string | null }>(
   "sumsub.sdkToken",
-  { list: "tokens" },
+  {
+    list: "tokens",
+    show: (t) => ({ context: { clientId: t.clientId, userId: t.userId, levelName: t.levelName } }),
+  },
 );
 
 /** The applicant's review as `/one` shows it and `/status` returns it. */

@@ -10,6 +10,7 @@ import {
   type FormatCatalogue,
 } from "../../core/errors.js";
 import { pageFormat } from "../../core/formats.js";
+import { PAGE_CORE_ERRORS, vendorPages, type Html } from "../../core/page.js";
 
 /**
  * Sumsub's API errors, by stable code. Status, description, `errorCode` and `errorName` are the vendor's where it
@@ -119,6 +120,7 @@ const OAUTH_NAME: Readonly<Record<string, [string, ContentfulStatusCode]>> = {
   payload_too_large: ["invalid_request", 413],
   rate_limited: ["temporarily_unavailable", 429],
   internal: ["server_error", 500],
+  unavailable: ["temporarily_unavailable", 503],
 };
 
 /** RFC 6749 error JSON; `invalid_client` over Basic auth carries `WWW-Authenticate`, as §5.2 asks. */
@@ -171,46 +173,66 @@ const REDIRECTED: Readonly<Record<string, string>> = {
   consent_required: "consent_required",
   rate_limited: "temporarily_unavailable",
   internal: "server_error",
+  unavailable: "temporarily_unavailable",
 };
 
-/** Authorize's answer to the client: 302 to its redirect URI with `params` and the request's `state`. */
-export function redirectBack(c: Context, redirectUri: string, params: Record<string, string>): Response {
+/**
+ * Authorize's answer to the client: to its redirect URI with `params` and the request's `state` (the login page's
+ * answer gives the state it kept, and 303: the browser follows a form's POST with a GET).
+ */
+export function redirectBack(
+  c: Context,
+  redirectUri: string,
+  params: Record<string, string>,
+  state: string | undefined = c.req.query("state"),
+  status: 302 | 303 = 302,
+): Response {
   const url = new URL(redirectUri);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  const state = c.req.query("state");
   if (state !== undefined) url.searchParams.set("state", state);
-  return c.redirect(url.toString(), 302);
+  return c.redirect(url.toString(), status);
 }
+
+/** Sumsub ID Connect's page shell: the login page and the authorize and login error pages. */
+export const page = vendorPages("Sumsub ID Connect", "no one really signs in").page;
+
+/** An authorize or login error as a page: the error's name and its description, each with an id a test reads. */
+const errorPage = (error: { code: string; message: string }): Html =>
+  page(
+    "Authorization error",
+    html`<p id="error">${error.code}</p>
+      <p id="error-description">${error.message}</p>`,
+  );
+
+/** The login page's answer's errors: its pending authorization gone, or a typed identity that is not one. */
+export const loginCatalogue = {
+  login_not_found: {
+    status: 404,
+    message: "This sign-in is unknown, expired or already answered: start again from the application.",
+  },
+  ...PAGE_CORE_ERRORS,
+} as const satisfies FormatCatalogue;
+
+export const loginFail = errorFactory(loginCatalogue);
+
+export const loginErrors: ErrorFormat = pageFormat("sumsub login page", loginCatalogue, errorPage);
 
 /**
  * The authorize route's format. `redirectUriOf` says whether the request's client and redirect URI are known good
  * (then it gives the redirect URI), so a redirect never goes to a URI the client did not register.
  */
 export function authorizeErrors(redirectUriOf: (c: Context) => string | undefined): ErrorFormat {
-  const errorPage = pageFormat(
+  const pageErrors = pageFormat(
     "sumsub authorize (a page, or a redirect once the redirect URI is known good)",
     authorizeCatalogue,
-    (error) =>
-      html`<!doctype html>
-        <html lang="en">
-          <head>
-            <meta charset="utf-8" />
-            <title>Sumsub ID sandbox: authorization error</title>
-          </head>
-          <body>
-            <h1>Authorization error</h1>
-            <p id="error">${error.code}</p>
-            <p id="error-description">${error.message}</p>
-            <p>Sumsub ID Connect sandbox — test-only.</p>
-          </body>
-        </html>`,
+    errorPage,
   );
   return {
-    ...errorPage,
+    ...pageErrors,
     render: (error, c, ids) => {
       const name = REDIRECTED[error.code];
       const redirectUri = name === undefined ? undefined : redirectUriOf(c);
-      if (name === undefined || redirectUri === undefined) return errorPage.render(error, c, ids);
+      if (name === undefined || redirectUri === undefined) return pageErrors.render(error, c, ids);
       return redirectBack(c, redirectUri, { error: name, error_description: error.message });
     },
   };

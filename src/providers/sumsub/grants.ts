@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Namespace } from "../../core/context.js";
 import type { ProviderDeps } from "../../core/provider.js";
-import { kind, update } from "../../core/store.js";
+import { endListed, kind, putListed, update, type Store } from "../../core/store.js";
 import { fail } from "./errors.js";
 import type { Scope, SumsubConfig, SumsubFixtures, SumsubUser } from "./schemas.js";
 
@@ -14,6 +14,8 @@ export interface CodeRecord {
   codeChallenge: string | undefined;
   scopes: Scope[];
   sub: string;
+  /** The identity typed on the login page, carried by every token of the grant; absent for a fixture user. */
+  identity?: SumsubUser;
   nonce: string | undefined;
   familyId: string;
   /** Exchanged already: the code stays stored for its lifetime, so a second exchange can revoke the first's tokens. */
@@ -22,6 +24,7 @@ export interface CodeRecord {
 interface TokenGrant {
   clientId: string;
   sub: string;
+  identity?: SumsubUser;
   scopes: Scope[];
   familyId: string;
 }
@@ -33,12 +36,43 @@ export interface RefreshRecord extends TokenGrant {
   used: boolean;
 }
 
-export const codes = kind<CodeRecord>("sumsub.code", { list: "tokens" });
-export const accessTokens = kind<AccessRecord>("sumsub.access", { list: "tokens" });
-export const refreshTokens = kind<RefreshRecord>("sumsub.refresh", { list: "tokens" });
+/** Whom a grant is for, as the admin API shows it (an identity typed at login is the user's own data: not shown). */
+const grantContext = (g: Readonly<TokenGrant>) => ({
+  clientId: g.clientId,
+  sub: g.sub,
+  scope: g.scopes.join(" "),
+});
+/** A token is revoked once its family is (or gone: then no token of it is accepted either). */
+const familyRevoked = async (store: Store, familyId: string) =>
+  (await store.get(families, familyId))?.value.revoked !== false;
+
+export const codes = kind<CodeRecord>("sumsub.code", {
+  list: "tokens",
+  show: (code) => ({
+    status: code.used ? "used" : "active",
+    context: { ...grantContext(code), redirectUri: code.redirectUri },
+  }),
+});
+export const accessTokens = kind<AccessRecord>("sumsub.access", {
+  list: "tokens",
+  show: async (token, _now, store) => ({
+    status: (await familyRevoked(store, token.familyId)) ? "revoked" : "active",
+    context: grantContext(token),
+  }),
+});
+export const refreshTokens = kind<RefreshRecord>("sumsub.refresh", {
+  list: "tokens",
+  show: async (token, _now, store) => ({
+    status: (await familyRevoked(store, token.familyId)) ? "revoked" : token.used ? "used" : "active",
+    context: grantContext(token),
+  }),
+});
 /** Every token issued from one code shares a family; revoking it revokes them all. Internal: never listed. */
 export const families = kind<{ revoked: boolean }>("sumsub.family");
-export const shareTokens = kind<{ forClientId: string; sub: string }>("sumsub.share", { list: "tokens" });
+export const shareTokens = kind<{ forClientId: string; sub: string; identity?: SumsubUser }>("sumsub.share", {
+  list: "tokens",
+  show: (token) => ({ context: { forClientId: token.forClientId, sub: token.sub } }),
+});
 
 /** Every kind Sumsub stores. */
 export const sumsubKinds = [codes, accessTokens, refreshTokens, families, shareTokens];
@@ -85,8 +119,9 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
     ...(scopes.includes("profile") ? { created_at: Math.floor(Date.parse(user.createdAt) / 1000) } : {}),
   });
 
-  const userOf = (sub: string): SumsubUser => {
-    const user = users.get(sub);
+  /** Whom a grant names: the identity typed on the login page, else the fixture user with its `sub`. */
+  const userOf = (grant: { sub: string; identity?: SumsubUser | undefined }): SumsubUser => {
+    const user = grant.identity ?? users.get(grant.sub);
     if (!user) throw fail("invalid_token");
     return user;
   };
@@ -104,7 +139,7 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
       const code = `${ids.token(43)}=`;
       const familyId = ids.uuid();
       await ns.store.put(families, familyId, { revoked: false }, fixtures.refreshTokenTtlSeconds);
-      await ns.store.put(codes, code, { ...grant, familyId, used: false }, fixtures.codeTtlSeconds);
+      await putListed(ns.store, codes, code, { ...grant, familyId, used: false }, fixtures.codeTtlSeconds);
       return code;
     },
 
@@ -121,10 +156,14 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
       const grant = entry.value;
       // Marking the code used is a compare-and-set on the code itself: of concurrent exchanges exactly one gets
       // through, and every other (now or later) is a reuse, which revokes what the first gave.
-      if (grant.used || !(await ns.store.replace(codes, request.code, entry.rev, { ...grant, used: true }))) {
+      const spent = grant.used
+        ? undefined
+        : await ns.store.replace(codes, request.code, entry.rev, { ...grant, used: true });
+      if (!spent) {
         await revoke(ns, grant.familyId);
         throw fail("invalid_code");
       }
+      await endListed(ns.store, codes, spent, "used", ns.clock.now());
       const redirectOk =
         lenient || request.redirectUri === undefined || request.redirectUri === grant.redirectUri;
       if (
@@ -167,12 +206,16 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
         throw fail("invalid_scope", `Requested scope exceeds the granted scope: ${extra.join(" ")}`);
       // Rotation is a compare-and-set: of concurrent refreshes with one token, exactly one gets through, and the
       // others are a reuse of a rotated token like any later one.
-      if (
-        request.rotate &&
-        !(await ns.store.replace(refreshTokens, request.token, entry.rev, { ...record, used: true }))
-      ) {
-        await revoke(ns, record.familyId);
-        throw fail("invalid_refresh_token");
+      if (request.rotate) {
+        const spent = await ns.store.replace(refreshTokens, request.token, entry.rev, {
+          ...record,
+          used: true,
+        });
+        if (!spent) {
+          await revoke(ns, record.familyId);
+          throw fail("invalid_refresh_token");
+        }
+        await endListed(ns.store, refreshTokens, spent, "used", ns.clock.now());
       }
       return record;
     },
@@ -189,14 +232,16 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
       const base = {
         clientId: grant.clientId,
         sub: grant.sub,
+        ...(grant.identity === undefined ? {} : { identity: grant.identity }),
         scopes: grant.scopes,
         familyId: grant.familyId,
       };
-      await store.put(accessTokens, accessToken, base, fixtures.accessTokenTtlSeconds);
+      await putListed(store, accessTokens, accessToken, base, fixtures.accessTokenTtlSeconds);
       let refreshToken: string | undefined;
       if (options.refresh) {
         refreshToken = `snd-id-con-r-${ids.token(64)}`;
-        await store.put(
+        await putListed(
+          store,
           refreshTokens,
           refreshToken,
           { ...base, codeChallenge: grant.codeChallenge, nonce: grant.nonce, used: false },
@@ -213,7 +258,7 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
           exp: iat + fixtures.accessTokenTtlSeconds,
           iat,
           ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
-          ...userClaims(userOf(grant.sub), grant.scopes),
+          ...userClaims(userOf(grant), grant.scopes),
         });
       }
       return {

@@ -3,6 +3,7 @@ import { defineProvider } from "../../core/provider.js";
 import { apiErrors, oauthErrors } from "./errors.js";
 import { applicants, applicantsByUser, createApplicants, sdkTokens } from "./applicants.js";
 import { KEY_SET, sumsubKinds } from "./grants.js";
+import { pendingLogins } from "./login.js";
 import { securitySchemes, sumsubRoutes } from "./routes.js";
 import { configSchema, fixtureSchema } from "./schemas.js";
 import { sumsubWebhooks } from "./webhooks.js";
@@ -21,8 +22,13 @@ export const sumsub = defineProvider({
   keySets: [KEY_SET],
   errors: apiErrors,
   errorsUnder: [["/api/snsId/oauth/", oauthErrors]],
-  kinds: [...sumsubKinds, applicants, applicantsByUser, sdkTokens],
+  kinds: [...sumsubKinds, pendingLogins, applicants, applicantsByUser, sdkTokens],
   secretFields: ["code_verifier", "codeVerifier", "shareToken"],
+  // An app token is half of an API key pair: a credential too.
+  secretValues: (f) => [
+    ...f.apps.flatMap((a) => [a.appToken, a.secretKey]),
+    ...f.clients.map((c) => c.clientSecret),
+  ],
   securitySchemes,
   credentials: (f) => [
     ...f.apps.map((a): [string, string] => [

@@ -5,10 +5,12 @@ import { parseAuthScheme, parseBasicAuth, sameSecret } from "../../core/http.js"
 import { jwksSchema } from "../../core/openapi.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import { defineRoute, requiredByVendor, type RouteDeclaration } from "../../core/route.js";
+import { putListed } from "../../core/store.js";
 import { applicantRoutes } from "./applicant-routes.js";
 import { createApplicants } from "./applicants.js";
 import { authorizeErrors, authorizeFail, fail, oauthErrors, oauthFail, redirectBack } from "./errors.js";
 import { createGrants, KEY_SET, shareTokens } from "./grants.js";
+import { createLogin, showsLoginPage } from "./login.js";
 import {
   connectTokenRequestSchema,
   connectTokenResponseSchema,
@@ -55,6 +57,13 @@ const authorizeQuery = z.object({
   code_challenge_method: requiredByVendor(z.string().optional().describe("S256")),
   nonce: z.string().optional(),
   login_hint: z.string().optional().describe("A sandbox user's email or sub; the first user without one"),
+  prompt: z
+    .string()
+    .optional()
+    .describe(
+      "Space-separated: login, consent or select_account show the login page; none never does (login_required " +
+        "with sumsub.login interactive); other values are ignored",
+    ),
 });
 
 /** The token form; which fields a grant needs is checked by the handler, answering RFC 6749's errors. */
@@ -73,6 +82,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
   const { fixtures, keys, ids, config } = deps;
   const issuer = (c: Context<AppEnv>) => `${c.get("baseUrl")}${PREFIX}`;
   const grants = createGrants(deps);
+  const login = createLogin(deps, grants);
   const { lenient } = config;
 
   /** The HMAC-signed API routes' caller. */
@@ -133,7 +143,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
           c.get("ns"),
           parseAuthScheme(c.req.header("authorization"), "Bearer"),
         );
-        return c.json({ sub: grant.sub, ...grants.userClaims(grants.userOf(grant.sub), grant.scopes) });
+        return c.json({ sub: grant.sub, ...grants.userClaims(grants.userOf(grant), grant.scopes) });
       },
     });
 
@@ -211,16 +221,21 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
         const grant = await grants.accessGrant(ns, body.sumsubIdConnectToken);
         if (!grant.scopes.includes("share")) throw fail("sharing_not_allowed");
         const token = `snd-id-share-${ids.token(64)}`;
-        await ns.store.put(
+        await putListed(
+          ns.store,
           shareTokens,
           token,
-          { forClientId: body.forClientId, sub: grant.sub },
+          {
+            forClientId: body.forClientId,
+            sub: grant.sub,
+            ...(grant.identity === undefined ? {} : { identity: grant.identity }),
+          },
           body.ttlInSecs,
         );
         return c.json({
           token,
           forClientId: body.forClientId,
-          sharingAllowed: grants.userOf(grant.sub).sharingAllowed,
+          sharingAllowed: grants.userOf(grant).sharingAllowed,
         });
       },
     }),
@@ -281,11 +296,18 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
     defineRoute({
       method: "get",
       path: "/api/snsId/oauth/authorize",
-      summary: "Authorize (auto-consent for the fixture user)",
+      summary:
+        "Authorize: auto-consent, or the login page (sumsub.login interactive, prompt=login or consent)",
       // Until the redirect URI is known good, errors are a page; after, they go back to the client.
       format: authorizeFormat,
       request: { query: authorizeQuery },
       responses: {
+        200: {
+          description:
+            "The login page: fixture users to pick, an identity to type, the scopes, Allow and Deny",
+          schema: z.string(),
+          contentType: "text/html",
+        },
         302: {
           description: "To redirect_uri with code and state, or with error, error_description and state",
           headers: { Location: "The redirect URI with its answer" },
@@ -315,6 +337,19 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
               "code_challenge_method must be S256; plain is not supported",
             );
         }
+        if (showsLoginPage(config, q.prompt))
+          return login.show(
+            c,
+            {
+              clientId: client.clientId,
+              redirectUri,
+              scopes: scopes.data,
+              state: q.state,
+              nonce: q.nonce,
+              codeChallenge: challenge,
+            },
+            q.login_hint,
+          );
         const user = grants.userForHint(q.login_hint);
         if (!user) throw authorizeFail("login_required", "login_hint names no sandbox user");
         const code = await grants.issueCode(c.get("ns"), {
@@ -385,6 +420,7 @@ export function sumsubRoutes(deps: ProviderDeps<SumsubFixtures, SumsubConfig>): 
         throw oauthFail("unsupported_grant_type");
       },
     }),
+    login.route,
     userInfo("get"),
     userInfo("post"),
   ];

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { bounded, FIELD_LIMITS } from "../../core/limits.js";
 
 export const SCOPES = ["openid", "profile", "email", "name", "share", "offline_access"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -45,6 +46,8 @@ export const fixtureSchema = z.strictObject({
   signatureWindowSeconds: z.number().int().positive().default(60),
   /** How long an applicant is kept after it was created (30 days). */
   applicantRetentionSeconds: z.number().int().positive().default(2_592_000),
+  /** How long the interactive login page waits for Allow or Deny before its authorization request is gone. */
+  loginTtlSeconds: z.number().int().positive().default(600),
 });
 export type SumsubFixtures = z.output<typeof fixtureSchema>;
 
@@ -54,6 +57,12 @@ export const configSchema = z.strictObject({
   verifySignature: z.boolean().default(true),
   /** Relax PKCE and redirect URI checks for quick manual trials. Strict by default. */
   lenient: z.boolean().default(false),
+  /**
+   * What authorize does: `auto` consents at once for the `login_hint` user (or the first); `interactive` shows a page
+   * where a person picks a user or types an identity, then allows or denies. `prompt=login` or `prompt=consent` on a
+   * request asks for the page whatever this says.
+   */
+  login: z.enum(["auto", "interactive"]).default("auto"),
 });
 export type SumsubConfig = z.output<typeof configSchema>;
 export type SumsubUser = SumsubFixtures["users"][number];
@@ -133,8 +142,8 @@ export const reviewResultSchema = z.strictObject({
 export type ReviewResult = z.output<typeof reviewResultSchema>;
 
 /** Free-form objects a client may send (`fixedInfo`) and the applicant's `info`: kept and echoed as given. */
-const freeForm = z.record(z.string(), z.unknown());
-const metadataSchema = z.array(z.strictObject({ key: z.string(), value: z.string() }));
+const freeForm = bounded(z.record(z.string(), z.unknown()));
+const metadataSchema = bounded(z.array(z.strictObject({ key: z.string(), value: z.string() })));
 
 export const levelQuery = z.object({
   levelName: z
@@ -148,11 +157,15 @@ export const levelQuery = z.object({
  * …): any other field is accepted and not kept.
  */
 export const createApplicantSchema = z.looseObject({
-  externalUserId: z.string().min(1).describe("Unique per client: a second applicant with it answers 409"),
-  email: z.string().optional(),
-  phone: z.string().optional(),
-  lang: z.string().optional(),
-  sourceKey: z.string().optional(),
+  externalUserId: z
+    .string()
+    .min(1)
+    .max(FIELD_LIMITS.text)
+    .describe("Unique per client: a second applicant with it answers 409"),
+  email: z.string().max(FIELD_LIMITS.text).optional(),
+  phone: z.string().max(FIELD_LIMITS.text).optional(),
+  lang: z.string().max(FIELD_LIMITS.text).optional(),
+  sourceKey: z.string().max(FIELD_LIMITS.text).optional(),
   type: z.enum(APPLICANT_TYPES).default("individual"),
   fixedInfo: freeForm.optional().describe("Kept and returned as given"),
   metadata: metadataSchema.optional(),
@@ -197,10 +210,10 @@ export const applicantSchema = z.strictObject({
 export const testCompletedSchema = z
   .object({
     reviewAnswer: z.enum(["GREEN", "RED"]),
-    rejectLabels: z.array(z.string().min(1)).optional(),
+    rejectLabels: z.array(z.string().min(1).max(FIELD_LIMITS.text)).max(100).optional(),
     reviewRejectType: z.enum(["FINAL", "RETRY"]).optional().describe("RED only; FINAL when absent"),
-    moderationComment: z.string().optional(),
-    clientComment: z.string().optional(),
+    moderationComment: z.string().max(FIELD_LIMITS.bytes).optional(),
+    clientComment: z.string().max(FIELD_LIMITS.bytes).optional(),
   })
   .superRefine((body, ctx) => {
     // Sumsub documents no refusal here; a verdict that says two things at once is refused (our choice).
@@ -224,15 +237,19 @@ export const okSchema = z.strictObject({ ok: z.literal(1) });
 
 /** `POST /resources/accessTokens/sdk` (JSON, HMAC-signed). */
 export const sdkTokenRequestSchema = z.looseObject({
-  userId: z.string().min(1).describe("The externalUserId of the applicant the WebSDK will show"),
-  levelName: z.string().min(1),
+  userId: z
+    .string()
+    .min(1)
+    .max(FIELD_LIMITS.text)
+    .describe("The externalUserId of the applicant the WebSDK will show"),
+  levelName: z.string().min(1).max(FIELD_LIMITS.text),
   ttlInSecs: z.number().int().min(1).max(MAX_SDK_TTL).default(600),
 });
 
 /** `POST /resources/accessTokens?userId=&levelName=&ttlInSecs=` (no body, HMAC-signed): the older form. */
 export const sdkTokenQuerySchema = z.object({
-  userId: z.string().min(1),
-  levelName: z.string().min(1).optional(),
+  userId: z.string().min(1).max(FIELD_LIMITS.text),
+  levelName: z.string().min(1).max(FIELD_LIMITS.text).optional(),
   ttlInSecs: z.coerce.number().int().min(1).max(MAX_SDK_TTL).default(600),
 });
 
@@ -247,6 +264,6 @@ export const reuseQuerySchema = z.object({
     .string()
     .min(1)
     .describe("From POST /resources/accessTokens/sumsubIdShareToken, for this client"),
-  levelName: z.string().min(1),
-  userId: z.string().min(1).describe("The externalUserId the new applicant gets"),
+  levelName: z.string().min(1).max(FIELD_LIMITS.text),
+  userId: z.string().min(1).max(FIELD_LIMITS.text).describe("The externalUserId the new applicant gets"),
 });
