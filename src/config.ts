@@ -69,6 +69,8 @@ const coreConfigSchema = z.strictObject({
        * Valkey, shared by every sandbox on it. Unset: in this process's memory.
        */
       url: z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }).optional(),
+      /** `url` names one node of a Redis Cluster (the keys of a namespace share one hash slot). */
+      cluster: z.boolean().default(false),
       /** Prefix of every key, so several sandboxes can share one Redis. */
       prefix: z.string().min(1).max(64).default("idv:"),
       /** Longest a Redis command may take before the request answers 503, in milliseconds. */

@@ -4,8 +4,7 @@ import { createClock, type Clock } from "./core/clock.js";
 import { ConfigError } from "./core/errors.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore, type KeyStore } from "./core/keys.js";
-import type { Redis } from "ioredis";
-import { connectRedis } from "./core/redis.js";
+import { connectRedis, type RedisClient } from "./core/redis.js";
 import { createRedisStore } from "./core/redis-store.js";
 import { createByteBudget, type ByteBudget } from "./core/budget.js";
 import { redactorFor, type Redact } from "./core/journal.js";
@@ -86,7 +85,7 @@ const MEMORY_BACKEND: StoreBackend = {
 };
 
 /** Redis as a backend: `problem` pings it within the command timeout. */
-function redisBackend(client: Redis, owned: boolean): StoreBackend {
+function redisBackend(client: RedisClient, owned: boolean): StoreBackend {
   return {
     kind: "redis",
     async problem() {
@@ -128,7 +127,7 @@ export interface DepsOverrides {
    * The Redis client for `store.url`, already connected, when the caller shares one between sandboxes (a test
    * suite); the caller closes it. Otherwise the sandbox connects its own.
    */
-  redis?: Redis;
+  redis?: RedisClient;
 }
 
 /** What scenario rules are checked against: each vendor's route names and formats. */
@@ -258,7 +257,8 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
   const redis =
     url === undefined
       ? undefined
-      : (overrides.redis ?? (await connectRedis(url, { timeoutMs: config.store.timeoutMs })));
+      : (overrides.redis ??
+        (await connectRedis(url, { timeoutMs: config.store.timeoutMs, cluster: config.store.cluster })));
   return {
     config,
     clock,

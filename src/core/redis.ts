@@ -1,10 +1,15 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { ConfigError } from "./errors.js";
 
 export interface RedisConnectOptions {
   /** Longest a command may take before it fails (the request then answers 503). */
   timeoutMs: number;
+  /** The URL names one node of a Redis Cluster: the client discovers the others and follows the slots. */
+  cluster?: boolean;
 }
+
+/** A client of one server or of a cluster: the store uses what both have. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * A connected Redis client for the shared store, or a `ConfigError` saying why there is none (the start fails with
@@ -12,15 +17,17 @@ export interface RedisConnectOptions {
  * once instead of queueing (`enableOfflineQueue: false`), so a request answers 503 while Redis is away and service
  * comes back by itself when it returns.
  */
-export async function connectRedis(url: string, options: RedisConnectOptions): Promise<Redis> {
-  const client = new Redis(url, {
+export async function connectRedis(url: string, options: RedisConnectOptions): Promise<RedisClient> {
+  const retry = (attempt: number) => Math.min(attempt * 100, 1000);
+  const settings: RedisOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.timeoutMs,
     connectTimeout: Math.max(options.timeoutMs, 1000),
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
+    retryStrategy: retry,
+  };
+  const client = options.cluster ? clusterClient(url, settings, retry) : new Redis(url, settings);
   // Without a listener, ioredis prints every failed reconnection; the health route and the 503s say it instead.
   let cause: unknown;
   client.on("error", (err: unknown) => (cause ??= err));
@@ -36,6 +43,22 @@ export async function connectRedis(url: string, options: RedisConnectOptions): P
     );
   }
   return client;
+}
+
+/** A cluster client starting from the node `url` names, with its credentials and TLS for every node. */
+function clusterClient(url: string, settings: RedisOptions, retry: (attempt: number) => number): Cluster {
+  const { hostname, port, username, password, protocol } = new URL(url);
+  return new Cluster([{ host: hostname, port: Number(port || 6379) }], {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: retry,
+    redisOptions: {
+      ...settings,
+      ...(username ? { username: decodeURIComponent(username) } : {}),
+      ...(password ? { password: decodeURIComponent(password) } : {}),
+      ...(protocol === "rediss:" ? { tls: {} } : {}),
+    },
+  });
 }
 
 /** The URL without its password, for messages. */

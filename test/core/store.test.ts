@@ -1,43 +1,43 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
 import { createRedisStore } from "../../src/core/redis-store.js";
 import { kind, update, type Store, type StoreEntry } from "../../src/core/store.js";
-import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
 
 interface Backend {
   name: string;
   create: (clock: Clock, limits: { maxEntries: number; maxCounters: number }) => Store;
 }
 
-// A real redis-server, started for this file on a free port and stopped after it.
+// A real redis-server and a real 3-master Redis Cluster, started for this file on free ports and stopped after it.
+// The key layout keeps a namespace in one hash slot, so the same scripts run on the cluster.
 let server: RedisServer | undefined;
+let cluster: RedisCluster | undefined;
 let client: Redis | undefined;
+let clusterClient: Cluster | undefined;
 let namespaces = 0;
 beforeAll(async () => {
-  server = await startRedis();
+  [server, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
   client = new Redis(server.url, { lazyConnect: true });
-  await client.connect();
-});
+  clusterClient = new Cluster([...cluster.nodes], { lazyConnect: true });
+  await Promise.all([client.connect(), clusterClient.connect()]);
+}, 60_000);
 afterAll(async () => {
-  await client?.quit();
-  await server?.stop();
+  await Promise.all([client?.quit(), clusterClient?.quit()]);
+  await Promise.all([server?.stop(), cluster?.stop()]);
 });
 
-// The suite only goes through the Store interface, so every backend passes the same tests. Each Redis store gets a
-// namespace of its own on the one server, as namespaces do in the sandbox.
+/** A store of a namespace of its own on `redis`, as namespaces are in the sandbox. */
+const onRedis = (redis: () => Redis | Cluster) => (clock: Clock, limits: Parameters<Backend["create"]>[1]) =>
+  createRedisStore(redis(), clock, { prefix: "test:", namespace: `ns${String(++namespaces)}`, ...limits });
+
+// The suite only goes through the Store interface, so every backend passes the same tests.
 const backends: Backend[] = [
   { name: "memory", create: (clock, limits) => createMemoryStore(clock, limits) },
-  {
-    name: "redis",
-    create: (clock, limits) =>
-      createRedisStore(client!, clock, {
-        prefix: "test:",
-        namespace: `ns${String(++namespaces)}`,
-        ...limits,
-      }),
-  },
+  { name: "redis", create: onRedis(() => client!) },
+  { name: "redis cluster", create: onRedis(() => clusterClient!) },
 ];
 
 const codes = kind<{ client: string }>("test.code");

@@ -1,7 +1,9 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { delimiter, join } from "node:path";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
 
 /** Debian's `redis-server` (installed by .ci/setup and `npm test`), or the one REDIS_SERVER_PATH names. */
 export function redisServerPath(): string {
@@ -86,4 +88,83 @@ export async function startRedis(args: readonly string[] = [], port?: number): P
       await exited;
     },
   };
+}
+
+export interface RedisCluster {
+  /** The masters, `127.0.0.1:<port>` each: what a cluster client is given to start from. */
+  readonly nodes: readonly { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A real 3-master Redis Cluster on free loopback ports: three `redis-server --cluster-enabled yes` processes joined
+ * by `redis-cli --cluster create`, resolved once every slot is served (`cluster_state:ok` on each node).
+ */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), "idv-redis-cluster-"));
+  const servers: RedisServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const port = await freeClusterPort();
+      servers.push(
+        await startRedis(
+          ["--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${String(port)}.conf`)],
+          port,
+        ),
+      );
+    }
+    const cli = join(dirname(redisServerPath()), "redis-cli");
+    await run(cli, [
+      "--cluster",
+      "create",
+      ...servers.map((s) => `127.0.0.1:${String(s.port)}`),
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ]);
+    // Every node must know the whole map before a client starts from any of them.
+    for (const s of servers) {
+      for (let tries = 0; ; tries++) {
+        const info = await run(cli, ["-p", String(s.port), "cluster", "info"]);
+        if (info.includes("cluster_state:ok")) break;
+        if (tries > 100) throw new Error(`the cluster never came up:\n${info}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw err;
+  }
+  return {
+    nodes: servers.map((s) => ({ host: "127.0.0.1", port: s.port })),
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port free with its cluster bus port (port + 10000, so at most 55535), from 20000–39999 at random. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    if ((await isFree(port)) && (await isFree(port + 10000))) return port;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+function run(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${command} ${args.join(" ")}: ${err.message}\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }

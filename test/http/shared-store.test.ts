@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../../src/index.js";
-import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { startRedis, startRedisCluster, type RedisServer } from "../helpers/redis.js";
 import { basic } from "../helpers/sandbox.js";
 import { CLIENT_ID, CLIENT_SECRET, pkce, REDIRECT_URI } from "../helpers/sumsub.js";
 
@@ -145,6 +145,35 @@ describe("two sandboxes on one Redis (store.url)", () => {
     const res = await fetch(`${b.url}/regula/api/sessions/${sessionId}`, { headers: REGULA });
     expect(res.status).toBe(404);
   });
+});
+
+describe("two sandboxes on a Redis Cluster (store.cluster)", () => {
+  it("exchange a code once and open a hand-off across the pair", async () => {
+    const cluster = await startRedisCluster();
+    try {
+      const url = `redis://127.0.0.1:${String(cluster.nodes[0]!.port)}`;
+      const start = () =>
+        createSandbox({ port: 0, logLevel: "silent", store: { url, cluster: true, prefix: "c:" } }).then(
+          (s) => {
+            running.push(s);
+            return s;
+          },
+        );
+      const [a, b] = [await start(), await start()];
+      const { verifier, challenge } = pkce();
+      const code = await sumsubCode(a, challenge);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => exchange(i % 2 === 0 ? a : b, code, verifier)),
+      );
+      expect(answers.map((r) => r.status).filter((s) => s === 200)).toHaveLength(1);
+      const { sessionId } = await deeplink(b);
+      expect(await sessionStatus(a, sessionId)).toBe("created");
+      expect(await (await fetch(`${a.url}/__admin/health`)).json()).toEqual({ status: "ok", store: "redis" });
+    } finally {
+      await Promise.all(running.splice(0).map((s) => s.close()));
+      await cluster.stop();
+    }
+  }, 60_000);
 });
 
 describe("faults of the shared store", () => {
