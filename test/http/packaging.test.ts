@@ -289,6 +289,39 @@ describe("docker-compose.yml", () => {
     expect(service.healthcheck.test.join(" ")).toContain("/__admin/health");
   });
 
+  it("has an opt-in shared profile: Valkey and two healthy-checked replicas with STORE_URL on it", async () => {
+    const { validate } = await composeValidator();
+    interface Service {
+      profiles?: string[];
+      image?: string;
+      ports?: string[];
+      environment?: Record<string, string>;
+      depends_on?: Record<string, { condition: string }>;
+      healthcheck?: { test: string[] };
+    }
+    const compose = parseYaml(await readFile(join(ROOT, "docker-compose.yml"), "utf8")) as {
+      services: Record<string, Service>;
+    };
+    expect(validate(compose)).toBe(true);
+    const shared = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes("shared"));
+    expect(shared.map(([name]) => name)).toEqual(["valkey", "idv-sandbox-a", "idv-sandbox-b"]);
+    expect(compose.services["idv-sandbox"]!.profiles).toBeUndefined(); // the default stays one sandbox in memory
+    expect(compose.services.valkey!.healthcheck!.test).toEqual(["CMD", "valkey-cli", "ping"]);
+    for (const [name, port] of [
+      ["idv-sandbox-a", "4011"],
+      ["idv-sandbox-b", "4012"],
+    ] as const) {
+      const replica = compose.services[name]!;
+      expect(replica.environment).toMatchObject({
+        STORE_URL: "redis://valkey:6379/0",
+        PUBLIC_URL: `http://localhost:${port}`,
+      });
+      expect(replica.ports).toEqual([`${port}:4010`]);
+      expect(replica.depends_on).toEqual({ valkey: { condition: "service_healthy" } });
+      expect(replica.healthcheck!.test.join(" ")).toContain("/__admin/health");
+    }
+  });
+
   it("would be caught if broken", async () => {
     const { validate } = await composeValidator();
     expect(validate({ services: { a: { ports: "4010" } } })).toBe(false);
