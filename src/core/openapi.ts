@@ -56,8 +56,9 @@ export async function openApiDocument(groups: readonly DocGroup[], baseUrl: stri
     servers: [{ url: single ? `${baseUrl}/${single.name}` : baseUrl }],
     tags: groups.map((g) => ({ name: g.name, description: g.title })),
   });
-  // What a path that matches no operation answers, most specific prefix first: `x-unmatched-errors` names the schema
-  // in `components.schemas` and the content type, so a client (and the test suite) can check even those answers.
+  // What a path that matches no operation answers, most specific prefix first (a prefix covers itself and the paths
+  // below it, segment by segment): `x-unmatched-errors` names the schema in `components.schemas` and the content
+  // type, so a client (and the test suite) can check even those answers.
   const unmatched: { prefix: string; schema: string; contentType: string }[] = [];
   const schemas: Record<string, unknown> = {};
   for (const g of groups) {

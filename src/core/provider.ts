@@ -133,9 +133,14 @@ export function defineProvider<F, C = Record<string, never>>(definition: Provide
   };
 }
 
-/** The format of an error on `path` (within the provider's prefix) when no route matched it. */
+/**
+ * The format of an error on `path` (within the provider's prefix) when no route matched it: a prefix covers itself and
+ * what is below it, segment by segment (`/verify` covers `/verify/x`, not `/verifyx`).
+ */
 export function unmatchedFormat(provider: Provider, path: string): ErrorFormat {
-  return provider.errorsUnder.find(([prefix]) => path.startsWith(prefix))?.[1] ?? provider.errors;
+  const under = ([prefix]: readonly [string, ErrorFormat]) =>
+    path === prefix || (path.startsWith(prefix) && (prefix.endsWith("/") || path[prefix.length] === "/"));
+  return provider.errorsUnder.find(under)?.[1] ?? provider.errors;
 }
 
 /** Reads and validates `fixtures/<name>.json` for each provider; a bad file names itself and the field. */

@@ -64,7 +64,10 @@ export function contractChecker(doc: OpenApiDocument) {
     const op = operations.find((o) => o.method === method.toLowerCase() && o.match.test(path));
     if (!op) {
       // No route: the error the document says a path under its prefix answers, or the sandbox's own.
-      const unmatched = doc["x-unmatched-errors"].find((u) => path.startsWith(u.prefix)) ?? {
+      // A prefix covers itself and what is below it, segment by segment (`/verify` covers `/verify/x`, not `/verifyx`).
+      const covers = (prefix: string) =>
+        path === prefix || (path.startsWith(prefix) && (prefix.endsWith("/") || path[prefix.length] === "/"));
+      const unmatched = doc["x-unmatched-errors"].find((u) => covers(u.prefix)) ?? {
         schema: "__admin.error",
         contentType: "application/json",
       };

@@ -42,6 +42,20 @@ describe("hardening", () => {
     expect(await res.json()).toEqual({ message: "unknown scenario in a scenario: value: no-such-scenario" });
   });
 
+  it("answers an unknown path next to a page's prefix in the API's format, not the page's", async () => {
+    const { request } = await testSandbox();
+    for (const [path, type] of [
+      ["/sardine/verifyx", "application/json"],
+      ["/sardine/verify/x", "text/html; charset=UTF-8"],
+      ["/regula/mobilex", "application/json"],
+      ["/dqe/consentx", "application/json"],
+    ] as const) {
+      const res = await request(path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toBe(type);
+    }
+  });
+
   it("keeps at most 2 KiB of a path in the journal", async () => {
     const { request } = await testSandbox();
     await request(`/dqe/ACCESS_TOKEN/?pad=${"x".repeat(14_000)}`);
