@@ -189,6 +189,8 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
         else if (to !== undefined) clock.set(to);
         else if ("freeze" in change) clock.freeze(change.freeze);
         else clock.real();
+        // Every sandbox sharing the store reads it before its next request in this namespace.
+        await store.setSetting("clock", JSON.stringify(clock.state()));
         // What the move made due (automatic verdicts, expiries) happens now, not on the next tick, and before the
         // sweep: a session the move took past its retention still sends its expiry first.
         await deps.verdicts.tick(c.get("ns"));

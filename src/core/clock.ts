@@ -23,6 +23,16 @@ export interface Clock {
   real(): void;
   /** Whether time stands still for this clock: frozen itself, or following a frozen parent. */
   readonly frozen: boolean;
+  /** Its own offset and freeze, as data: what replicas sharing a namespace exchange. */
+  state(): ClockState;
+  /** Takes the offset and freeze `state()` gave (another replica's). */
+  restore(state: ClockState): void;
+}
+
+/** A clock's own settings on top of its source: an offset, or the instant it is frozen at. */
+export interface ClockState {
+  offset: number;
+  frozenAt: number | null;
 }
 
 export interface ClockOptions {
@@ -66,6 +76,11 @@ export function createClock(options: ClockOptions = {}): Clock {
     },
     get frozen() {
       return frozenAt !== undefined || options.parent?.frozen === true;
+    },
+    state: () => ({ offset, frozenAt: frozenAt ?? null }),
+    restore(state) {
+      offset = state.offset;
+      frozenAt = state.frozenAt ?? undefined;
     },
   };
   // Freeze first, so a frozen clock starts exactly at `start`, not a tick after it.

@@ -131,7 +131,17 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
     return entry;
   };
 
+  /** Settings are what this process already holds: kept only so that what is set reads back. */
+  const settings = new Map<string, string>();
   const store = {
+    shared: false,
+    getSetting(name: string) {
+      return Promise.resolve(settings.get(name));
+    },
+    setSetting(name: string, value: string) {
+      settings.set(name, value);
+      return Promise.resolve();
+    },
     put<T>(k: Kind<T>, id: string, value: T, ttlSeconds: number) {
       const now = clock.now();
       return Promise.resolve(write(k, id, value, now, now + ttlSeconds * 1000) as StoreEntry<T>);

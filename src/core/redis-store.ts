@@ -232,6 +232,13 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
   };
 
   return guarded({
+    shared: true,
+    async getSetting(name) {
+      return (await client.hget(`${base}settings`, name)) ?? undefined;
+    },
+    async setSetting(name, value) {
+      await client.hset(`${base}settings`, name, value);
+    },
     put: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "put") as Promise<StoreEntry<never>>,
     create: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "create"),
     replace: (k, id, rev, value, ttlSeconds) => write(k, id, value, ttlSeconds, "replace", rev),
@@ -304,7 +311,11 @@ function guarded(store: Store): Store {
     throw new StoreUnavailableError("redis", { cause: err });
   };
   const out: Record<string, unknown> = {};
-  for (const [name, method] of Object.entries(store) as [string, (...args: unknown[]) => Promise<unknown>][])
-    out[name] = (...args: unknown[]) => method(...args).catch(unavailable);
+  for (const [name, member] of Object.entries(store) as [string, unknown][])
+    out[name] =
+      typeof member === "function"
+        ? (...args: unknown[]) =>
+            (member as (...a: unknown[]) => Promise<unknown>)(...args).catch(unavailable)
+        : member;
   return out as unknown as Store;
 }

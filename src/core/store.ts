@@ -110,6 +110,14 @@ export interface Store {
   reset(): Promise<void>;
   /** Live entries (expired ones not yet swept may count) and how many the bound evicted so far. */
   stats(): Promise<{ size: number; evicted: number }>;
+  /**
+   * Other sandboxes see this store too (Redis): a namespace's settings kept in the process (its clock) are read from
+   * `getSetting` before each request and written with `setSetting` when they change.
+   */
+  readonly shared: boolean;
+  /** A namespace setting by name (JSON text), which `reset` keeps. */
+  getSetting(name: string): Promise<string | undefined>;
+  setSetting(name: string, value: string): Promise<void>;
 }
 
 /**

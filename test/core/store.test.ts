@@ -293,6 +293,18 @@ describe.each(backends)("$name store", ({ create }) => {
     });
   });
 
+  describe("settings", () => {
+    it("reads back what was set, by name, and keeps it through a reset", async () => {
+      const { store } = setup();
+      expect(await store.getSetting("clock")).toBeUndefined();
+      await store.setSetting("clock", '{"offset":5,"frozenAt":null}');
+      await store.setSetting("other", "x");
+      await store.reset();
+      expect(await store.getSetting("clock")).toBe('{"offset":5,"frozenAt":null}');
+      expect(await store.getSetting("other")).toBe("x");
+    });
+  });
+
   describe("hit()", () => {
     it("counts within a window that starts with its first hit, then starts a new one", async () => {
       const { clock, store } = setup();

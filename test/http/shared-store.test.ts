@@ -138,6 +138,57 @@ describe("two sandboxes on one Redis (store.url)", () => {
     expect((await exchange(second, code, verifier)).status).toBe(200);
   });
 
+  it("moves a namespace's clock for both when it is moved through A, and a token issued at B expires by it", async () => {
+    const [a, b] = await pair();
+    const clockOf = async (sandbox: Sandbox, ns: string) =>
+      (await (await fetch(`${sandbox.url}/__admin/clock?namespace=${ns}`)).json()) as {
+        now: string;
+        frozen: boolean;
+      };
+    const change = (body: unknown) =>
+      fetch(`${a.url}/__admin/clock?namespace=w1`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await change({ freeze: true })).status).toBe(200);
+    expect((await change({ set: "2030-01-01T00:00:00.000Z" })).status).toBe(200);
+    expect(await clockOf(b, "w1")).toEqual({
+      now: "2030-01-01T00:00:00.000Z",
+      frozen: true,
+      namespace: "w1",
+    });
+    expect((await clockOf(b, "default")).now.startsWith("2030")).toBe(false); // one namespace's clock only
+    // A code issued at B in w1 is stamped on w1's clock, and is refused once A moves w1 past its lifetime.
+    const { verifier, challenge } = pkce();
+    const query = new URLSearchParams({
+      client_id: CLIENT_ID,
+      response_type: "code",
+      redirect_uri: REDIRECT_URI,
+      scope: "openid",
+      state: "st",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    });
+    const authorized = await fetch(`${b.url}/ns/w1/sumsub/api/snsId/oauth/authorize?${query}`, {
+      redirect: "manual",
+    });
+    const code = new URL(authorized.headers.get("location")!).searchParams.get("code")!;
+    expect((await change({ advance: 3600 })).status).toBe(200);
+    const late = await fetch(`${b.url}/ns/w1/sumsub/api/snsId/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...SUMSUB },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+      }),
+    });
+    expect(late.status).toBe(400);
+    expect(await late.json()).toMatchObject({ error: "invalid_grant" });
+  });
+
   it("keeps sandboxes with different prefixes apart on one Redis", async () => {
     const a = await sandboxOn(`t${String(++prefixes)}:`);
     const b = await sandboxOn(`t${String(++prefixes)}:`);
