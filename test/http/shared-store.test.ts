@@ -35,7 +35,10 @@ async function pair(): Promise<[Sandbox, Sandbox, string]> {
 const REGULA = { authorization: "ApiKey sandbox-api-key" };
 const SUMSUB = { authorization: basic(CLIENT_ID, CLIENT_SECRET) };
 
-async function sumsubCode(sandbox: Sandbox, challenge: string): Promise<string> {
+/** `/ns/<id>` before a vendor path, or nothing for the default namespace. */
+const under = (ns: string | undefined) => (ns === undefined ? "" : `/ns/${ns}`);
+
+async function sumsubCode(sandbox: Sandbox, challenge: string, ns?: string): Promise<string> {
   const query = new URLSearchParams({
     client_id: CLIENT_ID,
     response_type: "code",
@@ -45,13 +48,15 @@ async function sumsubCode(sandbox: Sandbox, challenge: string): Promise<string> 
     code_challenge: challenge,
     code_challenge_method: "S256",
   });
-  const res = await fetch(`${sandbox.url}/sumsub/api/snsId/oauth/authorize?${query}`, { redirect: "manual" });
+  const res = await fetch(`${sandbox.url}${under(ns)}/sumsub/api/snsId/oauth/authorize?${query}`, {
+    redirect: "manual",
+  });
   expect(res.status).toBe(302);
   return new URL(res.headers.get("location")!).searchParams.get("code")!;
 }
 
-function exchange(sandbox: Sandbox, code: string, verifier: string): Promise<Response> {
-  return fetch(`${sandbox.url}/sumsub/api/snsId/oauth/token`, {
+function exchange(sandbox: Sandbox, code: string, verifier: string, ns?: string): Promise<Response> {
+  return fetch(`${sandbox.url}${under(ns)}/sumsub/api/snsId/oauth/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", ...SUMSUB },
     body: new URLSearchParams({
@@ -76,6 +81,13 @@ async function deeplink(
   const params = new URL(url).searchParams;
   return { url, sessionId: params.get("sessionId")!, authorization: params.get("authorization")! };
 }
+
+const sardineToken = (sandbox: Sandbox) =>
+  fetch(`${sandbox.url}/sardine/v1/identity-documents/tokens`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: basic("sandbox-client", "sandbox-secret") },
+    body: '{"sessionKey":"s-1"}',
+  });
 
 const sessionStatus = async (sandbox: Sandbox, id: string) =>
   (
@@ -161,30 +173,9 @@ describe("two sandboxes on one Redis (store.url)", () => {
     expect((await clockOf(b, "default")).now.startsWith("2030")).toBe(false); // one namespace's clock only
     // A code issued at B in w1 is stamped on w1's clock, and is refused once A moves w1 past its lifetime.
     const { verifier, challenge } = pkce();
-    const query = new URLSearchParams({
-      client_id: CLIENT_ID,
-      response_type: "code",
-      redirect_uri: REDIRECT_URI,
-      scope: "openid",
-      state: "st",
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-    });
-    const authorized = await fetch(`${b.url}/ns/w1/sumsub/api/snsId/oauth/authorize?${query}`, {
-      redirect: "manual",
-    });
-    const code = new URL(authorized.headers.get("location")!).searchParams.get("code")!;
+    const code = await sumsubCode(b, challenge, "w1");
     expect((await change({ advance: 3600 })).status).toBe(200);
-    const late = await fetch(`${b.url}/ns/w1/sumsub/api/snsId/oauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", ...SUMSUB },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code,
-        redirect_uri: REDIRECT_URI,
-        code_verifier: verifier,
-      }),
-    });
+    const late = await exchange(b, code, verifier, "w1");
     expect(late.status).toBe(400);
     expect(await late.json()).toMatchObject({ error: "invalid_grant" });
   });
@@ -239,15 +230,7 @@ describe("faults of the shared store", () => {
   it("answers 503 in each vendor's format while Redis is away, health says degraded, and resumes by itself", async () => {
     const own = await startRedis();
     const sandbox = await sandboxOn("faults:", own.url);
-    const sardine = () =>
-      fetch(`${sandbox.url}/sardine/v1/identity-documents/tokens`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          authorization: basic("sandbox-client", "sandbox-secret"),
-        },
-        body: '{"sessionKey":"s-1"}',
-      });
+    const sardine = () => sardineToken(sandbox);
     const dqe = () =>
       fetch(
         `${sandbox.url}/dqe/ACCESS_TOKEN/?client_secret=sandbox-secret&grant_type=client_idmobile&licence=SANDBOX-LICENCE`,
@@ -298,15 +281,7 @@ describe("faults of the shared store", () => {
     });
     const other = new Redis(slow.url);
     try {
-      const token = () =>
-        fetch(`${sandbox.url}/sardine/v1/identity-documents/tokens`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            authorization: basic("sandbox-client", "sandbox-secret"),
-          },
-          body: '{"sessionKey":"s-1"}',
-        });
+      const token = () => sardineToken(sandbox);
       expect((await token()).status).toBe(200);
       const sleeping = other.call("DEBUG", "SLEEP", "1.5").then(() => "redis woke" as const);
       // The answer comes before Redis wakes: the request was not held for it.
