@@ -282,8 +282,3 @@ export function redactorFor(secretNames: Iterable<string> = [], options: Redacto
 
   return Object.assign(redact, { text, held });
 }
-
-/** A token as the admin API shows it: enough to recognise, not enough to use. */
-export function redactToken(value: string): string {
-  return value.length <= 12 ? "[redacted]" : `${value.slice(0, 8)}…[redacted]`;
-}

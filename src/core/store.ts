@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { redactToken } from "./journal.js";
 
 /** What the admin API shows of an entry besides its kind, id and times. */
 export interface EntryFacts {
@@ -338,4 +337,9 @@ export async function listEntries(
   }
   // Oldest first (a clock set back may have issued a later one earlier); issue order among equals.
   return [...rows, ...live.values()].sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/** A token as the admin API shows it: enough to recognise, not enough to use. */
+export function redactToken(value: string): string {
+  return value.length <= 12 ? "[redacted]" : `${value.slice(0, 8)}…[redacted]`;
 }

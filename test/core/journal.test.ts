@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createClock } from "../../src/core/clock.js";
-import { createJournal, redactorFor, redactToken, type JournalRecord } from "../../src/core/journal.js";
+import { createJournal, redactorFor, type JournalRecord } from "../../src/core/journal.js";
+import { redactToken } from "../../src/core/store.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
 import { kind, type Store } from "../../src/core/store.js";
 

@@ -1,6 +1,5 @@
 import type { Namespace } from "../../core/context.js";
-import { redactToken } from "../../core/journal.js";
-import { kind } from "../../core/store.js";
+import { kind, redactToken } from "../../core/store.js";
 
 export interface AccessTokenRecord {
   licence: string;
