@@ -59,7 +59,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   );
 
   const admin = adminApi(deps);
-  app.use("/__admin/*", adminAuth(config.adminToken));
+  app.use("/__admin/*", adminAuth(config.adminToken, config.cors.origins));
   mountRoutes(app, "/__admin", admin);
   app.route("/", contractRoutes(deps, admin));
 

@@ -7,12 +7,47 @@ import { DASHBOARD_SHELL } from "./ui/index.js";
 /** What any caller may GET: health, and the dashboard's shell, script and stylesheet (they hold no data). */
 const OPEN = new Set(["/__admin/health", ...DASHBOARD_SHELL]);
 
+/** Methods that only read: a page on another site may send them without asking (a "simple" request) and learns nothing. */
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /**
  * With an admin token set, every admin call but `GET /__admin/health` and the dashboard's shell needs
  * `Authorization: Bearer <token>`.
+ *
+ * Changes are refused from what a web page on another site can send without CORS asking first: a body that is not
+ * `application/json` (415: `text/plain` and forms need no preflight), or an `Origin` that `cors.origins` does not list
+ * (403). Otherwise any page a developer visits could queue an answer of its choosing on the sandbox's own origin.
  */
-export function adminAuth(token: string | undefined): MiddlewareHandler<AppEnv> {
+export function adminAuth(
+  token: string | undefined,
+  origins: "*" | readonly string[] = "*",
+): MiddlewareHandler<AppEnv> {
+  const allowed = origins === "*" ? undefined : new Set(origins);
   return async (c, next) => {
+    if (!READS.has(c.req.method)) {
+      const origin = c.req.header("origin");
+      if (
+        origin !== undefined &&
+        allowed !== undefined &&
+        !allowed.has(origin) &&
+        origin !== new URL(c.req.url).origin
+      )
+        throw new SandboxError(
+          "forbidden",
+          403,
+          `the admin API takes no changes from origin ${origin} (cors.origins)`,
+        );
+      const type = c.req.header("content-type");
+      const sized =
+        (c.req.header("content-length") ?? "0") !== "0" || c.req.header("transfer-encoding") !== undefined;
+      // A type that is not JSON, or a body without a type (a Blob), is what a page elsewhere may send unasked.
+      if (type !== undefined ? !/^application\/json\s*(;|$)/i.test(type) : sized)
+        throw new SandboxError(
+          "unsupported_media_type",
+          415,
+          `the admin API takes JSON bodies: Content-Type: application/json (got ${type ?? "none"})`,
+        );
+    }
     const isOpen = c.req.method === "GET" && OPEN.has(c.req.path);
     if (token !== undefined && !isOpen) {
       const given = parseAuthScheme(c.req.header("authorization"), "Bearer");

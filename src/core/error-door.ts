@@ -23,7 +23,9 @@ export const plainFormat: ErrorFormat = {
   catalogue: {
     ...coreErrors(),
     unauthorized: { status: 401, message: "Unauthorized" },
+    forbidden: { status: 403, message: "Forbidden" },
     conflict: { status: 409, message: "Conflict" },
+    unsupported_media_type: { status: 415, message: "Unsupported Media Type" },
   },
   schema: z.strictObject({ error: z.string(), message: z.string() }),
   headers: RETRY_AFTER,

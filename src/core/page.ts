@@ -24,7 +24,13 @@ const HTML_HEADERS: Readonly<Record<string, string>> = {
 export function htmlHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    if (!c.res.headers.get("content-type")?.startsWith("text/html")) return;
+    // Any type a browser runs script in, however it is written (`TEXT/HTML`, XHTML, SVG).
+    if (
+      !/^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml)/i.test(
+        c.res.headers.get("content-type") ?? "",
+      )
+    )
+      return;
     for (const [name, value] of Object.entries(HTML_HEADERS))
       if (!c.res.headers.has(name)) c.res.headers.set(name, value);
   };

@@ -8,6 +8,7 @@ import { ConfigError, coreErrors, type ErrorFormat, type FormatCatalogue } from 
 import {
   checkWebhookRule,
   compileRule,
+  globMatches,
   routePatternMatches,
   type RouteTable,
 } from "../../src/core/scenarios/check.js";
@@ -185,6 +186,17 @@ describe("compileRule", () => {
     expect(compileRule(rule({ vendor: "*", route: "DELETE *", status: 500 }), TABLES)).toBe(
       'route: "DELETE *" names no route of any vendor (routes: alpha GET /api/sessions/{id}; alpha POST /api/sessions; alpha POST /oauth/token; beta GET /status)',
     );
+  });
+
+  it("matches route globs in linear steps: many stars on a near miss answer at once", () => {
+    expect(globMatches("/api/*/x", "/api/sessions/x")).toBe(true);
+    expect(globMatches("*", "")).toBe(true);
+    expect(globMatches("/a*b*c", "/aXbYc")).toBe(true);
+    expect(globMatches("/a*b*c", "/aXbY")).toBe(false);
+    // A near miss after many stars: the regular expression `^.*.*…!$` this replaced backtracked exponentially (eight
+    // stars held the sandbox 17 s; forty would never end), so this test would time out on it.
+    expect(globMatches(`${"*".repeat(40)}!`, "x".repeat(200))).toBe(false);
+    expect(routePatternMatches(`* ${"*".repeat(40)}!`)("POST /api/snsId/oauth/token")).toBe(false);
   });
 
   it("names the route and format that cannot answer an error", () => {

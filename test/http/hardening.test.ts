@@ -56,6 +56,56 @@ describe("hardening", () => {
     }
   });
 
+  it("refuses admin changes a page on another site could send without CORS asking: text/plain, or an unlisted origin", async () => {
+    const { request } = await testSandbox({ cors: { origins: ["http://localhost:3000"] } });
+    const enqueue = (headers: Record<string, string>) =>
+      request("/__admin/scenarios/enqueue", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          vendor: "sumsub",
+          route: "POST /api/snsId/oauth/token",
+          error: "invalid_grant",
+        }),
+      });
+    const plain = await enqueue({ "content-type": "text/plain" });
+    expect(plain.status).toBe(415);
+    expect(await plain.json()).toEqual({
+      error: "unsupported_media_type",
+      message: "the admin API takes JSON bodies: Content-Type: application/json (got text/plain)",
+    });
+    const evil = await enqueue({ "content-type": "application/json", origin: "https://evil.example" });
+    expect(evil.status).toBe(403);
+    expect(await evil.json()).toEqual({
+      error: "forbidden",
+      message: "the admin API takes no changes from origin https://evil.example (cors.origins)",
+    });
+    expect(
+      (await enqueue({ "content-type": "application/json", origin: "http://localhost:3000" })).status,
+    ).toBe(200);
+    expect((await enqueue({ "content-type": "application/json" })).status).toBe(200);
+  });
+
+  it("puts the page policy on every answer a browser runs script in, however its type is written", async () => {
+    const { request } = await testSandbox();
+    for (const type of ["TEXT/HTML", "application/xhtml+xml", "image/svg+xml"]) {
+      await request("/__admin/scenarios/enqueue", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          vendor: "regula",
+          route: "GET /mobile",
+          status: 200,
+          headers: { "content-type": type },
+          body: "<svg/>",
+        }),
+      });
+      const res = await request("/regula/mobile");
+      expect(res.headers.get("content-security-policy"), type).toContain("frame-ancestors 'none'");
+      expect(res.headers.get("x-frame-options"), type).toBe("DENY");
+    }
+  });
+
   it("keeps at most 2 KiB of a path in the journal", async () => {
     const { request } = await testSandbox();
     await request(`/dqe/ACCESS_TOKEN/?pad=${"x".repeat(14_000)}`);

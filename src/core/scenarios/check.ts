@@ -24,23 +24,39 @@ export function checkWebhookRule(rule: WebhookRule, tables: readonly RouteTable[
   return undefined;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(
-    `^${glob
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-  );
+/**
+ * Whether `text` matches `glob`, where `*` stands for any run of characters. The classic two-pointer match (back to
+ * the last `*` on a mismatch): at most |glob| × |text| steps, never the exponential backtracking a `.*.*.*!` regular
+ * expression takes on a near miss (one rule with eight stars held the whole sandbox for 17 s).
+ */
+export function globMatches(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (g < glob.length && glob[g] !== "*" && glob[g] === text[t]) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === "*") {
+      star = g++;
+      resume = t;
+    } else if (star >= 0) {
+      g = star + 1;
+      t = ++resume;
+    } else return false;
+  }
+  while (g < glob.length && glob[g] === "*") g++;
+  return g === glob.length;
 }
 
 /** Whether a rule's `route` (`METHOD /path`, `*` wildcards, or a bare path for any method) names a route. */
 export function routePatternMatches(pattern: string): (name: string) => boolean {
   const [method, path] = pattern.includes(" ") ? pattern.split(/\s+/, 2) : ["*", pattern];
-  const m = globToRegExp(method!.toUpperCase());
-  const p = globToRegExp(path!);
+  const m = method!.toUpperCase();
   return (name) => {
     const space = name.indexOf(" ");
-    return m.test(name.slice(0, space)) && p.test(name.slice(space + 1));
+    return globMatches(m, name.slice(0, space)) && globMatches(path!, name.slice(space + 1));
   };
 }
 
