@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Context } from "hono";
 import type { AppEnv } from "./context.js";
 import { coreError, CoreErrorCode } from "./errors.js";
@@ -56,7 +57,10 @@ export function scenarioGate(options: GateOptions) {
     const found = limitFor(options.limits, c.req.method);
     if (!found) return;
     const [selector, limit] = found;
-    const who = (await options.credentialOf(c)) ?? "anonymous";
+    // Hashed: a counter's key names whose window it is, never the credential (a mistyped real key stays unstored).
+    const credential = await options.credentialOf(c);
+    const who =
+      credential === undefined ? "anonymous" : createHash("sha256").update(credential).digest("base64url");
     const { store, clock } = c.get("ns");
     const retryAfter = await overLimit(store, clock.now(), `${route.group}:${selector}:${who}`, limit);
     if (retryAfter !== undefined) {

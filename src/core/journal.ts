@@ -147,6 +147,8 @@ const COMMON_SECRETS = [
 const REDACTED = "[redacted]";
 /** The same in a path, written as the query's are (`URLSearchParams` encodes the brackets). */
 const REDACTED_SEGMENT = encodeURIComponent(REDACTED);
+/** The longest error message the journal keeps (an unknown-keys message can echo a whole body). */
+const MAX_TEXT = 2048;
 /** Shorter values are never taken for secrets, whatever they equal: else `code=1` would hide every `1`. */
 export const MIN_SECRET_LENGTH = 6;
 
@@ -254,10 +256,14 @@ export function redactorFor(secretNames: Iterable<string> = [], options: Redacto
   };
 
   const text = (input: string, held: ReadonlySet<string> = NONE): string => {
-    let out = input;
+    let out = input.length > MAX_TEXT ? `${input.slice(0, MAX_TEXT)}…[truncated]` : input;
     for (const values of [known, held])
-      for (const value of values)
-        if (value.length >= MIN_SECRET_LENGTH && out.includes(value)) out = out.split(value).join(REDACTED);
+      for (const value of values) {
+        if (value.length < MIN_SECRET_LENGTH) continue;
+        // As given, and as a path writes it (a code's `=`, an app token's `:` stay percent-encoded in a message).
+        for (const form of new Set([value, encodeURIComponent(value), encodeURI(value)]))
+          if (out.includes(form)) out = out.split(form).join(REDACTED);
+      }
     return out;
   };
 

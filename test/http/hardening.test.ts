@@ -106,6 +106,21 @@ describe("hardening", () => {
     }
   });
 
+  it("refuses a one-shot whose body is deeper than 32 levels, so no answer it gives can fail to serialize", async () => {
+    const { request } = await testSandbox();
+    const deep = `${"[".repeat(30_000)}${"]".repeat(30_000)}`;
+    const res = await request("/__admin/scenarios/enqueue", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"vendor":"regula","route":"GET /mobile","status":200,"body":${deep}}`,
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain(
+      "must be nested at most 32 levels deep",
+    );
+    expect((await request("/regula/mobile")).status).not.toBe(500);
+  });
+
   it("keeps at most 2 KiB of a path in the journal", async () => {
     const { request } = await testSandbox();
     await request(`/dqe/ACCESS_TOKEN/?pad=${"x".repeat(14_000)}`);

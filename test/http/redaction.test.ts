@@ -146,6 +146,25 @@ describe("redaction by value", () => {
     expect(await everything()).not.toContain(token);
   });
 
+  it("hides a credential in an error message however the path encoded it (an app token's `:`)", async () => {
+    const { entry } = await recorded(`/sumsub/x/${encodeURIComponent("sbx:sandbox-app-token")}`);
+    expect(entry.error).toEqual({ name: "not_found", message: "no route for GET /sumsub/x/[redacted]" });
+    expect(await everything()).not.toContain("sandbox-app-token");
+  });
+
+  it("keeps at most 2 KiB of an error's message", async () => {
+    // Regula refuses unknown fields by name: 2,000 of them make a message of some 20 KB.
+    const { entry } = await recorded(
+      "/regula/api/v1/deeplink?workflowId=wf-document",
+      json(Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`field${String(i)}`, 1])), {
+        authorization: "ApiKey sandbox-api-key",
+      }),
+    );
+    expect(entry.status).toBe(400);
+    expect(entry.error!.message).toHaveLength(2048 + "…[truncated]".length);
+    expect(entry.error!.message.endsWith("…[truncated]")).toBe(true);
+  });
+
   it("hides another vendor's issued token, in a namespace, wherever it stands in the path", async () => {
     const ns = { "x-sandbox-namespace": "w1" };
     const issued = await sandbox.request(

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { bounded } from "../limits.js";
 
 /** What happens instead of (or before) the real answer. */
 export const outcomeSchema = z.strictObject({
@@ -16,7 +17,8 @@ export const outcomeSchema = z.strictObject({
       z.string().regex(/^[^\r\n\0]*$/, "a header value holds no line break"),
     )
     .optional(),
-  body: z.unknown().optional(),
+  /** Within the free-form limits (64 KiB as JSON, 32 deep): an answer a scenario gives is read on every match. */
+  body: bounded(z.unknown()).optional(),
   /** Real (wall-clock) milliseconds to wait first. Alone, the real answer follows the delay. */
   delayMs: z.number().int().min(0).max(600_000).optional(),
   /** `reset` the connection, `timeout` = never answer, `malformed` = truncated JSON, `empty` body. */
