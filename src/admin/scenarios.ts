@@ -29,7 +29,9 @@ const scenarioView = z.strictObject({
   rules: z.number(),
   rateLimits: z.boolean(),
 });
-const activeScenarios = z.strictObject({ names: z.array(z.string().min(1)) });
+const activeScenarios = z.strictObject({
+  names: z.array(z.string().min(1).max(64)).max(100).describe("At most 100 names"),
+});
 const activeView = z.strictObject({ active: z.array(z.string()), scope: z.string() });
 const enqueueInput = outcomeSchema.extend({
   vendor: z.string().min(1).describe("A vendor name"),

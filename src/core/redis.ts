@@ -27,7 +27,15 @@ export async function connectRedis(url: string, options: RedisConnectOptions): P
     connectTimeout: Math.max(options.timeoutMs, 1000),
     retryStrategy: retry,
   };
-  const client = options.cluster ? clusterClient(url, settings, retry) : new Redis(url, settings);
+  let client: RedisClient;
+  try {
+    client = options.cluster ? clusterClient(url, settings, retry) : new Redis(url, settings);
+  } catch (err) {
+    // A URL ioredis cannot read (a malformed percent-encoding in the password).
+    throw new ConfigError(
+      `store.url: ${redacted(url)} cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
   // Without a listener, ioredis prints every failed reconnection; the health route and the 503s say it instead.
   let cause: unknown;
   client.on("error", (err: unknown) => (cause ??= err));
@@ -63,7 +71,11 @@ function clusterClient(url: string, settings: RedisOptions, retry: (attempt: num
 
 /** The URL without its password, for messages. */
 export function redacted(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password !== "") parsed.password = "***";
-  return parsed.toString();
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the URL";
+  }
 }

@@ -245,13 +245,19 @@ export async function endListed<T>(
   ended: "used" | "revoked",
   now: number,
 ): Promise<void> {
-  const context = await contextOf(store, k, entry, now);
-  await store.create(
-    endings,
-    traceId(k, entry.id),
-    { ended, ...(context ? { context } : {}) },
-    keptFor(entry.expiresAt, now),
-  );
+  // Only what the admin API shows: the token is spent already, so a store that fails now must not make the caller
+  // answer "try again" (a retried Sumsub code would count as a reuse). The listing then shows it expired, not used.
+  try {
+    const context = await contextOf(store, k, entry, now);
+    await store.create(
+      endings,
+      traceId(k, entry.id),
+      { ended, ...(context ? { context } : {}) },
+      keptFor(entry.expiresAt, now),
+    );
+  } catch {
+    // the ending is for display only
+  }
 }
 
 /**

@@ -410,6 +410,13 @@ describe("--store (STORE_URL)", () => {
     );
   });
 
+  it("refuses a URL it cannot read with exit 2 and the password hidden, not a stack trace", async () => {
+    const cli = runCli(["--port", "0", "--store", "rediss://u:top%ZZsecret@127.0.0.1:1"]);
+    const { code, stderr } = await cli.exited;
+    expect(code).toBe(2);
+    expect(stderr).toBe("idv-sandbox: store.url: rediss://u:***@127.0.0.1:1 cannot be read: URI malformed\n");
+  });
+
   it("refuses a URL that is not redis:// or rediss://, naming the flag", async () => {
     const cli = runCli(["--port", "0", "--store", "http://127.0.0.1:6379"]);
     const { code, stderr } = await cli.exited;
