@@ -27,8 +27,15 @@ export interface RedisStoreOptions {
 /** How long past its expiry (real time) Redis keeps an entry anyway: the sandbox clock may be frozen or moved. */
 export const BACKSTOP_MS = 3600_000;
 
-/** Evicts past the bound and drops up to 4 expired entries: the shared tail of every write. */
+/**
+ * Evicts past the bound and drops up to 4 expired entries: the shared tail of every write. \`extend\` keeps a
+ * namespace's index keys at least as long as its longest-lived entry (plus the backstop), so a namespace no process
+ * holds any more leaves nothing behind for long.
+ */
 const TRIM = `
+local function extend(key, px)
+  if redis.call('PTTL', key) < px then redis.call('PEXPIRE', key, px) end
+end
 local function trim(base, now, max)
   local order, exp = base .. 'order', base .. 'exp'
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', now, 'LIMIT', 0, 4)) do
@@ -70,10 +77,12 @@ if ARGV[5] ~= '' then expiresAt = now + tonumber(ARGV[5]) end
 local rev = redis.call('INCR', base .. 'seq')
 redis.call('DEL', key)
 redis.call('HSET', key, 'v', value, 'c', createdAt, 'e', expiresAt, 'r', rev)
-redis.call('PEXPIRE', key, math.max(expiresAt - now, 0) + tonumber(ARGV[9]))
+local px = math.max(expiresAt - now, 0) + tonumber(ARGV[9])
+redis.call('PEXPIRE', key, px)
 redis.call('ZADD', base .. 'order', rev, member)
 redis.call('ZADD', base .. 'exp', expiresAt, member)
 trim(base, now, tonumber(ARGV[8]))
+for _, index in ipairs({'order', 'exp', 'seq', 'evicted'}) do extend(base .. index, px) end
 return {rev, createdAt, expiresAt}
 `;
 
@@ -91,6 +100,9 @@ return cur
 
 /** KEYS[1] the counter. ARGV: base, key, now, windowMs, max, backstop. Returns {count, resetAt}. */
 const HIT = `
+local function extend(key, px)
+  if redis.call('PTTL', key) < px then redis.call('PEXPIRE', key, px) end
+end
 local key = KEYS[1]
 local base, name, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local reset = tonumber(redis.call('HGET', key, 't'))
@@ -101,6 +113,7 @@ if not reset or reset <= now then
   redis.call('PEXPIRE', key, tonumber(ARGV[4]) + tonumber(ARGV[6]))
   redis.call('ZADD', base .. 'corder', redis.call('INCR', base .. 'seq'), name)
   redis.call('ZADD', base .. 'cexp', reset, name)
+  for _, index in ipairs({'corder', 'cexp', 'seq'}) do extend(base .. index, tonumber(ARGV[4]) + tonumber(ARGV[6])) end
   local over = redis.call('ZCARD', base .. 'corder') - tonumber(ARGV[5])
   if over > 0 then
     local victims = redis.call('ZPOPMIN', base .. 'corder', over)

@@ -436,3 +436,26 @@ describe.each(backends)("$name store", ({ create }) => {
     expect((await store.get(tokens, "a"))?.value).toBe("w");
   });
 });
+
+describe("the Redis store's keys", () => {
+  it("leaves no Redis key without an expiry but the namespace's settings", async () => {
+    const clock = createClock({ start: 0, frozen: true });
+    const namespace = `ttl${String(++namespaces)}`;
+    const store = createRedisStore(client!, clock, {
+      prefix: "test:",
+      namespace,
+      maxEntries: 2,
+      maxCounters: 2,
+    });
+    for (let i = 0; i < 4; i++) await store.put(codes, `c${String(i)}`, { client: "a" }, 60);
+    await store.hit("k", 60);
+    await store.setSetting("clock", "{}");
+    const keys = await client!.keys(`test:{${namespace}}:*`);
+    expect(keys.length).toBeGreaterThan(5);
+    for (const key of keys) {
+      const ttl = await client!.pttl(key);
+      if (key.endsWith(":settings")) expect(ttl, key).toBe(-1);
+      else expect(ttl, key).toBeGreaterThan(0);
+    }
+  });
+});
