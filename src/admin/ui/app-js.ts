@@ -20,6 +20,8 @@ export const APP_JS = String.raw`"use strict";
     scenarios: undefined,
     subjects: new Map(),
     refreshTimer: undefined,
+    /** Counts the starts (and the token requests): a start that another one overtook stops where it is. */
+    run: 0,
   };
 
   class Unauthorized extends Error {}
@@ -61,7 +63,16 @@ export const APP_JS = String.raw`"use strict";
       cells.map((cell, i) => el("td", { "data-label": labels[i] }, el("div", {}, cell))),
     );
   }
-  function fill(table, rows, empty) {
+  /** What each table shows (its namespace and data, as JSON): a refresh that brings nothing new redraws nothing. */
+  const drawn = new Map();
+  /**
+   * Replaces a table's rows. With the data they show: only if that changed, so a row stays the same element (a
+   * button being clicked, a cell being read) while nothing changes.
+   */
+  function fill(table, rows, empty, data) {
+    const shows = data === undefined ? undefined : JSON.stringify([state.ns, data]);
+    if (shows !== undefined && drawn.get(table) === shows) return;
+    drawn.set(table, shows);
     const columns = $(table).tHead.rows[0].cells.length;
     const body = el(
       "tbody",
@@ -129,6 +140,7 @@ export const APP_JS = String.raw`"use strict";
 
   // ---- The token ---------------------------------------------------------------------------------------------
   function askToken(error) {
+    state.run++;
     stopJournal();
     $("main").hidden = true;
     $("auth").hidden = false;
@@ -253,6 +265,7 @@ export const APP_JS = String.raw`"use strict";
         ),
       ),
       "No token held.",
+      tokens,
     );
   }
   function verdictButtons(entry) {
@@ -301,6 +314,7 @@ export const APP_JS = String.raw`"use strict";
         ),
       ),
       "No session held.",
+      sessions,
     );
   }
   async function loadSubjects() {
@@ -352,6 +366,7 @@ export const APP_JS = String.raw`"use strict";
         );
       }),
       "No delivery yet.",
+      deliveries,
     );
   }
   async function loadSubscriptions() {
@@ -368,6 +383,7 @@ export const APP_JS = String.raw`"use strict";
         ]),
       ),
       "No subscription: POST /__admin/webhooks adds one.",
+      webhooks,
     );
   }
   $("flush").addEventListener("click", (event) =>
@@ -438,6 +454,7 @@ export const APP_JS = String.raw`"use strict";
         );
       }),
       "No scenario loaded.",
+      s,
     );
   }
   async function toggleScenario(name, box) {
@@ -451,6 +468,8 @@ export const APP_JS = String.raw`"use strict";
     } catch (error) {
       report(error);
     }
+    // Drawn again whatever the answer: the box clicked is disabled, and may show what the sandbox refused.
+    drawn.delete("scenarios");
     await loadScenarios().catch(report);
   }
   function json(id) {
@@ -639,23 +658,31 @@ export const APP_JS = String.raw`"use strict";
     clearTimeout(state.refreshTimer);
     state.refreshTimer = setTimeout(() => void refresh(), 150);
   }
+  /** Loads every view, then streams the journal: "live" says the views show the namespace and follow it. */
   async function start() {
     if (document.body.dataset.auth === "token" && sessionStorage.getItem(TOKEN_KEY) === null)
       return askToken("");
+    const run = ++state.run;
+    // Until the views are loaded and the journal streams, the page is not live (nor is the journal it may have
+    // been streaming, another namespace's or a refused token's).
+    stopJournal();
+    live("loading…", "warn");
     try {
       await loadNamespaces();
       await loadSubjects();
     } catch (error) {
-      if (error instanceof Unauthorized) return;
+      if (error instanceof Unauthorized || error instanceof Stale) return;
       report(error);
     }
+    if (run !== state.run) return;
     $("auth").hidden = true;
     $("main").hidden = false;
     $("forget").hidden = sessionStorage.getItem(TOKEN_KEY) === null;
     fill("journal", [], "No request yet.");
     state.cursor = undefined;
-    openJournal();
     await refresh();
+    // A change made meanwhile is in the stream's first events (the newest entries), which refresh the views again.
+    if (run === state.run) openJournal();
   }
   void start();
 })();
