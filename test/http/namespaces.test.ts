@@ -40,11 +40,10 @@ describe("namespaces", () => {
 
   it("keep scenarios apart: one namespace's active scenario never reaches another", async () => {
     const sandbox = await testSandbox();
-    const put = await sandbox.request("/__admin/scenarios/active", {
-      ...json({ names: ["dqe-credits-exhausted"] }),
-      ...ns("w1"),
-      method: "PUT",
-    });
+    const put = await sandbox.request(
+      "/__admin/scenarios/active",
+      ns("w1", { ...json({ names: ["dqe-credits-exhausted"] }), method: "PUT" }),
+    );
     expect(await put.json()).toEqual({ active: ["dqe-credits-exhausted"], scope: "w1" });
     expect((await sandbox.request(DQE_OK, ns("w1"))).status).toBe(400);
     expect((await sandbox.request(DQE_OK, ns("w2"))).status).toBe(200);
