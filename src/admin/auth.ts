@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../core/context.js";
+import { originAllowed } from "../core/cors.js";
 import { SandboxError } from "../core/errors.js";
 import { parseAuthScheme, sameSecret } from "../core/http.js";
 import { DASHBOARD_SHELL } from "./ui/index.js";
@@ -22,16 +23,11 @@ export function adminAuth(
   token: string | undefined,
   origins: "*" | readonly string[] = "*",
 ): MiddlewareHandler<AppEnv> {
-  const allowed = origins === "*" ? undefined : new Set(origins);
+  const allowed = originAllowed(origins);
   return async (c, next) => {
     if (!READS.has(c.req.method)) {
       const origin = c.req.header("origin");
-      if (
-        origin !== undefined &&
-        allowed !== undefined &&
-        !allowed.has(origin) &&
-        origin !== new URL(c.req.url).origin
-      )
+      if (origin !== undefined && !allowed(origin) && origin !== new URL(c.req.url).origin)
         throw new SandboxError(
           "forbidden",
           403,

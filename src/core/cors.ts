@@ -13,14 +13,21 @@ export interface CorsOptions {
  * browsers' cross-origin calls), and they go into the context's prepared headers before the handler runs, so the
  * handler's response is built once (Hono's own middleware rewrites every response to add them).
  */
+/** Whether `cors.origins` lets a page on `origin` call the sandbox: `"*"` lets every origin. */
+export function originAllowed(origins: CorsOptions["origins"]): (origin: string) => boolean {
+  if (origins === "*") return () => true;
+  const allowed = new Set(origins);
+  return (origin) => allowed.has(origin);
+}
+
 export function cors(options: CorsOptions): MiddlewareHandler<AppEnv> {
-  const allowed = options.origins === "*" ? undefined : new Set(options.origins);
+  const allowedOrigin = originAllowed(options.origins);
   const expose = options.exposeHeaders.join(",");
   const methods = "GET,HEAD,PUT,POST,DELETE,PATCH,OPTIONS";
   return async (c, next) => {
     const origin = c.req.header("origin");
     if (origin === undefined) return next();
-    const allow = allowed === undefined || allowed.has(origin);
+    const allow = allowedOrigin(origin);
     if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined) {
       const headers: Record<string, string> = { Vary: "Origin, Access-Control-Request-Headers" };
       if (allow) {

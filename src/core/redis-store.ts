@@ -32,10 +32,13 @@ export const BACKSTOP_MS = 3600_000;
  * namespace's index keys at least as long as its longest-lived entry (plus the backstop), so a namespace no process
  * holds any more leaves nothing behind for long.
  */
-const TRIM = `
+const EXTEND = `
 local function extend(key, px)
   if redis.call('PTTL', key) < px then redis.call('PEXPIRE', key, px) end
 end
+`;
+
+const TRIM = `${EXTEND}
 local function trim(base, now, max)
   local order, exp = base .. 'order', base .. 'exp'
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', now, 'LIMIT', 0, 4)) do
@@ -99,10 +102,7 @@ return cur
 `;
 
 /** KEYS[1] the counter. ARGV: base, key, now, windowMs, max, backstop. Returns {count, resetAt}. */
-const HIT = `
-local function extend(key, px)
-  if redis.call('PTTL', key) < px then redis.call('PEXPIRE', key, px) end
-end
+const HIT = `${EXTEND}
 local key = KEYS[1]
 local base, name, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local reset = tonumber(redis.call('HGET', key, 't'))

@@ -64,12 +64,16 @@ export function signedRequest(
   });
 }
 
-/** Runs authorize for the fixture client and returns the code. */
-export async function authorize(
-  sandbox: TestSandbox,
-  params: { scope?: string; challenge?: string; nonce?: string; loginHint?: string } = {},
-): Promise<string> {
-  const query = new URLSearchParams({
+export interface AuthorizeParams {
+  scope?: string;
+  challenge?: string;
+  nonce?: string;
+  loginHint?: string;
+}
+
+/** The fixture client's authorize query (state `st`, PKCE S256): what every flow in the tests starts with. */
+export function authorizeQuery(params: AuthorizeParams = {}): URLSearchParams {
+  return new URLSearchParams({
     client_id: CLIENT_ID,
     response_type: "code",
     redirect_uri: REDIRECT_URI,
@@ -80,6 +84,11 @@ export async function authorize(
     ...(params.nonce ? { nonce: params.nonce } : {}),
     ...(params.loginHint ? { login_hint: params.loginHint } : {}),
   });
+}
+
+/** Runs authorize for the fixture client and returns the code. */
+export async function authorize(sandbox: TestSandbox, params: AuthorizeParams = {}): Promise<string> {
+  const query = authorizeQuery(params);
   const res = await sandbox.request(`/sumsub/api/snsId/oauth/authorize?${query}`);
   if (res.status !== 302) throw new Error(`authorize answered ${res.status}: ${await res.text()}`);
   const code = new URL(res.headers.get("location")!).searchParams.get("code");

@@ -13,7 +13,7 @@ import { createLocalJWKSet, type JSONWebKeySet } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadCertificate, requiredNames } from "../../src/core/tls.js";
 import { createSandbox, type Sandbox, type SandboxOptions } from "../../src/index.js";
-import { CLIENT_ID, CLIENT_SECRET, pkce, REDIRECT_URI } from "../helpers/sumsub.js";
+import { authorizeQuery, CLIENT_ID, CLIENT_SECRET, pkce, REDIRECT_URI } from "../helpers/sumsub.js";
 
 /** Every sandbox, agent and folder a test made: closed and removed after it, passed or failed. */
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -122,16 +122,7 @@ describe("HTTPS beside plain HTTP", () => {
     });
 
     const { verifier, challenge } = pkce();
-    const query = new URLSearchParams({
-      client_id: CLIENT_ID,
-      response_type: "code",
-      redirect_uri: REDIRECT_URI,
-      scope: "openid email",
-      state: "st",
-      nonce: "n-1",
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-    });
+    const query = authorizeQuery({ scope: "openid email", nonce: "n-1", challenge });
     const authorized = await client(`${meta.authorization_endpoint!}?${query.toString()}`);
     expect(authorized.status).toBe(302);
     const callback = new URL(authorized.headers.location as string);

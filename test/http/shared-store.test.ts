@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../../src/index.js";
 import { startRedis, startRedisCluster, type RedisServer } from "../helpers/redis.js";
 import { basic } from "../helpers/sandbox.js";
-import { CLIENT_ID, CLIENT_SECRET, pkce, REDIRECT_URI } from "../helpers/sumsub.js";
+import { authorizeQuery, CLIENT_ID, CLIENT_SECRET, pkce, REDIRECT_URI } from "../helpers/sumsub.js";
 
 /** Two (or more) sandboxes on one real redis-server: what one issues, the other knows, exactly once. */
 let redis: RedisServer;
@@ -39,15 +39,7 @@ const SUMSUB = { authorization: basic(CLIENT_ID, CLIENT_SECRET) };
 const under = (ns: string | undefined) => (ns === undefined ? "" : `/ns/${ns}`);
 
 async function sumsubCode(sandbox: Sandbox, challenge: string, ns?: string): Promise<string> {
-  const query = new URLSearchParams({
-    client_id: CLIENT_ID,
-    response_type: "code",
-    redirect_uri: REDIRECT_URI,
-    scope: "openid email",
-    state: "st",
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-  });
+  const query = authorizeQuery({ scope: "openid email", challenge });
   const res = await fetch(`${sandbox.url}${under(ns)}/sumsub/api/snsId/oauth/authorize?${query}`, {
     redirect: "manual",
   });
