@@ -5,12 +5,13 @@ import { ConfigError } from "./core/errors.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore, type KeyStore } from "./core/keys.js";
 import { connectRedis, type RedisClient } from "./core/redis.js";
-import { createRedisStore } from "./core/redis-store.js";
+import { createNamespaceIndex, createRedisJournal, createRedisStore } from "./core/redis-store.js";
 import { createByteBudget, type ByteBudget } from "./core/budget.js";
 import { redactorFor, type Redact } from "./core/journal.js";
 import { createLogger, type Logger } from "./core/log.js";
 import type { Namespace } from "./core/context.js";
-import { createNamespaces, resetNamespace, type Namespaces } from "./core/namespaces.js";
+import { createNamespaces, DEFAULT_NAMESPACE, resetNamespace, type Namespaces } from "./core/namespaces.js";
+import { saveSubscriptions } from "./core/settings.js";
 import { loadFixtures, type Provider, type ProviderDeps } from "./core/provider.js";
 import { bindRoutes, type Route } from "./core/route.js";
 import type { RouteTable } from "./core/scenarios/check.js";
@@ -108,12 +109,17 @@ function redisBackend(client: RedisClient, owned: boolean): StoreBackend {
 /** Forgets a namespace's state (see `resetNamespace`), its deliveries and API subscriptions too. */
 export async function forgetNamespace(deps: SandboxDeps, ns: Namespace): Promise<void> {
   deps.webhooks.reset(ns);
+  await saveSubscriptions(ns);
   await resetNamespace(ns);
 }
 
 /** Gives what has fallen due in every namespace (automatic verdicts, expiries): each second, and on demand. */
 export async function tickAll(deps: SandboxDeps): Promise<void> {
-  for (const ns of deps.namespaces.all()) await deps.verdicts.tick(ns);
+  for (const ns of deps.namespaces.all()) {
+    // Another sandbox sharing the store may have moved the namespace's clock since this one last served it.
+    if (ns.store.shared) await deps.namespaces.sync(ns);
+    await deps.verdicts.tick(ns);
+  }
 }
 
 export interface DepsOverrides {
@@ -173,10 +179,10 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
     configured: configuredSubscriptions(config, specs, clock.now()),
     settings: config.webhookDelivery,
     ids,
-    modeOf: (ns, vendor, event) => {
+    modeOf: async (ns, vendor, event) => {
       const names = [...ns.scenarios.active, ...globalScenarios];
       if (names.length === 0) return undefined;
-      const chosen = chooseWebhookRule(ns.scenarios, scenarios, names, vendor, event);
+      const chosen = await chooseWebhookRule(ns.scenarios, scenarios, names, vendor, event);
       return chosen && { ...chosen.rule, scenario: chosen.scenario };
     },
   });
@@ -196,18 +202,14 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       keys,
       ids,
       fixturesDir: config.fixturesDir,
-      emit: (ns, event, payload, orderKey) => {
-        webhooks.emit(ns, name, event, payload, orderKey);
+      emit: async (ns, event, payload, orderKey) => {
+        await webhooks.emit(ns, name, event, payload, orderKey);
       },
       verdicts: {
         created: (ns, subject, id, inputs) => verdicts.created(ns, name, subject, id, inputs),
-        schedule: (ns, at, subject, id) => {
-          verdicts.schedule(ns, at, name, subject, id);
-        },
+        schedule: (ns, at, subject, id) => verdicts.schedule(ns, at, name, subject, id),
         settle: (ns, subject, id) => verdicts.settle(ns, name, subject, id),
-        decided: (ns, subject, id) => {
-          verdicts.decided(ns, name, subject, id);
-        },
+        decided: (ns, subject, id) => verdicts.decided(ns, name, subject, id),
       },
     };
     const ownSubjects = provider.subjects(providerDeps);
@@ -270,6 +272,8 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       budget,
       maxNamespaces: config.namespaces.max,
       journalSize: config.journal.size,
+      tables: routeTables(vendors),
+      global: globalScenarios,
       deliveriesKept: config.webhookDelivery.keep,
       onEvict: (ns) => {
         webhooks.reset(ns);
@@ -284,6 +288,21 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
                 namespace: id,
                 maxEntries: config.store.maxEntries,
                 maxCounters: config.store.maxCounters,
+              }),
+            touch: (() => {
+              const index = createNamespaceIndex(redis, {
+                prefix: config.store.prefix,
+                max: config.namespaces.max,
+                defaultId: DEFAULT_NAMESPACE,
+              });
+              return (id: string) => index.touch(id);
+            })(),
+            createJournal: (id: string) =>
+              createRedisJournal(redis, {
+                prefix: config.store.prefix,
+                namespace: id,
+                capacity: config.journal.size,
+                redact,
               }),
           }
         : {}),

@@ -229,7 +229,7 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
         },
       },
       errors: { 400: "An invalid filter, or a route that no vendor declares (named)" },
-      handler: (c, { query }) => {
+      handler: async (c, { query }) => {
         if (query.route !== undefined) {
           const among =
             query.vendor === undefined ? [...routeNames.values()] : [routeNames.get(query.vendor)];
@@ -239,7 +239,7 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
               [{ field: "route", message: "unknown route name" }],
             );
         }
-        return c.json({ requests: c.get("ns").journal.query(query) });
+        return c.json({ requests: await c.get("ns").journal.query(query) });
       },
     }),
     defineRoute({
@@ -250,8 +250,8 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
       responses: {
         200: { description: "Cleared", schema: z.strictObject({ requests: z.array(journalEntry).max(0) }) },
       },
-      handler: (c) => {
-        c.get("ns").journal.clear();
+      handler: async (c) => {
+        await c.get("ns").journal.clear();
         return c.json({ requests: [] });
       },
     }),

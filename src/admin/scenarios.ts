@@ -6,7 +6,14 @@ import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 import { defineRoute, type RouteDeclaration } from "../core/route.js";
 import { compileScenario, scenarioIssue, type ScenarioProblem } from "../core/scenarios/check.js";
 import { outcomeSchema, scenarioSchema, type Scenario } from "../core/scenarios/schema.js";
-import { enqueueOneShot, MAX_DEFINED, restartCounters, scenarioNamed } from "../core/scenarios/state.js";
+import {
+  enqueueOneShot,
+  MAX_DEFINED,
+  restartCounters,
+  saveScenarios,
+  scenarioNamed,
+} from "../core/scenarios/state.js";
+import { saveGlobal } from "../core/settings.js";
 import { routeTables, type SandboxDeps } from "../deps.js";
 import { nsQuery } from "./schemas.js";
 
@@ -64,21 +71,18 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
    * Replaces the active list: a namespace's own, or without one everyone's. A run-time scenario exists in its
    * namespace only, so the default namespace's are active there, not in the other namespaces. Rule counters restart.
    */
-  const setActive = (ns: Namespace, names: string[]) => {
-    const replace = (list: string[], by: string[]) => list.splice(0, list.length, ...by);
-    ns.scenarios.counters.clear();
+  const setActive = async (ns: Namespace, names: string[]) => {
+    const { scenarios } = ns;
+    await scenarios.store.forgetCounts();
     if (ns.id !== DEFAULT_NAMESPACE) {
-      replace(ns.scenarios.active, names);
+      scenarios.active = names;
+      await saveScenarios(scenarios);
       return { active: names, scope: ns.id };
     }
-    replace(
-      deps.globalScenarios,
-      names.filter((n) => !ns.scenarios.defined.has(n)),
-    );
-    replace(
-      ns.scenarios.active,
-      names.filter((n) => ns.scenarios.defined.has(n)),
-    );
+    const global = deps.globalScenarios;
+    global.splice(0, global.length, ...names.filter((n) => !scenarios.defined.has(n)));
+    scenarios.active = names.filter((n) => scenarios.defined.has(n));
+    await Promise.all([saveGlobal(ns, global), saveScenarios(scenarios)]);
     return { active: names, scope: "global" };
   };
 
@@ -98,7 +102,7 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
           }),
         },
       },
-      handler: (c) => {
+      handler: async (c) => {
         const { scenarios } = c.get("ns");
         return c.json({
           scenarios: [
@@ -106,7 +110,7 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
             ...[...scenarios.defined.values()].map((s) => view(s, "api")),
           ],
           active: { global: deps.globalScenarios, namespace: scenarios.active },
-          queued: scenarios.queue.length,
+          queued: (await scenarios.store.queued()).length,
         });
       },
     }),
@@ -118,11 +122,11 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       request: { query: nsQuery, json: { schema: activeScenarios, required: true } },
       responses: { 200: { description: "Active now", schema: activeView } },
       errors: { 400: "An unknown scenario (named)" },
-      handler: (c, { json: { names } }) => {
+      handler: async (c, { json: { names } }) => {
         const ns = c.get("ns");
         const unknown = names.filter((n) => !scenarioNamed(ns.scenarios, deps.scenarios, n));
         if (unknown.length > 0) throw invalidRequest(`unknown scenario: ${unknown.join(", ")}`);
-        return c.json(setActive(ns, names));
+        return c.json(await setActive(ns, names));
       },
     }),
     defineRoute({
@@ -131,7 +135,7 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       summary: "Clear the active scenarios",
       request: { query: nsQuery },
       responses: { 200: { description: "Cleared", schema: activeView } },
-      handler: (c) => c.json(setActive(c.get("ns"), [])),
+      handler: async (c) => c.json(await setActive(c.get("ns"), [])),
     }),
     defineRoute({
       method: "post",
@@ -157,8 +161,8 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       errors: {
         400: "An invalid outcome, an unknown vendor or route, an error the route cannot answer, or a full queue (named)",
       },
-      handler: (c, { json: { vendor, route, times = 1, ...outcome } }) => {
-        const queued = enqueueOneShot(c.get("ns").scenarios, tables, { vendor, route, outcome, times });
+      handler: async (c, { json: { vendor, route, times = 1, ...outcome } }) => {
+        const queued = await enqueueOneShot(c.get("ns").scenarios, { vendor, route, outcome, times });
         if (!queued.ok) throw refused(queued);
         return c.json({ vendor, route, times, queued: queued.queued });
       },
@@ -206,8 +210,10 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
         const checked = compileScenario(document, name, "api", tables);
         if (!checked.ok) throw refused(checked);
         scenarios.defined.set(name, checked.scenario);
+        scenarios.documents.set(name, document);
+        await saveScenarios(scenarios);
         // A replaced scenario starts over: its `times` and `every` count from nothing.
-        restartCounters(scenarios, name);
+        await restartCounters(scenarios, name);
         return c.json(view(checked.scenario, "api"), replacing ? 200 : 201);
       },
     }),
@@ -218,16 +224,17 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       request: { query: nsQuery, params: z.object({ name: z.string() }) },
       responses: { 200: { description: "Removed", schema: z.strictObject({ deleted: z.string() }) } },
       errors: { 404: "No such scenario in the namespace", 409: "A scenario file's: change the file instead" },
-      handler: (c, { params: { name } }) => {
-        const ns = c.get("ns");
+      handler: async (c, { params: { name } }) => {
+        const { scenarios, id } = c.get("ns");
         const file = deps.scenarios.get(name);
         if (file)
           throw conflict(`${name} is the scenario of the file ${file.source}: change the file instead`);
-        if (!ns.scenarios.defined.delete(name))
-          throw coreError(CoreErrorCode.notFound, `no scenario ${name} in namespace ${ns.id}`);
-        const { active } = ns.scenarios;
-        active.splice(0, active.length, ...active.filter((n) => n !== name));
-        restartCounters(ns.scenarios, name);
+        if (!scenarios.defined.delete(name))
+          throw coreError(CoreErrorCode.notFound, `no scenario ${name} in namespace ${id}`);
+        scenarios.documents.delete(name);
+        scenarios.active = scenarios.active.filter((n) => n !== name);
+        await saveScenarios(scenarios);
+        await restartCounters(scenarios, name);
         return c.json({ deleted: name });
       },
     }),

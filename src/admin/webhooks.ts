@@ -3,6 +3,7 @@ import { isoAt } from "../core/clock.js";
 import type { Namespace } from "../core/context.js";
 import { coreError, CoreErrorCode, SandboxError } from "../core/errors.js";
 import { describeIssues, invalidRequest } from "../core/http.js";
+import { saveSubscriptions } from "../core/settings.js";
 import { nsQuery } from "./schemas.js";
 import { defineRoute, type RouteDeclaration } from "../core/route.js";
 import {
@@ -74,7 +75,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
       request: { query: nsQuery, json: { schema: subscriptionInputSchema, required: true } },
       responses: { 201: { description: "The subscription", schema: subscriptionView } },
       errors: { 400: "An invalid field, an unknown vendor or event (the valid ones listed)" },
-      handler: (c, { json }) => {
+      handler: async (c, { json }) => {
         const ns = c.get("ns");
         if (ns.webhooks.subscriptions.size >= MAX_SUBSCRIPTIONS)
           throw invalidRequest(
@@ -90,6 +91,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
           createdAt: ns.clock.now(),
         };
         ns.webhooks.subscriptions.set(subscription.id, subscription);
+        await saveSubscriptions(ns);
         return c.json(view(subscription), 201);
       },
     }),
@@ -115,7 +117,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
         200: { description: "Deleted", schema: z.strictObject({ deleted: z.string() }) },
       },
       errors: { 404: "No such subscription in the namespace", 409: "A subscription from the config file" },
-      handler: (c, { params: { id } }) => {
+      handler: async (c, { params: { id } }) => {
         const ns = c.get("ns");
         if (webhooks.configured.some((s) => s.id === id))
           throw new SandboxError(
@@ -125,6 +127,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
           );
         if (!ns.webhooks.subscriptions.delete(id))
           throw notFound(`no subscription ${id} in namespace ${ns.id}`);
+        await saveSubscriptions(ns);
         return c.json({ deleted: id });
       },
     }),

@@ -13,11 +13,12 @@ export interface Namespace {
   readonly journal: Journal;
   /** Webhook subscriptions made over the API, and deliveries. */
   readonly webhooks: WebhookState;
-  /** Verdicts and vendor events that fall due on this namespace's clock. */
-  readonly due: DueList;
 }
 
-/** Something that falls due on a namespace's clock: a verdict to give, or the subject's own `due` (an expiry). */
+/**
+ * Something that falls due on a namespace's clock: a verdict to give, or the subject's own `due` (an expiry). Kept in
+ * the namespace's store (`schedule`), so whichever sandbox sharing it reaches the time first gives it, once.
+ */
 export interface DueItem {
   readonly at: number;
   readonly vendor: string;
@@ -26,9 +27,6 @@ export interface DueItem {
   /** Undefined: the subject's `due`. */
   readonly verdict?: string;
 }
-
-/** A namespace's due items, by `<vendor>/<subject>/<id>/<verdict or "due">`. */
-export type DueList = Map<string, DueItem>;
 
 export interface AppEnv {
   Variables: {

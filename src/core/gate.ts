@@ -93,7 +93,7 @@ export function scenarioGate(options: GateOptions) {
     const anything =
       mayHaveMagic ||
       fromHeader.length + ns.scenarios.active.length + options.globalScenarios.length > 0 ||
-      ns.scenarios.queue.length > 0;
+      ns.scenarios.queued > 0;
 
     if (!anything) {
       if (options.rateLimits) await enforceLimit(c, route);
@@ -109,7 +109,7 @@ export function scenarioGate(options: GateOptions) {
       throw coreError(CoreErrorCode.invalidRequest, `unknown scenario in a scenario: value: ${unknown}`);
     const all = [...fromHeader, ...magic, ...ns.scenarios.active, ...options.globalScenarios];
     if (options.rateLimits || all.some((n) => named(n)?.rateLimits)) await enforceLimit(c, route);
-    const chosen = chooseRule(ns.scenarios, scenarios, all, view);
+    const chosen = await chooseRule(ns.scenarios, scenarios, all, view);
     return chosen ? applyOutcome(c, chosen, route.format.catalogue) : undefined;
   };
 
@@ -120,7 +120,7 @@ export function scenarioGate(options: GateOptions) {
     if (
       c.req.method === "GET" &&
       !options.rateLimits &&
-      ns.scenarios.active.length + ns.scenarios.queue.length + options.globalScenarios.length === 0 &&
+      ns.scenarios.active.length + ns.scenarios.queued + options.globalScenarios.length === 0 &&
       c.req.header("x-sandbox-scenario") === undefined &&
       !mayNameScenario(c.req.url)
     )

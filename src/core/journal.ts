@@ -49,12 +49,33 @@ export type JournalRecord = Omit<JournalEntry, "id" | "time" | "error"> & {
   error?: JournalError | null;
 };
 
-/** A bounded ring of recent requests; the oldest go first. */
+/**
+ * A bounded list of recent requests; the oldest go first. Recording never waits (a shared journal's write goes out
+ * behind the answer); reading and clearing may (a shared journal is read from its store).
+ */
 export interface Journal {
   record(entry: JournalRecord): void;
-  query(query: JournalQuery): JournalEntry[];
-  clear(): void;
-  readonly size: number;
+  /** Newest first, at most `limit` (100 unless given). */
+  query(query: JournalQuery): Promise<JournalEntry[]>;
+  clear(): Promise<void>;
+  /** How many entries it holds. */
+  size(): Promise<number>;
+}
+
+/** Whether a record passes a query's filters (not `since` and `limit`: the reader stops on those). */
+export function passes(e: JournalRecord, { vendor, route, status, direction }: JournalQuery): boolean {
+  return (
+    (vendor === undefined || e.vendor === vendor) &&
+    (route === undefined || e.route === route) &&
+    (status === undefined || e.status === status) &&
+    (direction === undefined || e.direction === direction)
+  );
+}
+
+/** A record as the journal gives it back: its id, its time written out, its path redacted. */
+export function entryOf(id: number, record: JournalRecord, redact: Redact): JournalEntry {
+  const { at, path, error = null, ...rest } = record;
+  return { id, time: new Date(at).toISOString(), path: redact(path), ...rest, error };
 }
 
 /** What a record costs besides its strings: the object, its slot in the ring and its charge (an estimate). */
@@ -102,28 +123,25 @@ export function createJournal(
         });
       }
     },
-    query({ vendor, route, status, direction, since, limit = 100 }) {
+    query(query) {
+      const { since, limit = 100 } = query;
       const out: JournalEntry[] = [];
       for (let i = next - 1; i >= next - count && out.length < limit; i--) {
         const e = ring[i % capacity];
         const id = ids[i % capacity]!;
         if (since !== undefined && id <= since) break;
-        if (e === undefined) continue; // dropped by the byte budget
-        if (vendor !== undefined && e.vendor !== vendor) continue;
-        if (route !== undefined && e.route !== route) continue;
-        if (status !== undefined && e.status !== status) continue;
-        if (direction !== undefined && e.direction !== direction) continue;
-        const { at, path, error = null, ...rest } = e;
-        out.push({ id, time: new Date(at).toISOString(), path: redact(path), ...rest, error });
+        // Undefined: dropped by the byte budget.
+        if (e !== undefined && passes(e, query)) out.push(entryOf(id, e, redact));
       }
-      return out;
+      return Promise.resolve(out);
     },
     clear() {
       for (let slot = 0; slot < capacity; slot++) drop(slot);
       count = 0;
+      return Promise.resolve();
     },
-    get size() {
-      return count;
+    size() {
+      return Promise.resolve(count);
     },
   };
 }

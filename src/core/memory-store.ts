@@ -1,7 +1,7 @@
 import type { ByteBudget, Charge } from "./budget.js";
 import type { Clock } from "./clock.js";
 import { measureJson } from "./limits.js";
-import type { Kind, Store, StoreEntry, WindowCount } from "./store.js";
+import type { Kind, QueuedItem, ScheduledItem, Store, StoreEntry, WindowCount } from "./store.js";
 
 export interface MemoryStoreOptions {
   /** Most entries kept; past it the oldest is evicted. */
@@ -133,14 +133,83 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
 
   /** Settings are what this process already holds: kept only so that what is set reads back. */
   const settings = new Map<string, string>();
+  /** Counts by name (scenario rules: a handful per scenario, so no bound of their own). */
+  const counts = new Map<string, number>();
+  /** The queue, oldest first, with each item's uses left (changed in place: the store's own number). */
+  const waiting: { id: string; item: string; uses: number; charge?: Charge }[] = [];
+  let queuedIds = 0;
+  const unqueue = (at: number) => {
+    const [gone] = waiting.splice(at, 1);
+    if (gone?.charge) options.budget!.release(gone.charge);
+  };
+  /** Scheduled items by key, and a copy sorted by due time when last needed (undefined once stale). */
+  const planned = new Map<string, ScheduledItem>();
+  let byTime: ScheduledItem[] | undefined;
   const store = {
     shared: false,
+    schedule(key: string, item: string, at: number, max: number) {
+      planned.set(key, { key, item, at });
+      byTime = undefined;
+      if (planned.size > max)
+        for (const gone of [...planned.values()].sort((a, b) => a.at - b.at).slice(0, planned.size - max))
+          planned.delete(gone.key);
+      return Promise.resolve();
+    },
+    scheduled(until: number, limit = Infinity) {
+      byTime ??= [...planned.values()].sort((a, b) => a.at - b.at);
+      const out: ScheduledItem[] = [];
+      for (const s of byTime) {
+        if (s.at > until || out.length >= limit) break;
+        if (planned.get(s.key) === s) out.push(s);
+      }
+      return Promise.resolve(out);
+    },
+    unschedule(key: string) {
+      // The sorted copy stays good: an item no longer planned is skipped by `scheduled`.
+      return Promise.resolve(planned.delete(key));
+    },
     getSetting(name: string) {
       return Promise.resolve(settings.get(name));
     },
     setSetting(name: string, value: string) {
       settings.set(name, value);
       return Promise.resolve();
+    },
+    readShared() {
+      return Promise.resolve({ settings: Object.fromEntries(settings), queued: waiting.length });
+    },
+    count(name: string, limit?: number) {
+      const now = (counts.get(name) ?? 0) + 1;
+      if (limit !== undefined && now > limit) return Promise.resolve(undefined);
+      counts.set(name, now);
+      return Promise.resolve(now);
+    },
+    forgetCounts(prefixes?: readonly string[]) {
+      if (prefixes === undefined) counts.clear();
+      else
+        for (const name of counts.keys()) if (prefixes.some((p) => name.startsWith(p))) counts.delete(name);
+      return Promise.resolve();
+    },
+    enqueue(item: string, uses: number, max: number) {
+      if (waiting.length >= max) return Promise.resolve(undefined);
+      const queued: (typeof waiting)[number] = { id: String(++queuedIds), item, uses };
+      waiting.push(queued);
+      // Charged like an entry, and dropped like one when the budget needs the room.
+      if (options.budget)
+        queued.charge = options.budget.charge(ENTRY_OVERHEAD + measureJson(item).heap, () => {
+          const at = waiting.indexOf(queued);
+          if (at >= 0) waiting.splice(at, 1);
+        });
+      return Promise.resolve(waiting.length);
+    },
+    queued() {
+      return Promise.resolve(waiting.map(({ id, item, uses }): QueuedItem => ({ id, item, uses })));
+    },
+    useQueued(id: string) {
+      const at = waiting.findIndex((q) => q.id === id);
+      if (at < 0) return Promise.resolve(false);
+      if (--waiting[at]!.uses <= 0) unqueue(at);
+      return Promise.resolve(true);
     },
     put<T>(k: Kind<T>, id: string, value: T, ttlSeconds: number) {
       const now = clock.now();
@@ -213,6 +282,10 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
     reset() {
       buckets.clear();
       counters.clear();
+      counts.clear();
+      while (waiting.length > 0) unqueue(waiting.length - 1);
+      planned.clear();
+      byTime = undefined;
       for (let i = head; i < queue.length; i++) {
         const slot = queue[i]!;
         if (slot.charge) options.budget!.release(slot.charge);

@@ -2,9 +2,11 @@ import type { ByteBudget } from "./budget.js";
 import { childClock, type Clock } from "./clock.js";
 import type { Namespace } from "./context.js";
 import { coreError, CoreErrorCode } from "./errors.js";
-import { createJournal, type Redact } from "./journal.js";
+import { createJournal, type Journal, type Redact } from "./journal.js";
 import { createMemoryStore } from "./memory-store.js";
+import type { RouteTable } from "./scenarios/check.js";
 import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
+import { syncNamespace } from "./settings.js";
 import type { Store } from "./store.js";
 import { createWebhookState } from "./deliveries.js";
 
@@ -19,6 +21,13 @@ export interface Namespaces {
   all(): Namespace[];
   /** Drops expired entries in every namespace. */
   sweep(): Promise<number>;
+  /** The scenarios active in every namespace (changed in place: the admin API sets it). */
+  readonly global: string[];
+  /**
+   * Brings `ns` up to date with what other sandboxes sharing its store changed (clock, scenarios, subscriptions,
+   * the global scenarios): before each request. Nothing to do with a store of the process's own.
+   */
+  sync(ns: Namespace): Promise<void>;
 }
 
 /**
@@ -26,10 +35,9 @@ export interface Namespaces {
  * clock). Webhook deliveries and subscriptions go through the engine, which also cancels their retries.
  */
 export async function resetNamespace(ns: Namespace): Promise<void> {
-  clearScenarioState(ns.scenarios);
-  ns.journal.clear();
-  ns.due.clear();
+  await ns.journal.clear();
   await ns.store.reset();
+  await clearScenarioState(ns.scenarios);
 }
 
 export interface NamespaceOptions {
@@ -49,6 +57,17 @@ export interface NamespaceOptions {
   clock: Clock;
   /** The store of a namespace, on its clock; in memory unless given. */
   createStore?: (clock: Clock, id: string) => Store;
+  /**
+   * Marks a namespace used in an index shared with other sandboxes (Redis) and returns those the shared bound
+   * forgot: with a shared store, `maxNamespaces` holds across every sandbox sharing it.
+   */
+  touch?: (id: string) => Promise<string[]>;
+  /** The journal of a namespace; in memory unless given (a shared store gives its own). */
+  createJournal?: (id: string) => Journal;
+  /** The declared routes, which a namespace's run-time scenarios and one-shots are compiled against (none unless given). */
+  tables?: readonly RouteTable[];
+  /** The scenarios active in every namespace at start (the list is kept and changed in place). */
+  global?: string[];
   /** Called with a namespace the bound forgets, so what works for it in the background (webhook retries) stops. */
   onEvict?: (ns: Namespace) => void;
 }
@@ -68,18 +87,20 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
       }));
   const make = (id: string): Namespace => {
     const clock = childClock(options.clock);
+    const store = storeFor(clock, id);
     return {
       id,
       clock,
-      store: storeFor(clock, id),
-      scenarios: createScenarioState(),
-      journal: createJournal(options.journalSize, options.redact, options.budget),
+      store,
+      scenarios: createScenarioState(store, options.tables ?? []),
+      journal:
+        options.createJournal?.(id) ?? createJournal(options.journalSize, options.redact, options.budget),
       webhooks: createWebhookState(options.deliveriesKept),
-      due: new Map(),
     };
   };
   const fallback = make(DEFAULT_NAMESPACE);
   const byId = new Map<string, Namespace>([[DEFAULT_NAMESPACE, fallback]]);
+  const global = options.global ?? [];
   return {
     get(id) {
       if (id === DEFAULT_NAMESPACE) return fallback;
@@ -103,12 +124,24 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
         // Gives its bytes back to the budget. A store of its own only: a shared one (Redis) is the other
         // sandboxes' too, and this process merely stops holding the namespace.
         if (options.createStore === undefined) void evicted.store.reset();
-        evicted.journal.clear();
+        if (options.createJournal === undefined) void evicted.journal.clear();
         options.onEvict?.(evicted);
       }
       return ns;
     },
     default: fallback,
+    global,
+    sync: async (ns) => {
+      await syncNamespace(ns, fallback, global);
+      // Forgotten by the shared bound: this process lets go of them too (their keys are gone already).
+      const gone = await options.touch?.(ns.id).catch(() => []);
+      for (const id of gone ?? []) {
+        const held = byId.get(id);
+        if (held === undefined || id === ns.id) continue;
+        byId.delete(id);
+        options.onEvict?.(held);
+      }
+    },
     all: () => [...byId.values()],
     sweep: async () => {
       let dropped = 0;

@@ -28,7 +28,7 @@ export interface ProviderDeps<F, C> {
    * Sends one of the vendor's webhook events to the namespace's subscriptions; never waits for a receiver. Events
    * with one `orderKey` (the record's id) reach a subscription in the order they happened.
    */
-  emit(ns: Namespace, event: string, payload: unknown, orderKey: string): void;
+  emit(ns: Namespace, event: string, payload: unknown, orderKey: string): Promise<void>;
   verdicts: VendorVerdicts;
 }
 
@@ -45,11 +45,11 @@ export interface VendorVerdicts {
     inputs: readonly unknown[],
   ): Promise<string | undefined>;
   /** Runs the subject's `due` for the record once the namespace's clock reaches `at` (e.g. its expiry). */
-  schedule(ns: Namespace, at: number, subject: string, id: string): void;
+  schedule(ns: Namespace, at: number, subject: string, id: string): Promise<void>;
   /** Gives whatever is due for the record by now: call before reading it. */
   settle(ns: Namespace, subject: string, id: string): Promise<void>;
   /** The record got its verdict: call from the one function that gives verdicts, so no automatic one follows. */
-  decided(ns: Namespace, subject: string, id: string): void;
+  decided(ns: Namespace, subject: string, id: string): Promise<void>;
 }
 
 /** What a vendor folder declares; the core reads a vendor only through this. */

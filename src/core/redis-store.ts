@@ -1,6 +1,22 @@
 import { ReplyError, type Cluster, type Redis } from "ioredis";
 import type { Clock } from "./clock.js";
-import { StoreUnavailableError, type Kind, type Store, type StoreEntry, type WindowCount } from "./store.js";
+import {
+  entryOf,
+  passes,
+  type Journal,
+  type JournalEntry,
+  type JournalRecord,
+  type Redact,
+} from "./journal.js";
+import {
+  StoreUnavailableError,
+  type Kind,
+  type QueuedItem,
+  type ScheduledItem,
+  type Store,
+  type StoreEntry,
+  type WindowCount,
+} from "./store.js";
 
 /**
  * The store on Redis or Valkey, for sandboxes that share state (replicas, workers, restarts). Every operation that
@@ -13,7 +29,12 @@ import { StoreUnavailableError, type Kind, type Store, type StoreEntry, type Win
  * - `<prefix>{<ns>}:order` insertion order (score: revision) and `:exp` expiry order (score: expiresAt) of
  *   `<kind>:<id>`;
  * - `<prefix>{<ns>}:c:<key>` a counter (`n` hits, `t` window end), `:corder` and `:cexp` their orders;
- * - `<prefix>{<ns>}:seq` the revision counter and `:evicted` how many the bound evicted.
+ * - `<prefix>{<ns>}:seq` the revision counter and `:evicted` how many the bound evicted;
+ * - `<prefix>{<ns>}:settings` a hash of the namespace's settings (clock, scenarios, subscriptions), `:n` a hash of
+ *   counts (scenario rules), `:q` the queue's ids in order, `:qi` and `:qu` hashes of each item and its uses left, and
+ *   `:qseq` their id counter, `:due` what is scheduled (score: when) and `:duei` a hash of each scheduled item. These
+ *   have no retention of their own: `KEPT_MS` of real time without a request in the
+ *   namespace is their backstop.
  */
 export interface RedisStoreOptions {
   /** Key prefix, so several sandboxes can share one server (default `idv:`). */
@@ -26,6 +47,15 @@ export interface RedisStoreOptions {
 
 /** How long past its expiry (real time) Redis keeps an entry anyway: the sandbox clock may be frozen or moved. */
 export const BACKSTOP_MS = 3600_000;
+
+/**
+ * How long a namespace's settings, counts and queue outlive the last request in it (real time): a week, so a shared
+ * sandbox keeps a namespace's scenarios over a weekend, and one nobody uses any more leaves nothing behind for long.
+ */
+export const KEPT_MS = 7 * 24 * 3600_000;
+
+/** The keys that live as long as the namespace is used (see `KEPT_MS`), after its base. */
+const KEPT_KEYS = ["settings", "n", "q", "qi", "qu", "qseq", "due", "duei"];
 
 /**
  * Evicts past the bound and drops up to 4 expired entries: the shared tail of every write. \`extend\` keeps a
@@ -147,12 +177,176 @@ end
 return dropped
 `;
 
-/** KEYS[1] the order set (for the slot). ARGV: base. Forgets every entry and counter of the namespace. */
-const RESET = `
+/** KEYS[1] the order set (for the slot). ARGV: base. Forgets every entry, counter, count and queued item. */
+const CLEAR = `
 local base = ARGV[1]
 for _, m in ipairs(redis.call('ZRANGE', base .. 'order', 0, -1)) do redis.call('DEL', base .. 'e:' .. m) end
 for _, m in ipairs(redis.call('ZRANGE', base .. 'corder', 0, -1)) do redis.call('DEL', base .. 'c:' .. m) end
 redis.call('DEL', base .. 'order', base .. 'exp', base .. 'corder', base .. 'cexp', base .. 'evicted')
+redis.call('DEL', base .. 'n', base .. 'q', base .. 'qi', base .. 'qu', base .. 'due', base .. 'duei')
+`;
+const RESET = `${CLEAR}
+return 1
+`;
+
+/**
+ * KEYS[1] the journal. ARGV: base, record (JSON), capacity, keptMs. Appends `<id> <record>`, dropping the oldest past
+ * the capacity; the journal and its id counter are kept `KEPT_MS` past the last record.
+ */
+const RECORD = `
+local id = redis.call('INCR', ARGV[1] .. 'jseq')
+redis.call('RPUSH', KEYS[1], id .. ' ' .. ARGV[2])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', ARGV[1] .. 'jseq', ARGV[4])
+return id
+`;
+
+/** Gives the keys of a namespace's settings, counts and queue `KEPT_MS` more, when less than half of it is left. */
+const KEEP = `
+local function keep(base, ms)
+  for _, name in ipairs({${KEPT_KEYS.map((k) => `'${k}'`).join(", ")}}) do
+    local ttl = redis.call('PTTL', base .. name)
+    if ttl == -1 or (ttl >= 0 and ttl < ms / 2) then redis.call('PEXPIRE', base .. name, ms) end
+  end
+end
+`;
+
+/** KEYS[1] the settings. ARGV: base, keptMs. Returns {queued, name, value, …}, and keeps the namespace's keys. */
+const READ_SHARED = `${KEEP}
+keep(ARGV[1], tonumber(ARGV[2]))
+local out = {redis.call('LLEN', ARGV[1] .. 'q')}
+for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+return out
+`;
+
+/** KEYS[1] the settings. ARGV: base, name, value, keptMs. */
+const SET_SETTING = `${KEEP}
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+keep(ARGV[1], tonumber(ARGV[4]))
+return 1
+`;
+
+/** KEYS[1] the counts. ARGV: base, name, limit ('' for none), keptMs. Returns the count after, nil at the limit. */
+const COUNT = `${KEEP}
+local n = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0') + 1
+if ARGV[3] ~= '' and n > tonumber(ARGV[3]) then return nil end
+redis.call('HSET', KEYS[1], ARGV[2], n)
+keep(ARGV[1], tonumber(ARGV[4]))
+return n
+`;
+
+/** KEYS[1] the counts. ARGV: prefixes (none: every count). */
+const FORGET_COUNTS = `
+if #ARGV == 0 then return redis.call('DEL', KEYS[1]) end
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  for _, prefix in ipairs(ARGV) do
+    if string.sub(name, 1, #prefix) == prefix then redis.call('HDEL', KEYS[1], name) break end
+  end
+end
+return 1
+`;
+
+/** KEYS[1] the queue. ARGV: base, item, uses, max, keptMs. Returns how many wait after, nil when full. */
+const ENQUEUE = `${KEEP}
+local base = ARGV[1]
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[4]) then return nil end
+local id = tostring(redis.call('INCR', base .. 'qseq'))
+redis.call('HSET', base .. 'qi', id, ARGV[2])
+redis.call('HSET', base .. 'qu', id, ARGV[3])
+local n = redis.call('RPUSH', KEYS[1], id)
+keep(base, tonumber(ARGV[5]))
+return n
+`;
+
+/**
+ * KEYS[1] the order set (for the slot). ARGV: base. Forgets everything of the namespace: what `RESET` forgets, and its
+ * settings, journal and counters of ids too.
+ */
+const FORGET = `${CLEAR}
+for _, name in ipairs({'settings', 'journal', 'jseq', 'qseq', 'seq'}) do redis.call('DEL', base .. name) end
+return 1
+`;
+
+/**
+ * KEYS[1] the namespace index (score: last use, on the server's clock, so the replicas' clocks need not agree). ARGV:
+ * id, (unused), max, default. Marks `id` used; returns the namespaces past `max` (the least recently used, never the
+ * default), taken out of the index: their keys go next.
+ */
+const TOUCH = `
+local time = redis.call('TIME')
+redis.call('ZADD', KEYS[1], tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000), ARGV[1])
+local count = redis.call('ZCARD', KEYS[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then count = count - 1 end
+local over = count - tonumber(ARGV[3])
+if over <= 0 then return {} end
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, over)) do
+  if id ~= ARGV[4] and #out < over then out[#out + 1] = id end
+end
+for _, id in ipairs(out) do redis.call('ZREM', KEYS[1], id) end
+return out
+`;
+
+/** KEYS[1] the schedule. ARGV: base, key, item, at, max, keptMs. Past `max`, the earliest go. */
+const SCHEDULE = `${KEEP}
+local base = ARGV[1]
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+redis.call('HSET', base .. 'duei', ARGV[2], ARGV[3])
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
+if over > 0 then
+  local gone = redis.call('ZPOPMIN', KEYS[1], over)
+  for i = 1, #gone, 2 do redis.call('HDEL', base .. 'duei', gone[i]) end
+end
+keep(base, tonumber(ARGV[6]))
+return 1
+`;
+
+/** KEYS[1] the schedule. ARGV: base, until, limit. Returns {key, item, at, …} earliest first. */
+const SCHEDULED = `
+local out = {}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[3]))
+for i = 1, #due, 2 do
+  local item = redis.call('HGET', ARGV[1] .. 'duei', due[i])
+  if item then
+    out[#out + 1] = due[i]
+    out[#out + 1] = item
+    out[#out + 1] = due[i + 1]
+  end
+end
+return out
+`;
+
+/** KEYS[1] the schedule. ARGV: base, key. Returns 1 if it was there. */
+const UNSCHEDULE = `
+redis.call('HDEL', ARGV[1] .. 'duei', ARGV[2])
+return redis.call('ZREM', KEYS[1], ARGV[2])
+`;
+
+/** KEYS[1] the queue. ARGV: base. Returns {id, item, uses, …} oldest first. */
+const QUEUED = `
+local out = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local item = redis.call('HGET', ARGV[1] .. 'qi', id)
+  local uses = redis.call('HGET', ARGV[1] .. 'qu', id)
+  if item and uses then
+    out[#out + 1] = id
+    out[#out + 1] = item
+    out[#out + 1] = uses
+  end
+end
+return out
+`;
+
+/** KEYS[1] the queue. ARGV: base, id. Takes one use; drops the item after its last. Returns 1, or 0 if none was left. */
+const USE_QUEUED = `
+local base, id = ARGV[1], ARGV[2]
+if redis.call('HEXISTS', base .. 'qu', id) == 0 then return 0 end
+if redis.call('HINCRBY', base .. 'qu', id, -1) <= 0 then
+  redis.call('HDEL', base .. 'qu', id)
+  redis.call('HDEL', base .. 'qi', id)
+  redis.call('LREM', KEYS[1], 1, id)
+end
 return 1
 `;
 
@@ -167,18 +361,48 @@ interface Scripts {
   idvHit(key: string, ...args: Args): Promise<[number, number]>;
   idvSweep(key: string, ...args: Args): Promise<number>;
   idvReset(key: string, ...args: Args): Promise<number>;
+  idvReadShared(key: string, ...args: Args): Promise<string[]>;
+  idvSetSetting(key: string, ...args: Args): Promise<number>;
+  idvCount(key: string, ...args: Args): Promise<number | null>;
+  idvForgetCounts(key: string, ...args: Args): Promise<number>;
+  idvEnqueue(key: string, ...args: Args): Promise<number | null>;
+  idvQueued(key: string, ...args: Args): Promise<string[]>;
+  idvUseQueued(key: string, ...args: Args): Promise<number>;
+  idvRecord(key: string, ...args: Args): Promise<number>;
+  idvSchedule(key: string, ...args: Args): Promise<number>;
+  idvScheduled(key: string, ...args: Args): Promise<string[]>;
+  idvUnschedule(key: string, ...args: Args): Promise<number>;
+  idvForget(key: string, ...args: Args): Promise<number>;
+  idvTouch(key: string, ...args: Args): Promise<string[]>;
 }
+
+const SCRIPTS: Record<keyof Scripts, string> = {
+  idvWrite: WRITE,
+  idvRemove: REMOVE,
+  idvHit: HIT,
+  idvSweep: SWEEP,
+  idvReset: RESET,
+  idvReadShared: READ_SHARED,
+  idvSetSetting: SET_SETTING,
+  idvCount: COUNT,
+  idvForgetCounts: FORGET_COUNTS,
+  idvEnqueue: ENQUEUE,
+  idvQueued: QUEUED,
+  idvUseQueued: USE_QUEUED,
+  idvRecord: RECORD,
+  idvSchedule: SCHEDULE,
+  idvScheduled: SCHEDULED,
+  idvUnschedule: UNSCHEDULE,
+  idvForget: FORGET,
+  idvTouch: TOUCH,
+};
 
 const defined = new WeakSet<Client>();
 
 /** Loads the scripts into the client once (ioredis sends EVALSHA and falls back to EVAL after a restart). */
 function withScripts(client: Client): Client & Scripts {
   if (!defined.has(client)) {
-    client.defineCommand("idvWrite", { numberOfKeys: 1, lua: WRITE });
-    client.defineCommand("idvRemove", { numberOfKeys: 1, lua: REMOVE });
-    client.defineCommand("idvHit", { numberOfKeys: 1, lua: HIT });
-    client.defineCommand("idvSweep", { numberOfKeys: 1, lua: SWEEP });
-    client.defineCommand("idvReset", { numberOfKeys: 1, lua: RESET });
+    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
     defined.add(client);
   }
   return client as unknown as Client & Scripts;
@@ -250,7 +474,46 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
       return (await client.hget(`${base}settings`, name)) ?? undefined;
     },
     async setSetting(name, value) {
-      await client.hset(`${base}settings`, name, value);
+      await client.idvSetSetting(`${base}settings`, base, name, value, KEPT_MS);
+    },
+    async readShared() {
+      const [queued, ...pairs] = await client.idvReadShared(`${base}settings`, base, KEPT_MS);
+      const settings: Record<string, string> = {};
+      for (let i = 0; i < pairs.length; i += 2) settings[pairs[i]!] = pairs[i + 1]!;
+      return { settings, queued: Number(queued) };
+    },
+    async count(name, limit) {
+      return (await client.idvCount(`${base}n`, base, name, limit ?? "", KEPT_MS)) ?? undefined;
+    },
+    async forgetCounts(prefixes) {
+      if (prefixes?.length === 0) return; // none named: none forgotten (no prefix at all is every count)
+      await client.idvForgetCounts(`${base}n`, ...(prefixes ?? []));
+    },
+    async enqueue(item, uses, max) {
+      return (await client.idvEnqueue(`${base}q`, base, item, uses, max, KEPT_MS)) ?? undefined;
+    },
+    async queued() {
+      const flat = await client.idvQueued(`${base}q`, base);
+      const out: QueuedItem[] = [];
+      for (let i = 0; i < flat.length; i += 3)
+        out.push({ id: flat[i]!, item: flat[i + 1]!, uses: Number(flat[i + 2]) });
+      return out;
+    },
+    async schedule(key, item, at, max) {
+      await client.idvSchedule(`${base}due`, base, key, item, at, max, KEPT_MS);
+    },
+    async scheduled(until, limit) {
+      const flat = await client.idvScheduled(`${base}due`, base, until, limit ?? -1);
+      const out: ScheduledItem[] = [];
+      for (let i = 0; i < flat.length; i += 3)
+        out.push({ key: flat[i]!, item: flat[i + 1]!, at: Number(flat[i + 2]) });
+      return out;
+    },
+    async unschedule(key) {
+      return (await client.idvUnschedule(`${base}due`, base, key)) === 1;
+    },
+    async useQueued(id) {
+      return (await client.idvUseQueued(`${base}q`, base, id)) === 1;
     },
     put: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "put") as Promise<StoreEntry<never>>,
     create: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "create"),
@@ -314,11 +577,97 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
   });
 }
 
+/** How often (real time) a process marks a namespace it serves as used in the shared index, at most. */
+export const TOUCH_EVERY_MS = 10_000;
+
+/**
+ * The bound on namespaces across every sandbox sharing a Redis (`namespaces.max`): `<prefix>namespaces` orders them
+ * by last use (each process marks a namespace it serves at most every `TOUCH_EVERY_MS`), and past the bound the least
+ * recently used one (never the default) is forgotten with all its keys, as one process forgets one in memory.
+ */
+export function createNamespaceIndex(
+  redis: Client,
+  options: { prefix: string; max: number; defaultId: string },
+): { touch(id: string): Promise<string[]> } {
+  const client = withScripts(redis);
+  const touched = new Map<string, number>();
+  return {
+    async touch(id) {
+      // Real time, only to space this process's marks: the order is the server's.
+      const now = performance.now();
+      if (now - (touched.get(id) ?? -Infinity) < TOUCH_EVERY_MS) return [];
+      touched.delete(id);
+      touched.set(id, now);
+      // This process's own marks are bounded like the index.
+      while (touched.size > options.max + 1) touched.delete(touched.keys().next().value!);
+      const gone = await client.idvTouch(
+        `${options.prefix}namespaces`,
+        id,
+        "",
+        options.max,
+        options.defaultId,
+      );
+      for (const victim of gone) {
+        touched.delete(victim);
+        const base = `${options.prefix}{${victim}}:`;
+        await client.idvForget(`${base}order`, base);
+      }
+      return gone;
+    },
+  };
+}
+
+/** How many journal records a read takes from Redis at a time, newest first, until it has what the query asks. */
+const JOURNAL_PAGE = 200;
+
+/**
+ * One namespace's journal on Redis, so every sandbox sharing it records into one list and reads the same requests:
+ * `<prefix>{<ns>}:journal`, records newest last as `<id> <JSON>`, at most `capacity` of them (the oldest go first),
+ * ids from `:jseq`. A record goes out behind the answer, never holding it; one Redis could not take is lost (the
+ * request itself answered 503 then).
+ */
+export function createRedisJournal(
+  redis: Client,
+  options: { prefix: string; namespace: string; capacity: number; redact: Redact },
+): Journal {
+  const client = withScripts(redis);
+  const base = `${options.prefix}{${options.namespace}}:`;
+  const key = `${base}journal`;
+  const parse = (line: string) => {
+    const space = line.indexOf(" ");
+    return { id: Number(line.slice(0, space)), record: JSON.parse(line.slice(space + 1)) as JournalRecord };
+  };
+  return guarded({
+    record(entry) {
+      client.idvRecord(key, base, JSON.stringify(entry), options.capacity, KEPT_MS).catch(() => undefined);
+    },
+    async query(query) {
+      const { since, limit = 100 } = query;
+      const out: JournalEntry[] = [];
+      // Newest first, a page at a time, until enough pass the filters or `since` is reached.
+      for (let end = -1; out.length < limit; end -= JOURNAL_PAGE) {
+        const lines = await client.lrange(key, end - JOURNAL_PAGE + 1, end);
+        for (let i = lines.length - 1; i >= 0 && out.length < limit; i--) {
+          const { id, record } = parse(lines[i]!);
+          if (since !== undefined && id <= since) return out;
+          if (passes(record, query)) out.push(entryOf(id, record, options.redact));
+        }
+        if (lines.length < JOURNAL_PAGE) break;
+      }
+      return out;
+    },
+    async clear() {
+      await client.del(key);
+    },
+    size: () => client.llen(key),
+  });
+}
+
 /**
  * The store with every failure to reach Redis (closed connection, no connection, command timeout) turned into a
  * `StoreUnavailableError`, which the error door answers 503. An error Redis answered (a script's) is a bug: it stays.
  */
-function guarded(store: Store): Store {
+function guarded<T extends object>(store: T): T {
   const unavailable = (err: unknown): never => {
     if (err instanceof ReplyError) throw err;
     throw new StoreUnavailableError("redis", { cause: err });
@@ -327,8 +676,10 @@ function guarded(store: Store): Store {
   for (const [name, member] of Object.entries(store) as [string, unknown][])
     out[name] =
       typeof member === "function"
-        ? (...args: unknown[]) =>
-            (member as (...a: unknown[]) => Promise<unknown>)(...args).catch(unavailable)
+        ? (...args: unknown[]) => {
+            const result = (member as (...a: unknown[]) => unknown)(...args);
+            return result instanceof Promise ? result.catch(unavailable) : result;
+          }
         : member;
-  return out as unknown as Store;
+  return out as T;
 }

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getPath } from "hono/utils/url";
-import { isoAt, type ClockState } from "./clock.js";
+import { isoAt } from "./clock.js";
 import type { AppEnv } from "./context.js";
 import type { JournalError, Redact } from "./journal.js";
 import type { Logger } from "./log.js";
@@ -52,13 +52,8 @@ export function requestContext(options: {
       (path.startsWith("/__admin") ? c.req.query("namespace") : undefined) ??
       DEFAULT_NAMESPACE;
     const ns = namespaces.get(id);
-    // A namespace shared with other sandboxes (Redis) may have had its clock moved through one of them. A store
-    // that does not answer leaves the clock as it was: the routes that need the store answer 503 themselves, and the
-    // health route says why.
-    if (ns.store.shared) {
-      const clock = await ns.store.getSetting("clock").catch(() => undefined);
-      if (clock !== undefined) ns.clock.restore(JSON.parse(clock) as ClockState);
-    }
+    // A namespace shared with other sandboxes (Redis) may have been changed through one of them.
+    if (ns.store.shared) await namespaces.sync(ns);
     c.set("ns", ns);
     const base = options.publicUrl();
     c.set("baseUrl", ns.id === DEFAULT_NAMESPACE ? base : `${base}/ns/${ns.id}`);

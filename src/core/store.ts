@@ -110,13 +110,65 @@ export interface Store {
   /** Live entries (expired ones not yet swept may count) and how many the bound evicted so far. */
   stats(): Promise<{ size: number; evicted: number }>;
   /**
-   * Other sandboxes see this store too (Redis): a namespace's settings kept in the process (its clock) are read from
-   * `getSetting` before each request and written with `setSetting` when they change.
+   * Counts one more use of `name` unless it has reached `limit`: the count after, or undefined at the limit (nothing
+   * is counted then). Atomic, so a limit holds across every sandbox sharing the store. Kept until `reset` or
+   * `forgetCounts`: a scenario rule's `times` and `every`.
+   */
+  count(name: string, limit?: number): Promise<number | undefined>;
+  /** Forgets the counts whose names start with one of `prefixes`, or every count. */
+  forgetCounts(prefixes?: readonly string[]): Promise<void>;
+  /**
+   * Queues `item` (JSON text) for `uses` uses unless `max` items wait already: how many wait after, or undefined when
+   * the queue is full. `reset` empties it.
+   */
+  enqueue(item: string, uses: number, max: number): Promise<number | undefined>;
+  /** What waits in the queue, oldest first. */
+  queued(): Promise<QueuedItem[]>;
+  /**
+   * Takes one use of queued item `id` in one step, dropping it after its last: false when it has none left (another
+   * request took the last). Exactly one of concurrent callers gets each use.
+   */
+  useQueued(id: string): Promise<boolean>;
+  /**
+   * Schedules `item` (JSON text) under `key` for `at` on the namespace's clock, replacing what was scheduled under
+   * it; past `max` scheduled, the earliest go. `reset` forgets them.
+   */
+  schedule(key: string, item: string, at: number, max: number): Promise<void>;
+  /** What is scheduled at or before `until`, earliest first, at most `limit` of it. */
+  scheduled(until: number, limit?: number): Promise<ScheduledItem[]>;
+  /** Removes what is scheduled under `key`: whether it was there. Of concurrent callers, one removes it: it runs it. */
+  unschedule(key: string): Promise<boolean>;
+  /**
+   * Other sandboxes see this store too (Redis): what a namespace keeps in the process besides its entries (its clock,
+   * its active and run-time scenarios, its webhook subscriptions) is written as settings when it changes and read
+   * with `readShared` before each request.
    */
   readonly shared: boolean;
   /** A namespace setting by name (JSON text), which `reset` keeps. */
   getSetting(name: string): Promise<string | undefined>;
   setSetting(name: string, value: string): Promise<void>;
+  /** Every setting, and how many items wait in the queue, in one read. */
+  readShared(): Promise<SharedView>;
+}
+
+/** A queued item: its id, the JSON text queued, and its uses left. */
+export interface QueuedItem {
+  readonly id: string;
+  readonly item: string;
+  readonly uses: number;
+}
+
+/** Something scheduled: its key, the JSON text scheduled and when it falls due. */
+export interface ScheduledItem {
+  readonly key: string;
+  readonly item: string;
+  readonly at: number;
+}
+
+/** What a request reads of a shared namespace before it runs (see `Store.readShared`). */
+export interface SharedView {
+  readonly settings: Readonly<Record<string, string>>;
+  readonly queued: number;
 }
 
 /**

@@ -70,18 +70,22 @@ export function createVerdicts(options: {
   maxDue?: number;
 }) {
   const { subjectsOf, auto, maxDue = 100_000 } = options;
-  const add = (ns: Namespace, item: DueItem) => {
-    const key = keyOf(item);
-    ns.due.delete(key);
-    ns.due.set(key, item);
-    while (ns.due.size > maxDue) ns.due.delete(ns.due.keys().next().value!);
-  };
+  const add = (ns: Namespace, item: DueItem) =>
+    ns.store.schedule(keyOf(item), JSON.stringify(item), item.at, maxDue);
   const subject = (vendor: string, name: string) => subjectsOf(vendor).find((s) => s.name === name);
+  /** Forgets the automatic verdicts waiting for a record: one was given. */
+  const forget = async (ns: Namespace, vendor: string, subjectName: string, id: string) => {
+    await Promise.all(
+      (subject(vendor, subjectName)?.verdicts ?? []).map((verdict) =>
+        ns.store.unschedule(keyOf({ vendor, subject: subjectName, id, verdict })),
+      ),
+    );
+  };
 
   const run = async (ns: Namespace, item: DueItem) => {
-    // A tick and a read (or two ticks) may both have picked it: whoever removes it runs it.
-    if (ns.due.get(keyOf(item)) !== item) return;
-    ns.due.delete(keyOf(item));
+    // A tick and a read (or two ticks, or two sandboxes sharing the store) may both have picked it: whoever removes
+    // it runs it.
+    if (!(await ns.store.unschedule(keyOf(item)))) return;
     const s = subject(item.vendor, item.subject);
     if (!s) return;
     if (item.verdict === undefined) await s.due?.(ns, item.id);
@@ -89,11 +93,13 @@ export function createVerdicts(options: {
     else await s.give(ns, item.id, item.verdict, {}).catch(() => false);
   };
 
+  /** What is due in the namespace by `until`, earliest first. */
+  const dueBy = async (ns: Namespace, until: number, limit?: number): Promise<DueItem[]> =>
+    (await ns.store.scheduled(until, limit)).map((s) => JSON.parse(s.item) as DueItem);
+
   /** Gives everything due in the namespace, oldest first. */
   const tick = async (ns: Namespace): Promise<number> => {
-    if (ns.due.size === 0) return 0;
-    const now = ns.clock.now();
-    const due = [...ns.due.values()].filter((item) => item.at <= now).sort((a, b) => a.at - b.at);
+    const due = await dueBy(ns, ns.clock.now());
     for (const item of due) await run(ns, item);
     return due.length;
   };
@@ -119,32 +125,24 @@ export function createVerdicts(options: {
       }
       if (auto) {
         const verdict = auto.verdict[vendor] ?? s.verdicts[0]!;
-        add(ns, { vendor, subject: s.name, id, verdict, at: ns.clock.now() + auto.after * 1000 });
+        await add(ns, { vendor, subject: s.name, id, verdict, at: ns.clock.now() + auto.after * 1000 });
       }
       return undefined;
     },
 
     /** Runs the subject's `due` for the record once the namespace's clock reaches `at`. */
-    schedule(ns: Namespace, at: number, vendor: string, subjectName: string, id: string): void {
-      add(ns, { vendor, subject: subjectName, id, at });
+    schedule(ns: Namespace, at: number, vendor: string, subjectName: string, id: string): Promise<void> {
+      return add(ns, { vendor, subject: subjectName, id, at });
     },
 
     /** A record got its verdict (from any source): its automatic verdict, if one is waiting, will not come. */
-    decided(ns: Namespace, vendor: string, subjectName: string, id: string): void {
-      if (ns.due.size === 0) return;
-      for (const verdict of subject(vendor, subjectName)?.verdicts ?? [])
-        ns.due.delete(keyOf({ vendor, subject: subjectName, id, verdict }));
-    },
+    decided: forget,
 
     /** Gives what is due for one record now: a read sees the record as the clock says it should be. */
     async settle(ns: Namespace, vendor: string, subjectName: string, id: string): Promise<void> {
-      if (ns.due.size === 0) return;
-      const now = ns.clock.now();
-      const s = subject(vendor, subjectName);
-      for (const verdict of [undefined, ...(s?.verdicts ?? [])]) {
-        const item = ns.due.get(keyOf({ vendor, subject: subjectName, id, verdict }));
-        if (item && item.at <= now) await run(ns, item);
-      }
+      const mine = (item: DueItem) =>
+        item.vendor === vendor && item.subject === subjectName && item.id === id;
+      for (const item of (await dueBy(ns, ns.clock.now())).filter(mine)) await run(ns, item);
     },
 
     /**
@@ -153,9 +151,7 @@ export function createVerdicts(options: {
      */
     async advanceTo(ns: Namespace, target: number, move: (at: number) => void): Promise<void> {
       for (;;) {
-        let next: number | undefined;
-        for (const item of ns.due.values())
-          if (item.at <= target && (next === undefined || item.at < next)) next = item.at;
+        const next = (await dueBy(ns, target, 1))[0]?.at;
         if (next === undefined) break;
         if (next > ns.clock.now()) move(next);
         if ((await tick(ns)) === 0) break;
@@ -203,7 +199,7 @@ export function createVerdicts(options: {
           };
         }
         if (await s.give(ns, id, verdict, parsed)) {
-          for (const v of s.verdicts) ns.due.delete(keyOf({ vendor, subject: s.name, id, verdict: v }));
+          await forget(ns, vendor, s.name, id);
           return { subject: s.name };
         }
       }

@@ -51,7 +51,7 @@ export interface WebhookEngineOptions {
   settings: DeliverySettings;
   ids: IdGenerator;
   /** What decides duplicate or out-of-order delivery for an event (the active scenarios' webhook rules). */
-  modeOf?: (ns: Namespace, vendor: string, event: string) => DeliveryMode | undefined;
+  modeOf?: (ns: Namespace, vendor: string, event: string) => Promise<DeliveryMode | undefined>;
 }
 
 /** Most attempts in flight at once across the sandbox; the rest wait their turn in their lane. */
@@ -321,15 +321,22 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
 
     /**
      * Sends `payload` (serialised once: every attempt sends the same bytes) to every subscription of `ns` that takes
-     * `event`. Never waits for a receiver.
+     * `event`. Never waits for a receiver: resolves once the deliveries are kept (an active scenario's webhook rule
+     * is counted in the store first), so a `flush` after it sees them.
      */
-    emit(ns: Namespace, vendor: string, event: string, payload: unknown, orderKey = ""): Delivery[] {
+    async emit(
+      ns: Namespace,
+      vendor: string,
+      event: string,
+      payload: unknown,
+      orderKey = "",
+    ): Promise<Delivery[]> {
       const targets = subscriptionsOf(ns).filter(
         (s) => s.vendor === vendor && (s.events === null || s.events.includes(event)),
       );
       if (targets.length === 0) return [];
       const body = JSON.stringify(payload);
-      const mode = options.modeOf?.(ns, vendor, event) ?? {};
+      const mode = (await options.modeOf?.(ns, vendor, event)) ?? {};
       return targets.map((s) => {
         const d: Delivery = {
           id: `dlv_${ids.alnum(20)}`,

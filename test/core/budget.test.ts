@@ -110,12 +110,12 @@ describe("the byte budget", () => {
       durationMs: 1,
     });
     for (let i = 0; i < 10; i++) journal.record(record(`/p${String(i)}?${"q".repeat(2 * KIB)}`));
-    expect(journal.query({})).toHaveLength(10);
+    expect(await journal.query({})).toHaveLength(10);
     await a.put(blobs, "big", "x".repeat(50 * KIB), 60);
-    const left = journal.query({}).map((e) => e.path.split("?")[0]);
+    const left = (await journal.query({})).map((e) => e.path.split("?")[0]);
     expect(left.length).toBeLessThan(10);
     expect(left[0]).toBe("/p9"); // newest first: the oldest went
-    journal.clear();
+    await journal.clear();
     await a.reset();
     expect(budget.stats().usedBytes).toBe(0);
   });

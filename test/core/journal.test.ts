@@ -1,6 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClock } from "../../src/core/clock.js";
-import { createJournal, redactorFor, type JournalRecord } from "../../src/core/journal.js";
+import {
+  createJournal,
+  redactorFor,
+  type Journal,
+  type JournalRecord,
+  type Redact,
+} from "../../src/core/journal.js";
+import { createRedisJournal } from "../../src/core/redis-store.js";
+import { startRedis, type RedisServer } from "../helpers/redis.js";
 import { redactToken } from "../../src/core/store.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
 import { kind, type Store } from "../../src/core/store.js";
@@ -27,8 +36,36 @@ const record = (n: number, over: Partial<JournalRecord> = {}): JournalRecord => 
 
 const ids = (entries: readonly { id: number }[]) => entries.map((e) => e.id);
 
-describe("createJournal", () => {
-  it("gives each record an increasing id and its time in ISO 8601, newest first", () => {
+/** Every journal the sandbox has: its own memory's ring, and a namespace's list on a real Redis (shared stores). */
+let server: RedisServer;
+let client: Redis;
+let journals = 0;
+beforeAll(async () => {
+  server = await startRedis();
+  client = new Redis(server.url, { lazyConnect: true });
+  await client.connect();
+});
+afterAll(async () => {
+  client.disconnect();
+  await server.stop();
+});
+
+const backends: [string, (capacity: number, redact: Redact) => Journal][] = [
+  ["memory", (capacity, r) => createJournal(capacity, r)],
+  [
+    "redis",
+    (capacity, r) =>
+      createRedisJournal(client, {
+        prefix: `j${String(++journals)}:`,
+        namespace: "default",
+        capacity,
+        redact: r,
+      }),
+  ],
+];
+
+describe.each(backends)("a journal in %s", (_name, createJournal) => {
+  it("gives each record an increasing id and its time in ISO 8601, newest first", async () => {
     const journal = createJournal(10, redact);
     journal.record(
       record(1, {
@@ -38,8 +75,8 @@ describe("createJournal", () => {
       }),
     );
     journal.record(record(2, { method: "POST", namespace: "w1" }));
-    expect(journal.size).toBe(2);
-    expect(journal.query({})).toEqual([
+    expect(await journal.size()).toBe(2);
+    expect(await journal.query({})).toEqual([
       {
         id: 2,
         time: "2026-01-01T00:00:02.000Z",
@@ -71,11 +108,11 @@ describe("createJournal", () => {
     ]);
   });
 
-  it("keeps only the newest n, as a ring", () => {
+  it("keeps only the newest n, as a ring", async () => {
     const journal = createJournal(3, redact);
     for (let n = 1; n <= 7; n++) journal.record(record(n));
-    expect(journal.size).toBe(3);
-    const entries = journal.query({});
+    expect(await journal.size()).toBe(3);
+    const entries = await journal.query({});
     expect(ids(entries)).toEqual([7, 6, 5]);
     expect(entries.map((e) => e.path)).toEqual([
       "/dqe/ACCESS_TOKEN/?n=7",
@@ -84,14 +121,14 @@ describe("createJournal", () => {
     ]);
   });
 
-  it("keeps one record with a capacity of 1", () => {
+  it("keeps one record with a capacity of 1", async () => {
     const journal = createJournal(1, redact);
     journal.record(record(1));
     journal.record(record(2));
-    expect(ids(journal.query({}))).toEqual([2]);
+    expect(ids(await journal.query({}))).toEqual([2]);
   });
 
-  it("filters by vendor, route name, status and since, together", () => {
+  it("filters by vendor, route name, status and since, together", async () => {
     const journal = createJournal(20, redact);
     journal.record(record(1)); // 1
     journal.record(record(2, { status: 400 })); // 2
@@ -99,22 +136,26 @@ describe("createJournal", () => {
     journal.record(record(4, { route: "GET /oauth/ACCESS_TOKEN/", status: 401 })); // 4
     journal.record(record(5, { vendor: null, route: null, status: 404, path: "/nowhere" })); // 5
     journal.record(record(6)); // 6
-    expect(ids(journal.query({ vendor: "dqe" }))).toEqual([6, 4, 2, 1]);
-    expect(ids(journal.query({ vendor: "sardine" }))).toEqual([3]);
-    expect(ids(journal.query({ route: "GET /ACCESS_TOKEN/" }))).toEqual([6, 2, 1]);
-    expect(ids(journal.query({ status: 400 }))).toEqual([2]);
-    expect(ids(journal.query({ status: 404 }))).toEqual([5]);
-    expect(ids(journal.query({ since: 3 }))).toEqual([6, 5, 4]);
-    expect(ids(journal.query({ since: 6 }))).toEqual([]);
-    expect(ids(journal.query({ vendor: "dqe", route: "GET /ACCESS_TOKEN/", since: 1 }))).toEqual([6, 2]);
-    expect(ids(journal.query({ vendor: "dqe", status: 200, route: "GET /oauth/ACCESS_TOKEN/" }))).toEqual([]);
+    expect(ids(await journal.query({ vendor: "dqe" }))).toEqual([6, 4, 2, 1]);
+    expect(ids(await journal.query({ vendor: "sardine" }))).toEqual([3]);
+    expect(ids(await journal.query({ route: "GET /ACCESS_TOKEN/" }))).toEqual([6, 2, 1]);
+    expect(ids(await journal.query({ status: 400 }))).toEqual([2]);
+    expect(ids(await journal.query({ status: 404 }))).toEqual([5]);
+    expect(ids(await journal.query({ since: 3 }))).toEqual([6, 5, 4]);
+    expect(ids(await journal.query({ since: 6 }))).toEqual([]);
+    expect(ids(await journal.query({ vendor: "dqe", route: "GET /ACCESS_TOKEN/", since: 1 }))).toEqual([
+      6, 2,
+    ]);
+    expect(
+      ids(await journal.query({ vendor: "dqe", status: 200, route: "GET /oauth/ACCESS_TOKEN/" })),
+    ).toEqual([]);
   });
 
-  it("matches a route by its exact name only, never by a raw path or a prefix", () => {
+  it("matches a route by its exact name only, never by a raw path or a prefix", async () => {
     // A prefix or path match would let a caller guess a redacted query value a character at a time.
     const journal = createJournal(5, redact);
     journal.record(record(1, { path: "/dqe/ACCESS_TOKEN/?client_secret=s3cret&licence=L1" }));
-    expect(ids(journal.query({ route: "GET /ACCESS_TOKEN/" }))).toEqual([1]);
+    expect(ids(await journal.query({ route: "GET /ACCESS_TOKEN/" }))).toEqual([1]);
     for (const route of [
       "/dqe/ACCESS_TOKEN/",
       "/dqe/ACCESS_TOKEN/?client_secret=s",
@@ -126,24 +167,24 @@ describe("createJournal", () => {
       "GET",
       "",
     ]) {
-      expect(journal.query({ route }), route).toEqual([]);
+      expect(await journal.query({ route }), route).toEqual([]);
     }
   });
 
-  it("gives at most limit entries, 100 unless told, the newest", () => {
+  it("gives at most limit entries, 100 unless told, the newest", async () => {
     const journal = createJournal(150, redact);
     for (let n = 1; n <= 150; n++) journal.record(record(n));
-    const all = journal.query({});
+    const all = await journal.query({});
     expect(all).toHaveLength(100);
     expect(all[0]!.id).toBe(150);
     expect(all.at(-1)!.id).toBe(51);
-    expect(ids(journal.query({ limit: 3 }))).toEqual([150, 149, 148]);
-    expect(ids(journal.query({ limit: 2, since: 10, status: 200 }))).toEqual([150, 149]);
-    expect(journal.query({ limit: 0 })).toEqual([]);
-    expect(journal.query({ limit: 1000 })).toHaveLength(150);
+    expect(ids(await journal.query({ limit: 3 }))).toEqual([150, 149, 148]);
+    expect(ids(await journal.query({ limit: 2, since: 10, status: 200 }))).toEqual([150, 149]);
+    expect(await journal.query({ limit: 0 })).toEqual([]);
+    expect(await journal.query({ limit: 1000 })).toHaveLength(150);
   });
 
-  it("redacts secret query values in the paths it gives back", () => {
+  it("redacts secret query values in the paths it gives back", async () => {
     const journal = createJournal(5, redact);
     journal.record(
       record(1, {
@@ -154,28 +195,28 @@ describe("createJournal", () => {
       record(2, { path: "/dqe/oauth/ACCESS_TOKEN/?scope=refresh_token&access_token=at&refresh_token=rt" }),
     );
     journal.record(record(3, { path: "/sumsub/cb?code=abc&state=xyz" }));
-    expect(journal.query({}).map((e) => e.path)).toEqual([
+    expect((await journal.query({})).map((e) => e.path)).toEqual([
       "/sumsub/cb?code=%5Bredacted%5D&state=xyz",
       "/dqe/oauth/ACCESS_TOKEN/?scope=refresh_token&access_token=%5Bredacted%5D&refresh_token=%5Bredacted%5D",
       "/dqe/ACCESS_TOKEN/?client_secret=%5Bredacted%5D&grant_type=client_idmobile&licence=%5Bredacted%5D",
     ]);
-    const text = JSON.stringify(journal.query({}));
+    const text = JSON.stringify(await journal.query({}));
     for (const secret of ["sandbox-secret", "SANDBOX-LICENCE", "=at&", "=rt", "abc"]) {
       expect(text).not.toContain(secret);
     }
   });
 
-  it("empties on clear, and goes on numbering after it", () => {
+  it("empties on clear, and goes on numbering after it", async () => {
     const journal = createJournal(5, redact);
     for (let n = 1; n <= 4; n++) journal.record(record(n));
-    journal.clear();
-    expect(journal.size).toBe(0);
-    expect(journal.query({})).toEqual([]);
+    await journal.clear();
+    expect(await journal.size()).toBe(0);
+    expect(await journal.query({})).toEqual([]);
     // Ids keep growing, so a `since` cursor taken before the clear never skips new requests.
     journal.record(record(5));
-    expect(journal.size).toBe(1);
-    expect(ids(journal.query({}))).toEqual([5]);
-    expect(ids(journal.query({ since: 4 }))).toEqual([5]);
+    expect(await journal.size()).toBe(1);
+    expect(ids(await journal.query({}))).toEqual([5]);
+    expect(ids(await journal.query({ since: 4 }))).toEqual([5]);
   });
 });
 

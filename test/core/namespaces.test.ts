@@ -8,6 +8,7 @@ import {
   resetNamespace,
   type NamespaceOptions,
 } from "../../src/core/namespaces.js";
+import { MAX_QUEUED } from "../../src/core/scenarios/state.js";
 import { kind, type Store } from "../../src/core/store.js";
 
 const tokens = kind<string>("test.token");
@@ -218,8 +219,11 @@ describe("resetNamespace", () => {
     await ns.store.hit("limit", 60);
     await other.store.put(tokens, "t", "other", 600);
     ns.scenarios.active.push("flaky");
-    ns.scenarios.counters.set("seen:flaky#0", 3);
-    ns.scenarios.queue.push({ vendor: "v", route: "*", status: 500, routes: new Set(["v GET /"]), times: 1 });
+    for (let i = 0; i < 3; i++) await ns.store.count("seen:flaky#0");
+    ns.scenarios.queued = (await ns.store.enqueue('{"status":500,"vendor":"v","route":"*"}', 1, MAX_QUEUED))!;
+    // Counted 3 times: at a limit of 3, nothing more is counted.
+    expect(await ns.store.count("seen:flaky#0", 3)).toBeUndefined();
+    expect(ns.scenarios.queued).toBe(1);
     ns.journal.record({
       at: 0,
       namespace: "w1",
@@ -237,9 +241,11 @@ describe("resetNamespace", () => {
 
     expect(await ns.store.list()).toEqual([]);
     expect(await ns.store.hit("limit", 60)).toEqual({ count: 1, resetAt: 102_000 });
-    expect(ns.scenarios.queue).toEqual([]);
-    expect(ns.scenarios.counters.size).toBe(0);
-    expect(ns.journal.size).toBe(0);
+    expect(await ns.store.queued()).toEqual([]);
+    expect(ns.scenarios.queued).toBe(0);
+    // The counter starts again.
+    expect(await ns.store.count("seen:flaky#0")).toBe(1);
+    expect(await ns.journal.size()).toBe(0);
     // Which scenarios are active is a choice, not state: it stays (see clearScenarioState).
     expect(ns.scenarios.active).toEqual(["flaky"]);
     expect(ns.clock.now()).toBe(42_000);

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import * as z from "zod";
 import { beforeAll, describe, expect, it } from "vitest";
 import { routeTables } from "../../src/deps.js";
+import { createClock } from "../../src/core/clock.js";
+import { createMemoryStore } from "../../src/core/memory-store.js";
 import { ConfigError, coreErrors, type ErrorFormat, type FormatCatalogue } from "../../src/core/errors.js";
 import {
   checkWebhookRule,
@@ -25,7 +27,13 @@ import {
   type CompiledRule,
   type Scenario,
 } from "../../src/core/scenarios/schema.js";
-import { clearScenarioState, createScenarioState, type QueuedRule } from "../../src/core/scenarios/state.js";
+import {
+  clearScenarioState,
+  createScenarioState,
+  enqueueOneShot,
+  MAX_QUEUED,
+  type ScenarioState,
+} from "../../src/core/scenarios/state.js";
 import { createDeps, parseConfig } from "../../src/index.js";
 
 // ---- A small fake route table: two vendors, three error formats ------------------------------------------------
@@ -70,6 +78,23 @@ const TABLES: RouteTable[] = [
 
 /** A rule as a scenario file gives it (defaults applied by the schema, as `loadScenarios` does). */
 const rule = (input: Record<string, unknown>) => ruleSchema.parse(input);
+
+/** A namespace's scenario state over a store of its own, against the fake tables. */
+function stateOf(): ScenarioState {
+  const store = createMemoryStore(createClock({ start: 0, frozen: true }), {
+    maxEntries: 100,
+    maxCounters: 100,
+  });
+  return createScenarioState(store, TABLES);
+}
+
+/** What waits in the state's queue: each item as queued, with its uses left. */
+async function queueOf(state: ScenarioState): Promise<Record<string, unknown>[]> {
+  return (await state.store.queued()).map((q) => ({
+    ...(JSON.parse(q.item) as Record<string, unknown>),
+    uses: q.uses,
+  }));
+}
 
 /** A rule compiled against the fake tables; fails the test if it does not compile. */
 function compiled(input: Record<string, unknown>): CompiledRule {
@@ -471,150 +496,172 @@ describe("chooseRule", () => {
   });
   const loadedOf = (...scenarios: Scenario[]) => new Map(scenarios.map((s) => [s.name, s]));
 
-  it("takes queued one-shots first, counting down a copy and removing them at 0", () => {
-    const state = createScenarioState();
+  it("takes queued one-shots first, counting down a copy and removing them at 0", async () => {
+    const state = stateOf();
     const named = compiled({ vendor: "alpha", status: 500 });
     const loaded = loadedOf(scenario("s", [named]));
-    const queued: QueuedRule = { ...compiled({ vendor: "alpha", status: 418 }), times: 2 };
-    const elsewhere: QueuedRule = { ...compiled({ vendor: "beta", status: 502 }), times: 1 };
-    state.queue.push(elsewhere, queued);
+    expect(await enqueueOneShot(state, { vendor: "beta", route: "*", outcome: { status: 502 } })).toEqual({
+      ok: true,
+      queued: 1,
+    });
+    expect(
+      await enqueueOneShot(state, { vendor: "alpha", route: "*", outcome: { status: 418 }, times: 2 }),
+    ).toEqual({ ok: true, queued: 2 });
+    const queued = { ...compiled({ vendor: "alpha", status: 418 }), times: 2 };
+    const elsewhere = { vendor: "beta", route: "*", status: 502, uses: 1 };
 
-    expect(chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({ scenario: "enqueued", rule: queued });
-    // The queued object is not changed in place: whoever queued it still sees times 2.
-    expect(queued.times).toBe(2);
-    expect(state.queue).toHaveLength(2);
-    expect(state.queue[1]).not.toBe(queued);
-    expect(state.queue[1]!.times).toBe(1);
+    const first = await chooseRule(state, loaded, ["s"], view(SESSIONS));
+    expect(first).toEqual({ scenario: "enqueued", rule: queued });
+    expect(await queueOf(state)).toEqual([elsewhere, { vendor: "alpha", route: "*", status: 418, uses: 1 }]);
+    expect(state.queued).toBe(2);
 
-    expect(chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({
+    expect(await chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({
       scenario: "enqueued",
       rule: { ...queued, times: 1 },
     });
+    // The rule handed out first is not changed in place: whoever got it still sees times 2.
+    expect(first!.rule).toEqual(queued);
     // Used up: only the one for another route is left, and the named scenario answers again.
-    expect(state.queue).toEqual([elsewhere]);
-    expect(chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({ scenario: "s", rule: named });
-    expect(queued.times).toBe(2);
+    expect(await queueOf(state)).toEqual([elsewhere]);
+    expect(state.queued).toBe(1);
+    expect(await chooseRule(state, loaded, ["s"], view(SESSIONS))).toEqual({ scenario: "s", rule: named });
   });
 
-  it("tries named scenarios in the order given, skipping unknown names, and each one's rules in order", () => {
-    const state = createScenarioState();
+  it("tries named scenarios in the order given, skipping unknown names, and each one's rules in order", async () => {
+    const state = stateOf();
     const a = compiled({ vendor: "alpha", status: 501 });
     const bFirst = compiled({ vendor: "beta", status: 502 });
     const bSecond = compiled({ vendor: "alpha", status: 503 });
     const loaded = loadedOf(scenario("a", [a]), scenario("b", [bFirst, bSecond]));
-    expect(chooseRule(state, loaded, ["missing", "b", "a"], view(SESSIONS))).toEqual({
+    expect(await chooseRule(state, loaded, ["missing", "b", "a"], view(SESSIONS))).toEqual({
       scenario: "b",
       rule: bSecond,
     });
-    expect(chooseRule(state, loaded, ["a", "b"], view(SESSIONS))).toEqual({ scenario: "a", rule: a });
-    expect(chooseRule(state, loaded, ["a", "b"], view(STATUS))).toEqual({ scenario: "b", rule: bFirst });
-    expect(chooseRule(state, loaded, [], view(SESSIONS))).toBeUndefined();
-    expect(chooseRule(state, loaded, ["a"], view("alpha GET /api/sessions/{id}"))).toEqual({
+    expect(await chooseRule(state, loaded, ["a", "b"], view(SESSIONS))).toEqual({ scenario: "a", rule: a });
+    expect(await chooseRule(state, loaded, ["a", "b"], view(STATUS))).toEqual({
+      scenario: "b",
+      rule: bFirst,
+    });
+    expect(await chooseRule(state, loaded, [], view(SESSIONS))).toBeUndefined();
+    expect(await chooseRule(state, loaded, ["a"], view("alpha GET /api/sessions/{id}"))).toEqual({
       scenario: "a",
       rule: a,
     });
-    expect(chooseRule(state, loaded, ["a"], view(STATUS))).toBeUndefined();
+    expect(await chooseRule(state, loaded, ["a"], view(STATUS))).toBeUndefined();
   });
 
-  it("applies a rule with times that many times, then falls through, counting per scenario", () => {
-    const state = createScenarioState();
+  it("applies a rule with times that many times, then falls through, counting per scenario", async () => {
+    const state = stateOf();
     const twice = compiled({ vendor: "alpha", status: 503, times: 2 });
     const fallback = compiled({ vendor: "alpha", status: 500 });
     // Two scenarios holding the same rule at the same index: their counters are separate.
     const loaded = loadedOf(scenario("x", [twice, fallback]), scenario("y", [twice]));
-    const run = (names: string[]) => chooseRule(state, loaded, names, view(SESSIONS))?.rule.status;
-    expect([run(["x"]), run(["x"]), run(["x"]), run(["x"])]).toEqual([503, 503, 500, 500]);
-    expect([run(["y"]), run(["y"]), run(["y"])]).toEqual([503, 503, undefined]);
-    // Clearing the state restarts the counters.
-    clearScenarioState(state);
-    expect(state.counters.size).toBe(0);
-    expect([run(["x"]), run(["x"]), run(["x"])]).toEqual([503, 503, 500]);
+    const run = async (names: string[]) =>
+      (await chooseRule(state, loaded, names, view(SESSIONS)))?.rule.status;
+    const runs = async (n: number, names: string[]) => {
+      const statuses: (number | undefined)[] = [];
+      for (let i = 0; i < n; i++) statuses.push(await run(names));
+      return statuses;
+    };
+    expect(await runs(4, ["x"])).toEqual([503, 503, 500, 500]);
+    expect(await runs(3, ["y"])).toEqual([503, 503, undefined]);
+    // The counters are the store's: x's first rule was seen 4 times and applied twice (at its limit, nothing counts).
+    expect(await state.store.count("seen:x#0", 4)).toBeUndefined();
+    expect(await state.store.count("applied:x#0", 2)).toBeUndefined();
+    // Resetting the namespace (its store, then its scenario state) restarts the counters.
+    await state.store.reset();
+    await clearScenarioState(state);
+    expect(await state.store.count("seen:y#0", 1)).toBe(1);
+    expect(await runs(3, ["x"])).toEqual([503, 503, 500]);
   });
 
-  it("applies a rule with every to each Nth matching request only", () => {
-    const state = createScenarioState();
+  it("applies a rule with every to each Nth matching request only", async () => {
+    const state = stateOf();
     const third = compiled({ vendor: "alpha", status: 503, every: 3 });
     const fallback = compiled({ vendor: "*", status: 200 });
     const loaded = loadedOf(scenario("e", [third, fallback]));
-    const run = (key: string) => chooseRule(state, loaded, ["e"], view(key))?.rule.status;
+    const runs = async (...keys: string[]) => {
+      const statuses: (number | undefined)[] = [];
+      for (const key of keys) statuses.push((await chooseRule(state, loaded, ["e"], view(key)))?.rule.status);
+      return statuses;
+    };
     // Requests to a route the rule does not cover do not count towards its every.
-    expect([run(SESSIONS), run(STATUS), run(SESSIONS), run(STATUS), run(SESSIONS)]).toEqual([
-      200, 200, 200, 200, 503,
-    ]);
-    expect([run(SESSIONS), run(SESSIONS), run(SESSIONS)]).toEqual([200, 200, 503]);
+    expect(await runs(SESSIONS, STATUS, SESSIONS, STATUS, SESSIONS)).toEqual([200, 200, 200, 200, 503]);
+    expect(await runs(SESSIONS, SESSIONS, SESSIONS)).toEqual([200, 200, 503]);
   });
 
-  it("combines every and times: the Nth requests, that many times", () => {
-    const state = createScenarioState();
+  it("combines every and times: the Nth requests, that many times", async () => {
+    const state = stateOf();
     const loaded = loadedOf(scenario("et", [compiled({ vendor: "alpha", status: 503, every: 2, times: 2 })]));
-    const statuses = Array.from(
-      { length: 8 },
-      () => chooseRule(state, loaded, ["et"], view(SESSIONS))?.rule.status,
-    );
+    const statuses: (number | undefined)[] = [];
+    for (let i = 0; i < 8; i++)
+      statuses.push((await chooseRule(state, loaded, ["et"], view(SESSIONS)))?.rule.status);
     expect(statuses).toEqual([undefined, 503, undefined, 503, undefined, undefined, undefined, undefined]);
   });
 
   describe("match", () => {
     const loadedWith = (match: Record<string, Record<string, string>>) =>
       loadedOf(scenario("m", [compiled({ vendor: "alpha", status: 409, match })]));
-    const hits = (match: Record<string, Record<string, string>>, req: RequestView) =>
-      chooseRule(createScenarioState(), loadedWith(match), ["m"], req) !== undefined;
+    const hits = async (match: Record<string, Record<string, string>>, req: RequestView) =>
+      (await chooseRule(stateOf(), loadedWith(match), ["m"], req)) !== undefined;
 
-    it("compares path parameters exactly: one session can fail while the others answer", () => {
+    it("compares path parameters exactly: one session can fail while the others answer", async () => {
       const m = { params: { id: "s-1" } };
-      expect(hits(m, view(SESSIONS, { params: { id: "s-1" } }))).toBe(true);
-      expect(hits(m, view(SESSIONS, { params: { id: "s-2" } }))).toBe(false);
-      expect(hits(m, view(SESSIONS))).toBe(false);
+      expect(await hits(m, view(SESSIONS, { params: { id: "s-1" } }))).toBe(true);
+      expect(await hits(m, view(SESSIONS, { params: { id: "s-2" } }))).toBe(false);
+      expect(await hits(m, view(SESSIONS))).toBe(false);
     });
 
-    it("compares query values exactly", () => {
+    it("compares query values exactly", async () => {
       const m = { query: { flow: "kyc" } };
-      expect(hits(m, view(SESSIONS, { query: { flow: "kyc", x: "y" } }))).toBe(true);
-      expect(hits(m, view(SESSIONS, { query: { flow: "KYC" } }))).toBe(false);
-      expect(hits(m, view(SESSIONS, { query: { flow: "kyc2" } }))).toBe(false);
-      expect(hits(m, view(SESSIONS))).toBe(false);
+      expect(await hits(m, view(SESSIONS, { query: { flow: "kyc", x: "y" } }))).toBe(true);
+      expect(await hits(m, view(SESSIONS, { query: { flow: "KYC" } }))).toBe(false);
+      expect(await hits(m, view(SESSIONS, { query: { flow: "kyc2" } }))).toBe(false);
+      expect(await hits(m, view(SESSIONS))).toBe(false);
     });
 
-    it("compares scalar body values as strings, and never an object, array or null", () => {
+    it("compares scalar body values as strings, and never an object, array or null", async () => {
       const m = { body: { n: "1" } };
-      expect(hits(m, view(SESSIONS, { body: { n: "1" } }))).toBe(true);
-      expect(hits(m, view(SESSIONS, { body: { n: 1 } }))).toBe(true);
-      expect(hits(m, view(SESSIONS, { body: { n: 1.5 } }))).toBe(false);
-      expect(hits({ body: { b: "true" } }, view(SESSIONS, { body: { b: true } }))).toBe(true);
-      expect(hits({ body: { o: "[object Object]" } }, view(SESSIONS, { body: { o: {} } }))).toBe(false);
-      expect(hits({ body: { a: "1" } }, view(SESSIONS, { body: { a: ["1"] } }))).toBe(false);
-      expect(hits({ body: { z: "null" } }, view(SESSIONS, { body: { z: null } }))).toBe(false);
-      expect(hits(m, view(SESSIONS))).toBe(false);
+      expect(await hits(m, view(SESSIONS, { body: { n: "1" } }))).toBe(true);
+      expect(await hits(m, view(SESSIONS, { body: { n: 1 } }))).toBe(true);
+      expect(await hits(m, view(SESSIONS, { body: { n: 1.5 } }))).toBe(false);
+      expect(await hits({ body: { b: "true" } }, view(SESSIONS, { body: { b: true } }))).toBe(true);
+      expect(await hits({ body: { o: "[object Object]" } }, view(SESSIONS, { body: { o: {} } }))).toBe(false);
+      expect(await hits({ body: { a: "1" } }, view(SESSIONS, { body: { a: ["1"] } }))).toBe(false);
+      expect(await hits({ body: { z: "null" } }, view(SESSIONS, { body: { z: null } }))).toBe(false);
+      expect(await hits(m, view(SESSIONS))).toBe(false);
     });
 
-    it("compares header values exactly, and needs every matcher to hold", () => {
+    it("compares header values exactly, and needs every matcher to hold", async () => {
       const m = { header: { "x-client": "ios" } };
-      expect(hits(m, view(SESSIONS, { header: { "x-client": "ios" } }))).toBe(true);
-      expect(hits(m, view(SESSIONS, { header: { "x-client": "android" } }))).toBe(false);
+      expect(await hits(m, view(SESSIONS, { header: { "x-client": "ios" } }))).toBe(true);
+      expect(await hits(m, view(SESSIONS, { header: { "x-client": "android" } }))).toBe(false);
       const all = { query: { q: "1" }, body: { b: "2" }, header: { h: "3" } };
       const full = { query: { q: "1" }, body: { b: 2 }, header: { h: "3" } };
-      expect(hits(all, view(SESSIONS, full))).toBe(true);
-      expect(hits(all, view(SESSIONS, { ...full, header: {} }))).toBe(false);
-      expect(hits(all, view(SESSIONS, { ...full, query: {} }))).toBe(false);
-      expect(hits(all, view(SESSIONS, { ...full, body: {} }))).toBe(false);
+      expect(await hits(all, view(SESSIONS, full))).toBe(true);
+      expect(await hits(all, view(SESSIONS, { ...full, header: {} }))).toBe(false);
+      expect(await hits(all, view(SESSIONS, { ...full, query: {} }))).toBe(false);
+      expect(await hits(all, view(SESSIONS, { ...full, body: {} }))).toBe(false);
       // A match never widens the rule's routes.
-      expect(hits(all, view(STATUS, full))).toBe(false);
+      expect(await hits(all, view(STATUS, full))).toBe(false);
     });
 
-    it("lets a queued one-shot that does not match stay queued", () => {
-      const state = createScenarioState();
-      const picky: QueuedRule = {
-        ...compiled({ vendor: "alpha", status: 409, match: { query: { flow: "kyc" } } }),
-        times: 1,
-      };
-      state.queue.push(picky);
-      expect(chooseRule(state, new Map(), [], view(SESSIONS, { query: { flow: "aml" } }))).toBeUndefined();
-      expect(state.queue).toEqual([picky]);
-      expect(chooseRule(state, new Map(), [], view(SESSIONS, { query: { flow: "kyc" } }))).toEqual({
+    it("lets a queued one-shot that does not match stay queued", async () => {
+      const state = stateOf();
+      // As enqueueOneShot writes a one-shot (outcome, vendor, route), with a match as a scenario rule has.
+      const item = { status: 409, vendor: "alpha", route: "*", match: { query: { flow: "kyc" } } };
+      state.queued = (await state.store.enqueue(JSON.stringify(item), 1, MAX_QUEUED))!;
+      const picky = { ...compiled(item), times: 1 };
+      expect(
+        await chooseRule(state, new Map(), [], view(SESSIONS, { query: { flow: "aml" } })),
+      ).toBeUndefined();
+      expect(await queueOf(state)).toEqual([{ ...item, uses: 1 }]);
+      expect(await chooseRule(state, new Map(), [], view(SESSIONS, { query: { flow: "kyc" } }))).toEqual({
         scenario: "enqueued",
         rule: picky,
       });
-      expect(state.queue).toEqual([]);
+      expect(await queueOf(state)).toEqual([]);
+      expect(state.queued).toBe(0);
     });
   });
 });
@@ -635,8 +682,8 @@ describe("webhook rules", () => {
     );
   });
 
-  it("applies the first matching rule of the named scenarios, with times", () => {
-    const state = createScenarioState();
+  it("applies the first matching rule of the named scenarios, with times", async () => {
+    const state = stateOf();
     const dup: Scenario = {
       name: "dup",
       description: "d",
@@ -647,11 +694,11 @@ describe("webhook rules", () => {
       webhooks: [rule({ vendor: "alpha", event: "thing.done", duplicate: true, times: 1 })],
     };
     const loaded = new Map([["dup", dup]]);
-    expect(chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.other")).toBeUndefined();
-    expect(chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.done")).toEqual({
+    expect(await chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.other")).toBeUndefined();
+    expect(await chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.done")).toEqual({
       scenario: "dup",
       rule: dup.webhooks[0],
     });
-    expect(chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.done")).toBeUndefined();
+    expect(await chooseWebhookRule(state, loaded, ["dup"], "alpha", "thing.done")).toBeUndefined();
   });
 });

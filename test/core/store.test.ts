@@ -2,7 +2,7 @@ import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
-import { createRedisStore } from "../../src/core/redis-store.js";
+import { createRedisStore, KEPT_MS } from "../../src/core/redis-store.js";
 import { kind, update, type Store, type StoreEntry } from "../../src/core/store.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
 
@@ -303,6 +303,132 @@ describe.each(backends)("$name store", ({ create }) => {
       expect(await store.getSetting("clock")).toBe('{"offset":5,"frozenAt":null}');
       expect(await store.getSetting("other")).toBe("x");
     });
+
+    it("readShared gives every setting and how many items wait in the queue, in one read", async () => {
+      const { store } = setup();
+      expect(await store.readShared()).toEqual({ settings: {}, queued: 0 });
+      await store.setSetting("clock", '{"offset":5,"frozenAt":null}');
+      await store.setSetting("scenarios", '{"active":["flaky"],"documents":[]}');
+      await store.setSetting("clock", '{"offset":7,"frozenAt":null}');
+      await store.enqueue('{"status":500}', 2, 10);
+      await store.enqueue('{"status":502}', 1, 10);
+      expect(await store.readShared()).toEqual({
+        settings: { clock: '{"offset":7,"frozenAt":null}', scenarios: '{"active":["flaky"],"documents":[]}' },
+        queued: 2,
+      });
+    });
+  });
+
+  describe("count()", () => {
+    it("counts each name apart, from 1, with no limit", async () => {
+      const { store } = setup();
+      expect(await store.count("seen:a#0")).toBe(1);
+      expect(await store.count("seen:a#0")).toBe(2);
+      expect(await store.count("seen:b#0")).toBe(1);
+      expect(await store.count("seen:a#0")).toBe(3);
+    });
+
+    it("counts up to a limit, then answers undefined and counts nothing", async () => {
+      const { store } = setup();
+      expect(await store.count("applied:a#0", 2)).toBe(1);
+      expect(await store.count("applied:a#0", 2)).toBe(2);
+      expect(await store.count("applied:a#0", 2)).toBeUndefined();
+      expect(await store.count("applied:a#0", 2)).toBeUndefined();
+      // Nothing was counted at the limit: a higher one goes on from 2.
+      expect(await store.count("applied:a#0", 3)).toBe(3);
+      expect(await store.count("applied:a#0")).toBe(4);
+    });
+
+    it("lets exactly `limit` of 20 concurrent callers count", async () => {
+      const { store } = setup();
+      const results = await many(20, () => store.count("applied:race#0", 5));
+      expect(results.filter((n) => n !== undefined).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+      expect(await store.count("applied:race#0")).toBe(6);
+    });
+
+    it("forgetCounts forgets the counts whose names start with one of the prefixes, or every count", async () => {
+      const { store } = setup();
+      for (const name of ["seen:x#0", "applied:x#0", "seen:x#1", "seen:xy#0", "seen:y#0"]) {
+        await store.count(name);
+        await store.count(name);
+      }
+      await store.forgetCounts(["seen:x#", "applied:x#"]);
+      expect(await store.count("seen:x#0")).toBe(1);
+      expect(await store.count("applied:x#0")).toBe(1);
+      expect(await store.count("seen:x#1")).toBe(1);
+      // `seen:xy#0` does not start with `seen:x#`.
+      expect(await store.count("seen:xy#0")).toBe(3);
+      expect(await store.count("seen:y#0")).toBe(3);
+      await store.forgetCounts();
+      expect(await store.count("seen:xy#0")).toBe(1);
+      expect(await store.count("seen:y#0")).toBe(1);
+      expect(await store.count("seen:x#0")).toBe(1);
+    });
+
+    it("forgetCounts with no prefixes in the list forgets nothing", async () => {
+      const { store } = setup();
+      await store.count("seen:x#0");
+      await store.forgetCounts([]);
+      expect(await store.count("seen:x#0")).toBe(2);
+    });
+  });
+
+  describe("queue", () => {
+    it("queues up to max, saying how many wait after, and undefined when full", async () => {
+      const { store } = setup();
+      expect(await store.enqueue('{"n":1}', 1, 2)).toBe(1);
+      expect(await store.enqueue('{"n":2}', 3, 2)).toBe(2);
+      expect(await store.enqueue('{"n":3}', 1, 2)).toBeUndefined();
+      expect((await store.queued()).map((q) => q.item)).toEqual(['{"n":1}', '{"n":2}']);
+      // The bound is the caller's: a higher one takes more.
+      expect(await store.enqueue('{"n":3}', 1, 3)).toBe(3);
+    });
+
+    it("lists what waits oldest first, each with its id and uses left", async () => {
+      const { store } = setup();
+      expect(await store.queued()).toEqual([]);
+      await store.enqueue('{"n":1}', 2, 10);
+      await store.enqueue('{"n":2}', 1, 10);
+      await store.enqueue('{"n":1}', 5, 10);
+      const queued = await store.queued();
+      expect(queued).toEqual([
+        { id: expect.any(String), item: '{"n":1}', uses: 2 },
+        { id: expect.any(String), item: '{"n":2}', uses: 1 },
+        { id: expect.any(String), item: '{"n":1}', uses: 5 },
+      ]);
+      // The same text queued twice is two items.
+      expect(new Set(queued.map((q) => q.id)).size).toBe(3);
+    });
+
+    it("useQueued takes one use while some are left, and drops the item after its last", async () => {
+      const { store } = setup();
+      await store.enqueue('{"n":1}', 2, 2);
+      await store.enqueue('{"n":2}', 1, 2);
+      const [first, second] = await store.queued();
+      expect(await store.useQueued(first!.id)).toBe(true);
+      expect(await store.queued()).toEqual([
+        { id: first!.id, item: '{"n":1}', uses: 1 },
+        { id: second!.id, item: '{"n":2}', uses: 1 },
+      ]);
+      expect(await store.useQueued(first!.id)).toBe(true);
+      expect(await store.queued()).toEqual([{ id: second!.id, item: '{"n":2}', uses: 1 }]);
+      expect(await store.useQueued(first!.id)).toBe(false);
+      expect(await store.useQueued("no-such-id")).toBe(false);
+      expect(await store.useQueued(second!.id)).toBe(true);
+      expect(await store.queued()).toEqual([]);
+      expect(await store.readShared()).toEqual({ settings: {}, queued: 0 });
+      // The room is free again.
+      expect(await store.enqueue('{"n":3}', 1, 2)).toBe(1);
+    });
+
+    it("gives the 3 uses of an item to exactly 3 of 20 concurrent callers", async () => {
+      const { store } = setup();
+      await store.enqueue('{"n":1}', 3, 10);
+      const [item] = await store.queued();
+      const results = await many(20, () => store.useQueued(item!.id));
+      expect(results.filter(Boolean)).toHaveLength(3);
+      expect(await store.queued()).toEqual([]);
+    });
   });
 
   describe("hit()", () => {
@@ -435,10 +561,29 @@ describe.each(backends)("$name store", ({ create }) => {
     await store.put(tokens, "a", "w", 60);
     expect((await store.get(tokens, "a"))?.value).toBe("w");
   });
+
+  it("reset empties the counts and the queue, and keeps the settings", async () => {
+    const { store } = setup();
+    await store.count("seen:a#0");
+    await store.count("seen:a#0");
+    await store.enqueue('{"n":1}', 2, 10);
+    await store.enqueue('{"n":2}', 1, 10);
+    await store.setSetting("clock", '{"offset":5,"frozenAt":null}');
+    await store.reset();
+    expect(await store.queued()).toEqual([]);
+    expect(await store.readShared()).toEqual({
+      settings: { clock: '{"offset":5,"frozenAt":null}' },
+      queued: 0,
+    });
+    expect(await store.count("seen:a#0")).toBe(1);
+    // Still usable afterwards, the whole bound free.
+    expect(await store.enqueue('{"n":3}', 1, 1)).toBe(1);
+    expect(await store.queued()).toEqual([{ id: expect.any(String), item: '{"n":3}', uses: 1 }]);
+  });
 });
 
 describe("the Redis store's keys", () => {
-  it("leaves no Redis key without an expiry but the namespace's settings", async () => {
+  it("leaves no Redis key without an expiry, and keeps settings, counts and queue a week past their last use", async () => {
     const clock = createClock({ start: 0, frozen: true });
     const namespace = `ttl${String(++namespaces)}`;
     const store = createRedisStore(client!, clock, {
@@ -450,12 +595,19 @@ describe("the Redis store's keys", () => {
     for (let i = 0; i < 4; i++) await store.put(codes, `c${String(i)}`, { client: "a" }, 60);
     await store.hit("k", 60);
     await store.setSetting("clock", "{}");
-    const keys = await client!.keys(`test:{${namespace}}:*`);
-    expect(keys.length).toBeGreaterThan(5);
+    await store.count("seen:a#0");
+    await store.enqueue('{"n":1}', 1, 10);
+    const base = `test:{${namespace}}:`;
+    const keys = await client!.keys(`${base}*`);
+    const kept = ["settings", "n", "q", "qi", "qu", "qseq"].map((name) => base + name);
+    expect(keys).toEqual(expect.arrayContaining(kept));
+    expect(keys.length).toBeGreaterThan(kept.length + 5);
     for (const key of keys) {
       const ttl = await client!.pttl(key);
-      if (key.endsWith(":settings")) expect(ttl, key).toBe(-1);
-      else expect(ttl, key).toBeGreaterThan(0);
+      if (kept.includes(key)) {
+        expect(ttl, key).toBeGreaterThan(KEPT_MS - 60_000);
+        expect(ttl, key).toBeLessThanOrEqual(KEPT_MS);
+      } else expect(ttl, key).toBeGreaterThan(0);
     }
   });
 });

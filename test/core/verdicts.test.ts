@@ -62,8 +62,9 @@ describe("due items", () => {
       clock,
     }).default;
     const verdicts = createVerdicts({ subjectsOf: () => [], vendors: () => [], maxDue: 2 });
-    for (const id of ["a", "b", "c"]) verdicts.schedule(ns, T0, "acme", "case", id);
-    expect([...ns.due.values()].map((item) => item.id)).toEqual(["b", "c"]);
+    for (const id of ["a", "b", "c"]) await verdicts.schedule(ns, T0, "acme", "case", id);
+    const scheduled = await ns.store.scheduled(T0);
+    expect(scheduled.map((s) => (JSON.parse(s.item) as { id: string }).id)).toEqual(["b", "c"]);
     expect(await verdicts.tick(ns)).toBe(2);
   });
 });
@@ -84,7 +85,7 @@ describe("verdicts", () => {
     expect(await verdicts.created(ns, "acme", "case", "c1", ["outcome:fail"])).toBe("fail");
     expect(given).toEqual(["default/c1=fail"]);
     // A magic verdict replaces the automatic one.
-    expect(ns.due.size).toBe(0);
+    expect(await ns.store.scheduled(Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 
   it("gives the automatic verdict once the namespace's clock passes it, on tick or on a read", async () => {
@@ -121,7 +122,7 @@ describe("verdicts", () => {
     const { verdicts, create, ns, given, clock } = setup({ after: 5, verdict: {} });
     create(ns, "c1");
     await verdicts.created(ns, "acme", "case", "c1", []);
-    verdicts.decided(ns, "acme", "case", "c1");
+    await verdicts.decided(ns, "acme", "case", "c1");
     clock.advance(10);
     expect(await verdicts.tick(ns)).toBe(0);
     expect(given).toEqual([]);
@@ -129,7 +130,7 @@ describe("verdicts", () => {
 
   it("runs a subject's scheduled due when its time comes", async () => {
     const { verdicts, ns, expired, clock } = setup();
-    verdicts.schedule(ns, T0 + 60_000, "acme", "case", "c1");
+    await verdicts.schedule(ns, T0 + 60_000, "acme", "case", "c1");
     await verdicts.tick(ns);
     expect(expired).toEqual([]);
     clock.advance(60);

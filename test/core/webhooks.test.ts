@@ -12,7 +12,7 @@ import {
   type DeliveryMode,
   type WebhookSpec,
 } from "../../src/core/webhooks.js";
-import type { Subscription } from "../../src/core/deliveries.js";
+import type { Delivery, Subscription } from "../../src/core/deliveries.js";
 import { failTimes, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
@@ -73,7 +73,7 @@ function setup(
       retryDelaysSeconds: options.retryDelaysSeconds ?? [60, 60, 60, 60],
     },
     ids: createIdGenerator(),
-    modeOf: () => options.mode,
+    modeOf: () => Promise.resolve(options.mode),
   });
   engines.push(engine);
   let n = 0;
@@ -101,7 +101,7 @@ describe("webhook engine", () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup();
     subscribe("default", r.url, { headers: { Authorization: "Bearer receiver-token" } });
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1, text: "é" });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1, text: "é" });
     // Nothing has been sent yet: the caller (a request handler) answers first.
     expect(r.received).toHaveLength(0);
     expect(d!.status).toBe("pending");
@@ -122,7 +122,7 @@ describe("webhook engine", () => {
       { at: T0, status: 200, error: null, durationMs: expect.any(Number), duplicate: false },
     ]);
     // Journaled, outgoing.
-    expect(ns.journal.query({ direction: "out" })).toEqual([
+    expect(await ns.journal.query({ direction: "out" })).toEqual([
       expect.objectContaining({ direction: "out", method: "POST", path: r.url, vendor: "acme", status: 200 }),
     ]);
   });
@@ -131,8 +131,8 @@ describe("webhook engine", () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup();
     subscribe("default", r.url, { events: ["thing.failed"] });
-    expect(engine.emit(ns, "acme", "thing.done", { n: 1 })).toEqual([]);
-    engine.emit(ns, "acme", "thing.failed", { n: 2 });
+    expect(await engine.emit(ns, "acme", "thing.done", { n: 1 })).toEqual([]);
+    await engine.emit(ns, "acme", "thing.failed", { n: 2 });
     expect((await r.next()).body).toBe('{"n":2}');
     await engine.flush(ns);
     expect(r.received).toHaveLength(1);
@@ -142,7 +142,7 @@ describe("webhook engine", () => {
     const r = await receiver(failTimes(2, 503));
     const { engine, subscribe, ns, clock } = setup({ retryDelaysSeconds: [30, 30] });
     subscribe("default", r.url);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await engine.flush(ns);
     expect(d!.status).toBe("pending");
     expect(d!.nextAttemptAt).toBe(clock.now() + 30_000);
@@ -160,7 +160,7 @@ describe("webhook engine", () => {
     const r = await receiver(() => ({ status: 500 }));
     const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [1] });
     subscribe("default", r.url);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await engine.flush(ns);
     await engine.flush(ns);
     expect(d!.status).toBe("failed");
@@ -173,12 +173,12 @@ describe("webhook engine", () => {
     const r = await receiver(() => "hang");
     const { engine, subscribe, ns } = setup({ timeoutSeconds: 0.2, retryDelaysSeconds: [] });
     subscribe("default", r.url);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await engine.flush(ns);
     expect(d!.status).toBe("failed");
     expect(d!.attempts[0]).toMatchObject({ status: null, error: "no answer within 0.2 s" });
     await r.waitForSockets(0);
-    expect(ns.journal.query({ direction: "out" })[0]?.status).toBe(0);
+    expect((await ns.journal.query({ direction: "out" }))[0]?.status).toBe(0);
   });
 
   it("records a refused connection as the attempt's error", async () => {
@@ -193,7 +193,7 @@ describe("webhook engine", () => {
     });
     const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [] });
     subscribe("default", `http://127.0.0.1:${String(port)}/hook`);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await engine.flush(ns);
     expect(d!.attempts[0]).toMatchObject({ status: null, error: "ECONNREFUSED" });
   });
@@ -202,7 +202,7 @@ describe("webhook engine", () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup({ mode: { duplicate: true, scenario: "dup" } });
     subscribe("default", r.url);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     const [first, second] = await r.waitFor(2);
     expect(second!.body).toBe(first!.body);
     expect(second!.headers["x-acme-sig"]).toBe(first!.headers["x-acme-sig"]);
@@ -223,13 +223,13 @@ describe("webhook engine", () => {
       modeOf: () => {
         const m = mode;
         mode = undefined;
-        return m;
+        return Promise.resolve(m);
       },
     });
     engines.push(engine);
     s.subscribe("default", r.url);
-    engine.emit(s.ns, "acme", "thing.done", { n: 1 });
-    engine.emit(s.ns, "acme", "thing.failed", { n: 2 });
+    await engine.emit(s.ns, "acme", "thing.done", { n: 1 });
+    await engine.emit(s.ns, "acme", "thing.failed", { n: 2 });
     const got = await r.waitFor(2);
     expect(got.map((q) => q.body)).toEqual(['{"n":2}', '{"n":1}']);
   });
@@ -238,7 +238,7 @@ describe("webhook engine", () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup({ mode: { outOfOrder: true } });
     subscribe("default", r.url);
-    for (const n of [1, 2, 3, 4]) engine.emit(ns, "acme", "thing.done", { n });
+    for (const n of [1, 2, 3, 4]) await engine.emit(ns, "acme", "thing.done", { n });
     const got = await r.waitFor(4);
     expect(got.map((q) => (JSON.parse(q.body) as { n: number }).n)).toEqual([2, 1, 4, 3]);
   });
@@ -247,7 +247,7 @@ describe("webhook engine", () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup({ mode: { outOfOrder: true } });
     subscribe("default", r.url);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await new Promise((resolve) => setImmediate(resolve));
     expect(r.received).toHaveLength(0);
     await engine.flush(ns);
@@ -258,7 +258,7 @@ describe("webhook engine", () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup();
     subscribe("default", r.url);
-    for (let n = 0; n < 20; n++) engine.emit(ns, "acme", "thing.done", { n });
+    for (let n = 0; n < 20; n++) await engine.emit(ns, "acme", "thing.done", { n });
     const got = await r.waitFor(20);
     expect(got.map((q) => (JSON.parse(q.body) as { n: number }).n)).toEqual([...Array(20).keys()]);
   });
@@ -276,9 +276,9 @@ describe("webhook engine", () => {
     });
     const { engine, subscribe, ns } = setup();
     subscribe("default", r.url);
-    engine.emit(ns, "acme", "thing.done", { n: "a1" }, "a");
-    engine.emit(ns, "acme", "thing.done", { n: "a2" }, "a");
-    engine.emit(ns, "acme", "thing.done", { n: "b1" }, "b");
+    await engine.emit(ns, "acme", "thing.done", { n: "a1" }, "a");
+    await engine.emit(ns, "acme", "thing.done", { n: "a2" }, "a");
+    await engine.emit(ns, "acme", "thing.done", { n: "b1" }, "b");
     const got = (await r.waitFor(3)).map((q) => (JSON.parse(q.body) as { n: string }).n);
     expect(got.indexOf("a1")).toBeLessThan(got.indexOf("a2"));
     expect(got.indexOf("b1")).toBeLessThan(got.indexOf("a2"));
@@ -289,7 +289,8 @@ describe("webhook engine", () => {
     const r = await receiver();
     const { engine, subscribe, ns } = setup({ keep: 3 });
     subscribe("default", r.url);
-    const all = [1, 2, 3, 4, 5].flatMap((n) => engine.emit(ns, "acme", "thing.done", { n }));
+    const all: Delivery[] = [];
+    for (const n of [1, 2, 3, 4, 5]) all.push(...(await engine.emit(ns, "acme", "thing.done", { n })));
     await r.waitFor(3);
     expect([...ns.webhooks.deliveries.keys()]).toEqual(all.slice(2).map((d) => d.id));
     await engine.flush(ns);
@@ -312,7 +313,9 @@ describe("webhook engine", () => {
     const { engine, subscribe, namespaces } = setup({ configured: [configured] });
     subscribe("w1", a.url);
     const w2 = namespaces.get("w2");
-    expect(engine.emit(w2, "acme", "thing.done", { n: 2 }).map((d) => d.subscription)).toEqual(["whc_1"]);
+    expect((await engine.emit(w2, "acme", "thing.done", { n: 2 })).map((d) => d.subscription)).toEqual([
+      "whc_1",
+    ]);
     expect((await shared.next()).headers["x-sandbox-namespace"]).toBe("w2");
     await engine.flush(w2);
     expect(a.received).toHaveLength(0);
@@ -324,7 +327,7 @@ describe("webhook engine", () => {
     const r = await receiver((_q, i) => ({ status: answers[i] ?? 200 }));
     const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [1, 1] });
     subscribe("default", r.url);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await engine.flush(ns);
     await engine.redeliver(ns, d!);
     expect(d!.id).toMatch(/^dlv_/);
@@ -340,7 +343,7 @@ describe("webhook engine", () => {
     const r = await receiver(() => ({ status: 500 }));
     const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [60] });
     const sub = subscribe("default", r.url);
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await engine.flush(ns);
     ns.webhooks.subscriptions.delete(sub.id);
     await engine.flush(ns);
@@ -356,12 +359,11 @@ describe("webhook engine", () => {
     subscribe("noisy", slow.url);
     subscribe("victim", fast.url);
     const noisy = namespaces.get("noisy");
-    const stuck = Array.from(
-      { length: 40 },
-      (_, n) => engine.emit(noisy, "acme", "thing.done", { n }, `r${String(n)}`)[0]!,
-    );
+    const stuck: Delivery[] = [];
+    for (let n = 0; n < 40; n++)
+      stuck.push(...(await engine.emit(noisy, "acme", "thing.done", { n }, `r${String(n)}`)));
     await slow.waitFor(8);
-    engine.emit(namespaces.get("victim"), "acme", "thing.done", { n: "victim" });
+    await engine.emit(namespaces.get("victim"), "acme", "thing.done", { n: "victim" });
     expect((await fast.next()).body).toBe('{"n":"victim"}');
     // Arrived while every one of the noisy namespace's attempts was still waiting for its receiver.
     expect(stuck.every((d) => d.attempts.length === 0)).toBe(true);
@@ -375,13 +377,13 @@ describe("webhook engine", () => {
     const { engine, subscribe, ns } = setup({ keep: 2, retryDelaysSeconds: [60, 60, 60] });
     subscribe("default", failing.url, { events: ["thing.failed"] });
     subscribe("default", ok.url, { events: ["thing.done"] });
-    const [b] = engine.emit(ns, "acme", "thing.failed", { n: "b" });
+    const [b] = await engine.emit(ns, "acme", "thing.failed", { n: "b" });
     await engine.flush(ns);
-    const [a] = engine.emit(ns, "acme", "thing.done", { n: "a" });
+    const [a] = await engine.emit(ns, "acme", "thing.done", { n: "a" });
     await ok.next();
     await engine.flush(ns);
     expect([b!.status, a!.status]).toEqual(["pending", "delivered"]);
-    const [c] = engine.emit(ns, "acme", "thing.done", { n: "c" });
+    const [c] = await engine.emit(ns, "acme", "thing.done", { n: "c" });
     expect([...ns.webhooks.deliveries.keys()]).toEqual([b!.id, c!.id]);
     await ok.next();
     engine.close();
@@ -398,7 +400,7 @@ describe("webhook engine", () => {
     });
     const { engine, subscribe, ns } = setup();
     const sub = subscribe("default", r.url, { headers: { Authorization: "Bearer receiver" } });
-    const [d] = engine.emit(ns, "acme", "thing.done", { n: 1 });
+    const [d] = await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await r.next();
     expect(await engine.redeliver(ns, d!)).toBe("busy");
     answer();
@@ -413,7 +415,7 @@ describe("webhook engine", () => {
     const r = await receiver(() => ({ status: 500 }));
     const { engine, subscribe, ns } = setup({ retryDelaysSeconds: [1] });
     subscribe("default", r.url);
-    engine.emit(ns, "acme", "thing.done", { n: 1 });
+    await engine.emit(ns, "acme", "thing.done", { n: 1 });
     await engine.flush(ns);
     engine.reset(ns);
     expect(ns.webhooks.deliveries.size).toBe(0);

@@ -62,7 +62,7 @@ describe("faults, seen from a real socket", () => {
 
 describe("sandbox.enqueue", () => {
   it("makes the next matching request answer the outcome once, then the real answer", async () => {
-    sandbox!.enqueue("dqe", "GET /ACCESS_TOKEN*", { error: "credits_exhausted" });
+    await sandbox!.enqueue("dqe", "GET /ACCESS_TOKEN*", { error: "credits_exhausted" });
     const first = await dqe();
     expect(first.status).toBe(400);
     expect(first.headers.get("x-sandbox-scenario")).toBe("enqueued");
@@ -71,31 +71,36 @@ describe("sandbox.enqueue", () => {
   });
 
   it("takes a namespace, a count, raw answers and faults", async () => {
-    sandbox!.enqueue("dqe", "*", { status: 503, body: { maintenance: true } }, { namespace: "q1", times: 2 });
+    await sandbox!.enqueue(
+      "dqe",
+      "*",
+      { status: 503, body: { maintenance: true } },
+      { namespace: "q1", times: 2 },
+    );
     const inQ1 = { "x-sandbox-namespace": "q1" };
     expect((await dqe()).status).toBe(200);
     expect(await (await dqe(inQ1)).json()).toEqual({ maintenance: true });
     expect((await dqe(inQ1)).status).toBe(503);
     expect((await dqe(inQ1)).status).toBe(200);
-    sandbox!.enqueue("dqe", "*", { fault: "reset" });
+    await sandbox!.enqueue("dqe", "*", { fault: "reset" });
     await expect(dqe()).rejects.toThrow(/fetch failed/);
   });
 
-  it("refuses an outcome the vendor cannot give", () => {
-    expect(() => sandbox!.enqueue("dqe", "*", { error: "invalid_code" })).toThrow(
+  it("refuses an outcome the vendor cannot give", async () => {
+    await expect(sandbox!.enqueue("dqe", "*", { error: "invalid_code" })).rejects.toThrow(
       /error: invalid_code cannot be answered on dqe GET \/ACCESS_TOKEN\/, whose errors are dqe API/,
     );
-    expect(() => sandbox!.enqueue("nobody", "*", { status: 500 })).toThrow(
+    await expect(sandbox!.enqueue("nobody", "*", { status: 500 })).rejects.toThrow(
       /vendor: nobody is not a vendor here/,
     );
-    expect(() => sandbox!.enqueue("dqe", "*", { status: 99 })).toThrow(
+    await expect(sandbox!.enqueue("dqe", "*", { status: 99 })).rejects.toThrow(
       new TypeError("enqueue: status: Too small: expected number to be >=200"),
     );
     for (const times of [0, -1, 1.5, Number.NaN])
-      expect(() => sandbox!.enqueue("dqe", "*", { status: 500 }, { times })).toThrow(
+      await expect(sandbox!.enqueue("dqe", "*", { status: 500 }, { times })).rejects.toThrow(
         /times must be an integer of at least 1/,
       );
-    expect(() => sandbox!.enqueue("dqe", "GET /oauth/token", { status: 500 })).toThrow(
+    await expect(sandbox!.enqueue("dqe", "GET /oauth/token", { status: 500 })).rejects.toThrow(
       /route: "GET \/oauth\/token" names no route of dqe/,
     );
   });

@@ -181,7 +181,7 @@ describe("a client that goes away mid-body", () => {
       expect(lines.find((l) => l.event === "request")).toMatchObject({ status: 499 });
       expect(lines.find((l) => l.event === "client_abort")).toMatchObject({ level: "debug" });
       expect(lines.some((l) => l.event === "unexpected_error")).toBe(false);
-      expect(sandbox.state.journal.query({})[0]).toMatchObject({ status: 499 });
+      expect((await sandbox.state.journal.query({}))[0]).toMatchObject({ status: 499 });
     } finally {
       await sandbox.close();
     }

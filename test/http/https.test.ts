@@ -453,7 +453,7 @@ describe("closing with HTTPS", () => {
   it("drains both listeners: a request in flight over TLS finishes, then both ports are closed", async () => {
     const sandbox = await start({ https: { port: 0, dir: await tempDir() } });
     const client = tlsClient(sandbox.certificate!.pem);
-    sandbox.enqueue("dqe", "GET /ACCESS_TOKEN/", { delayMs: 500 });
+    await sandbox.enqueue("dqe", "GET /ACCESS_TOKEN/", { delayMs: 500 });
     let inHand: () => void = () => undefined;
     const handled = new Promise<void>((resolve) => (inHand = resolve));
     const inFlight = new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {

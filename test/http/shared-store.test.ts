@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createSandbox, type Sandbox } from "../../src/index.js";
+import { createSandbox, type Sandbox, type SandboxOptions } from "../../src/index.js";
+import { startReceiver } from "../helpers/receiver.js";
 import { startRedis, startRedisCluster, type RedisServer } from "../helpers/redis.js";
 import { basic } from "../helpers/sandbox.js";
 import { authorizeQuery, CLIENT_ID, CLIENT_SECRET, pkce, REDIRECT_URI } from "../helpers/sumsub.js";
@@ -21,8 +22,8 @@ afterEach(async () => {
 });
 
 /** A sandbox on the shared Redis; `prefix` keeps each test's keys apart (several sandboxes, one server). */
-async function sandboxOn(prefix: string, url = redis.url): Promise<Sandbox> {
-  const sandbox = await createSandbox({ port: 0, logLevel: "silent", store: { url, prefix } });
+async function sandboxOn(prefix: string, url = redis.url, config: SandboxOptions = {}): Promise<Sandbox> {
+  const sandbox = await createSandbox({ ...config, port: 0, logLevel: "silent", store: { url, prefix } });
   running.push(sandbox);
   return sandbox;
 }
@@ -81,9 +82,11 @@ const sardineToken = (sandbox: Sandbox) =>
     body: '{"sessionKey":"s-1"}',
   });
 
-const sessionStatus = async (sandbox: Sandbox, id: string) =>
+const sessionStatus = async (sandbox: Sandbox, id: string, ns?: string) =>
   (
-    (await (await fetch(`${sandbox.url}/regula/api/sessions/${id}`, { headers: REGULA })).json()) as {
+    (await (
+      await fetch(`${sandbox.url}${under(ns)}/regula/api/sessions/${id}`, { headers: REGULA })
+    ).json()) as {
       status: string;
     }
   ).status;
@@ -178,6 +181,169 @@ describe("two sandboxes on one Redis (store.url)", () => {
     const { sessionId } = await deeplink(a);
     const res = await fetch(`${b.url}/regula/api/sessions/${sessionId}`, { headers: REGULA });
     expect(res.status).toBe(404);
+  });
+});
+
+/** An admin call with a JSON body, as the admin API takes it. */
+const admin = (sandbox: Sandbox, method: string, path: string, body?: unknown) =>
+  fetch(`${sandbox.url}/__admin${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  });
+
+/** A Regula deeplink request in a namespace: its status. */
+const deeplinkStatus = async (sandbox: Sandbox, ns?: string) =>
+  (
+    await fetch(`${sandbox.url}${under(ns)}/regula/api/v1/deeplink?workflowId=wf-document`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...REGULA },
+      body: "{}",
+    })
+  ).status;
+
+describe("scenarios, limits, the journal, subscriptions and verdicts on one Redis", () => {
+  it("answers at B by a scenario activated through A, and normally once B clears it", async () => {
+    const [a, b] = await pair();
+    expect((await admin(a, "PUT", "/scenarios/active", { names: ["sardine-unauthorized"] })).status).toBe(
+      200,
+    );
+    expect((await sardineToken(b)).status).toBe(401);
+    expect(await (await admin(b, "GET", "/scenarios")).json()).toMatchObject({
+      active: { global: ["sardine-unauthorized"], namespace: [] },
+    });
+    expect((await admin(b, "DELETE", "/scenarios/active")).status).toBe(200);
+    expect((await sardineToken(a)).status).toBe(200);
+  });
+
+  it("counts a run-time scenario defined through A once across both: times 2 answers twice in all", async () => {
+    const [a, b] = await pair();
+    const rule = { vendor: "regula", route: "POST /api/v1/deeplink", status: 503, body: {}, times: 2 };
+    const put = await admin(a, "PUT", "/scenarios/twice?namespace=w2", {
+      description: "two 503s",
+      rules: [rule],
+    });
+    expect(put.status).toBe(201);
+    // B knows the scenario A defined, and activates it.
+    expect((await admin(b, "PUT", "/scenarios/active?namespace=w2", { names: ["twice"] })).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push(await deeplinkStatus(i % 2 === 0 ? a : b, "w2"));
+    expect(statuses).toEqual([503, 503, 200, 200, 200, 200]);
+    // Removed through B: A no longer knows it either.
+    expect((await admin(b, "DELETE", "/scenarios/twice?namespace=w2")).status).toBe(200);
+    expect((await admin(a, "PUT", "/scenarios/active?namespace=w2", { names: ["twice"] })).status).toBe(400);
+  });
+
+  it("answers a one-shot queued through A exactly `times` times across 20 concurrent requests on both", async () => {
+    const [a, b] = await pair();
+    const queued = await admin(a, "POST", "/scenarios/enqueue", {
+      vendor: "regula",
+      route: "*",
+      status: 429,
+      body: { message: "later" },
+      times: 3,
+    });
+    expect(await queued.json()).toEqual({ vendor: "regula", route: "*", times: 3, queued: 1 });
+    const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => deeplinkStatus(i % 2 ? a : b)));
+    expect(statuses.filter((s) => s === 429)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(17);
+    expect(await (await admin(b, "GET", "/scenarios")).json()).toMatchObject({ queued: 0 });
+  });
+
+  it("counts requests through A and B in one rate-limit window", async () => {
+    const prefix = `t${String(++prefixes)}:`;
+    const config = {
+      rateLimits: { enabled: true, limits: { sardine: { "*": { limit: 2, windowSeconds: 60 } } } },
+    };
+    const [a, b] = [await sandboxOn(prefix, redis.url, config), await sandboxOn(prefix, redis.url, config)];
+    expect((await sardineToken(a)).status).toBe(200);
+    expect((await sardineToken(b)).status).toBe(200);
+    const third = await sardineToken(a);
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("keeps one journal: B lists what A answered, newest first, and a restart keeps it", async () => {
+    const [a, b, prefix] = await pair();
+    await deeplinkStatus(a);
+    expect((await sardineToken(b)).status).toBe(200);
+    const routes = async (sandbox: Sandbox) =>
+      (
+        (await (await admin(sandbox, "GET", "/requests?direction=in")).json()) as {
+          requests: { id: number; vendor: string | null; route: string | null }[];
+        }
+      ).requests
+        .filter((r) => r.vendor !== null)
+        .map((r) => r.route);
+    const both = ["POST /v1/identity-documents/tokens", "POST /api/v1/deeplink"];
+    // The record goes out behind the answer: read until it is there, as a client of the journal would.
+    await expect.poll(() => routes(a)).toEqual(both);
+    await a.close();
+    await b.close();
+    running.splice(0);
+    const again = await sandboxOn(prefix);
+    expect(await routes(again)).toEqual(both);
+    expect((await admin(again, "DELETE", "/requests")).status).toBe(200);
+    expect(await routes(again)).toEqual([]);
+  });
+
+  it("holds namespaces.max across both: past it, the least recently used namespace is forgotten for both", async () => {
+    const prefix = `t${String(++prefixes)}:`;
+    const config = { namespaces: { max: 2 } };
+    const [a, b] = [await sandboxOn(prefix, redis.url, config), await sandboxOn(prefix, redis.url, config)];
+    const sessionIn = async (sandbox: Sandbox, ns: string) => {
+      const res = await fetch(`${sandbox.url}/ns/${ns}/regula/api/v1/deeplink?workflowId=wf-document`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...REGULA },
+        body: "{}",
+      });
+      return new URL(((await res.json()) as { url: string }).url).searchParams.get("sessionId")!;
+    };
+    const first = await sessionIn(a, "n1");
+    const second = await sessionIn(b, "n2");
+    // A third namespace, through B: n1 is the least recently used of the three.
+    const third = await sessionIn(b, "n3");
+    const gone = await fetch(`${a.url}/ns/n1/regula/api/sessions/${first}`, { headers: REGULA });
+    expect(gone.status).toBe(404);
+    expect(await sessionStatus(a, second, "n2")).toBe("created");
+    expect(await sessionStatus(a, third, "n3")).toBe("created");
+    // The default namespace is never the one forgotten.
+    const { sessionId } = await deeplink(a);
+    expect(await sessionStatus(b, sessionId)).toBe("created");
+  });
+
+  it("delivers from B to a subscription made through A, and gives at B the verdict A scheduled when A moves the clock", async () => {
+    const receiver = await startReceiver();
+    try {
+      const prefix = `t${String(++prefixes)}:`;
+      const config = { verdicts: { auto: { after: 60 } } };
+      const [a, b] = [await sandboxOn(prefix, redis.url, config), await sandboxOn(prefix, redis.url, config)];
+      const subscribed = await admin(a, "POST", "/webhooks?namespace=w3", {
+        vendor: "regula",
+        url: receiver.url,
+        secret: "shared-secret",
+      });
+      expect(subscribed.status).toBe(201);
+      expect(
+        (
+          (await (await admin(b, "GET", "/webhooks?namespace=w3")).json()) as { webhooks: { url: string }[] }
+        ).webhooks.map((w) => w.url),
+      ).toEqual([receiver.url]);
+      // Made at B: its automatic verdict is scheduled in the shared store; A's clock move reaches it.
+      const res = await fetch(`${b.url}/ns/w3/regula/api/v1/deeplink?workflowId=wf-document`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...REGULA },
+        body: "{}",
+      });
+      const sessionId = new URL(((await res.json()) as { url: string }).url).searchParams.get("sessionId")!;
+      expect((await admin(a, "POST", "/clock?namespace=w3", { advance: 61 })).status).toBe(200);
+      const delivered = await receiver.next();
+      expect(JSON.parse(delivered.body)).toMatchObject({ event: "session.completed", sessionId });
+      expect(await sessionStatus(b, sessionId, "w3")).toBe("completed");
+    } finally {
+      await receiver.close();
+    }
   });
 });
 

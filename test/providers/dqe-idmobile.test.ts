@@ -689,10 +689,11 @@ describe("DQE check verdicts", () => {
     sandbox = await testSandbox({ verdicts: { auto: { after: 10 } } });
     const token = await accessToken();
     const { link } = await startCheck(token);
-    expect(sandbox.deps.namespaces.default.due.size).toBe(1);
+    const scheduled = () => sandbox.deps.namespaces.default.store.scheduled(Number.MAX_SAFE_INTEGER);
+    expect(await scheduled()).toHaveLength(1);
     expect((await answer(link, "refuse")).status).toBe(303);
     // Answered: the waiting automatic verdict is dropped, not merely refused later.
-    expect(sandbox.deps.namespaces.default.due.size).toBe(0);
+    expect(await scheduled()).toEqual([]);
     sandbox.clock.advance(11);
     await expectBody(await step2(token), 400, error("21", "access denied"));
   });

@@ -64,13 +64,15 @@ export function dashboardApi(deps: SandboxDeps): RouteDeclaration[] {
           }),
         },
       },
-      handler: (c) =>
+      handler: async (c) =>
         c.json({
-          namespaces: deps.namespaces.all().map((ns) => ({
-            id: ns.id,
-            requests: ns.journal.size,
-            active: [...ns.scenarios.active],
-          })),
+          namespaces: await Promise.all(
+            deps.namespaces.all().map(async (ns) => ({
+              id: ns.id,
+              requests: await ns.journal.size(),
+              active: [...ns.scenarios.active],
+            })),
+          ),
         }),
     }),
     defineRoute({

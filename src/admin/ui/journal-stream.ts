@@ -76,26 +76,27 @@ export function journalStream(options: JournalStreamOptions): ReadableStream<Uin
   };
 
   return new ReadableStream<Uint8Array>({
-    start(controller) {
+    async start(controller) {
       let quiet = 0;
       const send = (text: string) => {
         controller.enqueue(encoder.encode(text));
         quiet = 0;
       };
-      const newest = journal.query({ limit: 1 })[0]?.id ?? 0;
+      const newest = (await journal.query({ limit: 1 }))[0]?.id ?? 0;
       // A cursor past the newest entry means the journal started again (its namespace was forgotten): read it all.
       const since = options.since !== undefined && options.since <= newest ? options.since : undefined;
       const first =
         since === undefined
-          ? journal
-              .query({ limit: MOST_PER_LOOK })
+          ? (await journal.query({ limit: MOST_PER_LOOK }))
               .filter((e) => adminReads || !isAdminRead(e))
               .slice(0, STREAM_BACKLOG)
-          : journal.query({ since, limit: MOST_PER_LOOK });
+          : await journal.query({ since, limit: MOST_PER_LOOK });
       let cursor = newest;
       send(`${sseComment("idv-sandbox journal")}retry: 1000\n\n${shown(first.reverse())}`);
 
-      timer = setInterval(() => {
+      // One look at a time: a shared journal's read takes a round trip, and a slow one must not pile up.
+      let looking = false;
+      const look = async () => {
         if (!serving()) {
           end();
           controller.close();
@@ -103,11 +104,22 @@ export function journalStream(options: JournalStreamOptions): ReadableStream<Uin
         }
         // The reader is behind: look again once it has read; the cursor keeps its place.
         if ((controller.desiredSize ?? 1) <= 0) return;
-        const fresh = journal.query({ since: cursor, limit: MOST_PER_LOOK });
+        const fresh = await journal.query({ since: cursor, limit: MOST_PER_LOOK });
+        if (ended) return;
         if (fresh.length > 0) cursor = fresh[0]!.id;
         const text = shown(fresh.reverse());
         if (text !== "") send(text);
         else if (++quiet * pollMs >= KEEP_ALIVE_MS) send(sseComment("keep-alive"));
+      };
+      timer = setInterval(() => {
+        if (looking || ended) return;
+        looking = true;
+        // A store that does not answer: the next look tries again.
+        look()
+          .catch(() => undefined)
+          .finally(() => {
+            looking = false;
+          });
       }, pollMs);
       timer.unref();
     },

@@ -1,5 +1,5 @@
 import type { CompiledRule, Scenario, WebhookRule } from "./schema.js";
-import { scenarioNamed, type ScenarioState } from "./state.js";
+import { queuedRule, scenarioNamed, type QueuedRule, type ScenarioState } from "./state.js";
 
 /** What a request carries, read once, for matchers and magic values. */
 export interface RequestView {
@@ -50,15 +50,18 @@ export function magicScenarios(req: RequestView, nested: readonly string[]): str
   return values.flatMap((v) => (typeof v === "string" ? (MAGIC.exec(v)?.[1]?.split(",") ?? []) : []));
 }
 
-/** Counts a matching request for a rule and whether its `every` and `times` let it apply (then counted as applied). */
-function applies(state: ScenarioState, key: string, rule: { every?: number; times?: number }): boolean {
-  const seen = (state.counters.get(`seen:${key}`) ?? 0) + 1;
-  state.counters.set(`seen:${key}`, seen);
-  if (rule.every !== undefined && seen % rule.every !== 0) return false;
-  const applied = state.counters.get(`applied:${key}`) ?? 0;
-  if (rule.times !== undefined && applied >= rule.times) return false;
-  state.counters.set(`applied:${key}`, applied + 1);
-  return true;
+/**
+ * Counts a matching request for a rule and whether its `every` and `times` let it apply (then counted as applied).
+ * The counts are the store's, so `times: 1` answers once across every sandbox sharing it.
+ */
+async function applies(
+  state: ScenarioState,
+  key: string,
+  rule: { every?: number; times?: number },
+): Promise<boolean> {
+  const seen = await state.store.count(`seen:${key}`);
+  if (rule.every !== undefined && seen! % rule.every !== 0) return false;
+  return (await state.store.count(`applied:${key}`, rule.times)) !== undefined;
 }
 
 export interface Chosen {
@@ -66,28 +69,44 @@ export interface Chosen {
   rule: CompiledRule;
 }
 
+/** The first queued one-shot that matches, with one of its uses taken; another request may take the last first. */
+async function takeQueued(state: ScenarioState, req: RequestView): Promise<QueuedRule | undefined> {
+  const items = await state.store.queued();
+  state.queued = items.length;
+  const ids = new Set(items.map((q) => q.id));
+  for (const id of state.compiled.keys()) if (!ids.has(id)) state.compiled.delete(id);
+  for (const { id, item, uses } of items) {
+    const rule = queuedRule(state, id, item, uses);
+    if (!matches(rule, req) || !(await state.store.useQueued(id))) continue;
+    if (uses <= 1) {
+      state.compiled.delete(id);
+      state.queued--;
+    }
+    return rule;
+  }
+  return undefined;
+}
+
 /**
  * The first rule that applies to this request: queued one-shots first, then the named scenarios in order (each the
  * namespace's run-time one, else the file's). Counts the rule as applied.
  */
-export function chooseRule(
+export async function chooseRule(
   state: ScenarioState,
   loaded: ReadonlyMap<string, Scenario>,
   names: readonly string[],
   req: RequestView,
-): Chosen | undefined {
-  const queued = state.queue.findIndex((rule) => matches(rule, req));
-  if (queued >= 0) {
-    const rule = state.queue[queued]!;
-    if (rule.times <= 1) state.queue.splice(queued, 1);
-    else state.queue[queued] = { ...rule, times: rule.times - 1 };
-    return { scenario: "enqueued", rule };
+): Promise<Chosen | undefined> {
+  if (state.queued > 0) {
+    const rule = await takeQueued(state, req);
+    if (rule) return { scenario: "enqueued", rule };
   }
   for (const name of names) {
     const scenario = scenarioNamed(state, loaded, name);
     if (!scenario) continue;
     for (const [i, rule] of scenario.rules.entries()) {
-      if (matches(rule, req) && applies(state, `${name}#${String(i)}`, rule)) return { scenario: name, rule };
+      if (matches(rule, req) && (await applies(state, `${name}#${String(i)}`, rule)))
+        return { scenario: name, rule };
     }
   }
   return undefined;
@@ -97,20 +116,20 @@ export function chooseRule(
  * The first webhook rule of the active scenarios that applies to an event, counted as applied (`times`, `every`
  * counters live with the namespace's other rule counters).
  */
-export function chooseWebhookRule(
+export async function chooseWebhookRule(
   state: ScenarioState,
   loaded: ReadonlyMap<string, Scenario>,
   names: readonly string[],
   vendor: string,
   event: string,
-): { scenario: string; rule: WebhookRule } | undefined {
+): Promise<{ scenario: string; rule: WebhookRule } | undefined> {
   for (const name of names) {
     const scenario = scenarioNamed(state, loaded, name);
     if (!scenario) continue;
     for (const [i, rule] of scenario.webhooks.entries()) {
       if ((rule.vendor !== "*" && rule.vendor !== vendor) || (rule.event !== "*" && rule.event !== event))
         continue;
-      if (applies(state, `${name}#webhook${String(i)}`, rule)) return { scenario: name, rule };
+      if (await applies(state, `${name}#webhook${String(i)}`, rule)) return { scenario: name, rule };
     }
   }
   return undefined;

@@ -1,5 +1,7 @@
-import { compileRule, type RouteTable, type ScenarioProblem } from "./check.js";
-import { outcomeSchema, type CompiledRule, type Scenario } from "./schema.js";
+import type * as z from "zod";
+import type { Store } from "../store.js";
+import { compileRule, compileScenario, type RouteTable, type ScenarioProblem } from "./check.js";
+import { outcomeSchema, type CompiledRule, type Scenario, type scenarioSchema } from "./schema.js";
 
 /** A one-shot queued from code or the admin API: applies to the next `times` matching requests. */
 export type QueuedRule = CompiledRule & { times: number };
@@ -9,19 +11,40 @@ export const MAX_QUEUED = 1000;
 /** Most scenarios defined at run time in a namespace. */
 export const MAX_DEFINED = 100;
 
+/** A run-time scenario's document, as `PUT /__admin/scenarios/{name}` took it. */
+export type ScenarioDocument = z.output<typeof scenarioSchema>;
+
 /**
- * Per-namespace scenario state: what is active there, one-shots queued from code, rule counters, and the scenarios
- * defined at run time (`PUT /__admin/scenarios/{name}`), which only that namespace's requests see.
+ * Per-namespace scenario state: what is active there and the scenarios defined at run time (`PUT
+ * /__admin/scenarios/{name}`), which only that namespace's requests see. Rule counters and queued one-shots live in
+ * the namespace's store (`count`, `enqueue`), so they hold across every sandbox that shares it; a shared store also
+ * carries `active` and the run-time documents as the setting `scenarios` (see `scenarioSetting`, `syncScenarios`).
  */
 export interface ScenarioState {
+  /** The namespace's store: its counts and queue. */
+  readonly store: Store;
+  /** The declared routes, which a run-time scenario and a one-shot are compiled against. */
+  readonly tables: readonly RouteTable[];
   active: string[];
-  queue: QueuedRule[];
-  counters: Map<string, number>;
   defined: Map<string, Scenario>;
+  /** The documents of `defined`, as given. */
+  documents: Map<string, ScenarioDocument>;
+  /** How many one-shots wait in the store's queue, as last seen: none, and a request reads nothing of it. */
+  queued: number;
+  /** Queued one-shots compiled, by their id in the queue. */
+  readonly compiled: Map<string, QueuedRule>;
 }
 
-export function createScenarioState(): ScenarioState {
-  return { active: [], queue: [], counters: new Map(), defined: new Map() };
+export function createScenarioState(store: Store, tables: readonly RouteTable[]): ScenarioState {
+  return {
+    store,
+    tables,
+    active: [],
+    defined: new Map(),
+    documents: new Map(),
+    queued: 0,
+    compiled: new Map(),
+  };
 }
 
 /** The scenario `name` as a request of this namespace sees it: its own run-time one, else the file's. */
@@ -34,22 +57,57 @@ export function scenarioNamed(
 }
 
 /** Restarts the counters of one scenario's rules (it was replaced or removed). */
-export function restartCounters(state: ScenarioState, name: string): void {
-  for (const key of state.counters.keys())
-    if (key.startsWith(`seen:${name}#`) || key.startsWith(`applied:${name}#`)) state.counters.delete(key);
+export function restartCounters(state: ScenarioState, name: string): Promise<void> {
+  return state.store.forgetCounts([`seen:${name}#`, `applied:${name}#`]);
+}
+
+/** The setting that carries a namespace's active and run-time scenarios to the sandboxes sharing its store. */
+export const SCENARIOS_SETTING = "scenarios";
+
+interface ScenariosSetting {
+  active: string[];
+  documents: [string, ScenarioDocument][];
+}
+
+/** Writes what is active and defined in the namespace to its store, for the other sandboxes that share it. */
+export async function saveScenarios(state: ScenarioState): Promise<void> {
+  if (!state.store.shared) return;
+  const setting: ScenariosSetting = { active: state.active, documents: [...state.documents] };
+  await state.store.setSetting(SCENARIOS_SETTING, JSON.stringify(setting));
 }
 
 /**
- * Forgets queued one-shots, counters and run-time scenarios; which scenarios are active stays, less the run-time
- * ones just forgotten.
+ * Takes what another sandbox sharing the store made active and defined (the setting's JSON text). A document that
+ * no longer compiles here (a sandbox with other routes) is left out.
  */
-export function clearScenarioState(state: ScenarioState): void {
-  state.queue.length = 0;
-  state.counters.clear();
+export function syncScenarios(state: ScenarioState, text: string): void {
+  const setting = JSON.parse(text) as ScenariosSetting;
+  const defined = new Map<string, Scenario>();
+  const documents = new Map<string, ScenarioDocument>();
+  for (const [name, document] of setting.documents) {
+    const checked = compileScenario(document, name, "api", state.tables);
+    if (!checked.ok) continue;
+    defined.set(name, checked.scenario);
+    documents.set(name, document);
+  }
+  state.active = setting.active;
+  state.defined = defined;
+  state.documents = documents;
+}
+
+/**
+ * Forgets the run-time scenarios (queued one-shots and counters go with the store's reset); which scenarios are
+ * active stays, less the run-time ones just forgotten.
+ */
+export async function clearScenarioState(state: ScenarioState): Promise<void> {
+  state.queued = 0;
+  state.compiled.clear();
   if (state.defined.size === 0) return;
   const forgotten = state.defined;
   state.defined = new Map();
-  state.active.splice(0, state.active.length, ...state.active.filter((name) => !forgotten.has(name)));
+  state.documents = new Map();
+  state.active = state.active.filter((name) => !forgotten.has(name));
+  await saveScenarios(state);
 }
 
 /** A one-shot as the library and `POST /__admin/scenarios/enqueue` give it. */
@@ -63,16 +121,28 @@ export interface OneShot {
   times?: unknown;
 }
 
+/** The one-shot queued as `item`, compiled once per process. */
+export function queuedRule(state: ScenarioState, id: string, item: string, uses: number): QueuedRule {
+  let rule = state.compiled.get(id);
+  if (rule === undefined) {
+    const compiled = compileRule(JSON.parse(item) as Parameters<typeof compileRule>[0], state.tables);
+    // Checked when it was queued against the same routes: a sandbox with other routes never shares a store.
+    if (typeof compiled === "string") throw new Error(`queued one-shot ${id}: ${compiled}`);
+    rule = { ...compiled, times: uses };
+    state.compiled.set(id, rule);
+  }
+  return rule.times === uses ? rule : { ...rule, times: uses };
+}
+
 /**
- * Queues a one-shot in the namespace's state once it is known to work: `times` a whole number of at least 1, the
+ * Queues a one-shot in the namespace's store once it is known to work: `times` a whole number of at least 1, the
  * outcome valid, the vendor and route declared, the error one the route's format has. The number queued after, or
  * the problem (its message names the field).
  */
-export function enqueueOneShot(
+export async function enqueueOneShot(
   state: ScenarioState,
-  tables: readonly RouteTable[],
   shot: OneShot,
-): { ok: true; queued: number } | ScenarioProblem {
+): Promise<{ ok: true; queued: number } | ScenarioProblem> {
   const times = shot.times ?? 1;
   if (typeof times !== "number" || !Number.isInteger(times) || times < 1)
     return { ok: false, field: "times", message: "times must be an integer of at least 1" };
@@ -82,15 +152,17 @@ export function enqueueOneShot(
     const field = issue.path.join(".") || "outcome";
     return { ok: false, field, message: `${field}: ${issue.message}` };
   }
-  const rule = compileRule({ ...parsed.data, vendor: shot.vendor, route: shot.route, times }, tables);
+  const input = { ...parsed.data, vendor: shot.vendor, route: shot.route };
+  const rule = compileRule({ ...input, times }, state.tables);
   if (typeof rule === "string")
     return { ok: false, field: /^(\w+):/.exec(rule)?.[1] ?? "outcome", message: rule };
-  if (state.queue.length >= MAX_QUEUED)
+  const queued = await state.store.enqueue(JSON.stringify(input), times, MAX_QUEUED);
+  if (queued === undefined)
     return {
       ok: false,
       field: "queue",
       message: `at most ${String(MAX_QUEUED)} one-shots wait in a namespace: let some answer, or reset it`,
     };
-  state.queue.push({ ...rule, times });
-  return { ok: true, queued: state.queue.length };
+  state.queued = queued;
+  return { ok: true, queued };
 }

@@ -60,7 +60,7 @@ export async function finishCheck(
     return { ...current, status: verdict };
   });
   if (!written) return false;
-  verdicts.decided(ns, "check", id);
+  await verdicts.decided(ns, "check", id);
   return true;
 }
 

@@ -112,7 +112,7 @@ export function regulaRoutes(deps: ProviderDeps<RegulaFixtures, unknown>): Route
     );
     const ns = c.get("ns");
     // `session.expired` goes when the expiry falls due, unless the session is finished by then.
-    verdicts.schedule(ns, session.expiresAt, "session", session.id);
+    await verdicts.schedule(ns, session.expiresAt, "session", session.id);
     // A magic `outcome:<verdict>` among the metadata values finishes it now; else the automatic verdict, if any.
     await verdicts.created(ns, "session", session.id, Object.values(session.metadata));
     return (await store.get(sessions, session.id))?.value ?? session;

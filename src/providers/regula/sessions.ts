@@ -71,7 +71,7 @@ function emitEnd(
   status: EndStatus,
   at: number,
 ) {
-  deps.emit(
+  return deps.emit(
     ns,
     `session.${status}`,
     {
@@ -102,8 +102,8 @@ export async function finishSession(
     return { ...current, status };
   });
   if (!written) return false;
-  deps.verdicts.decided(ns, "session", id);
-  emitEnd(deps, ns, written.value, status, now);
+  await deps.verdicts.decided(ns, "session", id);
+  await emitEnd(deps, ns, written.value, status, now);
   return true;
 }
 
@@ -116,5 +116,5 @@ export async function expireSession(deps: Emitter, ns: Namespace, id: string): P
   const written = await update(ns.store, sessions, id, (current): SessionRecord | undefined =>
     current.status === "created" && now >= current.expiresAt ? { ...current, status: "expired" } : undefined,
   );
-  if (written) emitEnd(deps, ns, written.value, "expired", written.value.expiresAt);
+  if (written) await emitEnd(deps, ns, written.value, "expired", written.value.expiresAt);
 }

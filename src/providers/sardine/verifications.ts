@@ -105,7 +105,7 @@ export function resultView(
 }
 
 function emitEvent(deps: Deps, ns: Namespace, event: EventName, v: Readonly<VerificationRecord>, at: number) {
-  deps.emit(
+  return deps.emit(
     ns,
     event,
     {
@@ -136,8 +136,8 @@ export async function giveVerdict(deps: Deps, ns: Namespace, id: string, verdict
     return { ...current, status: "complete", verdict: given, completedAt: now };
   });
   if (!written) return false;
-  deps.verdicts.decided(ns, "verification", id);
-  emitEvent(deps, ns, EVENTS.processed, written.value, now);
+  await deps.verdicts.decided(ns, "verification", id);
+  await emitEvent(deps, ns, EVENTS.processed, written.value, now);
   return true;
 }
 
@@ -152,7 +152,8 @@ export async function expireVerification(deps: Deps, ns: Namespace, id: string):
       ? { ...current, status: "expired" }
       : undefined,
   );
-  if (written?.value.link) emitEvent(deps, ns, EVENTS.expired, written.value, written.value.link.expiresAt);
+  if (written?.value.link)
+    await emitEvent(deps, ns, EVENTS.expired, written.value, written.value.link.expiresAt);
 }
 
 /**
@@ -176,7 +177,8 @@ export async function startVerification(
     record,
     linkSeconds + deps.fixtures.verificationRetentionSeconds,
   );
-  if (record.link) deps.verdicts.schedule(ns, record.link.expiresAt, "verification", record.verificationId);
+  if (record.link)
+    await deps.verdicts.schedule(ns, record.link.expiresAt, "verification", record.verificationId);
   await deps.verdicts.created(ns, "verification", record.verificationId, [
     record.sessionKey,
     record.customerId,

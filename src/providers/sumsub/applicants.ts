@@ -197,7 +197,7 @@ export function createApplicants(deps: ProviderDeps<SumsubFixtures, SumsubConfig
   const userKey = (clientId: string, externalUserId: string) => `${clientId}\n${externalUserId}`;
 
   const emit = (ns: Namespace, event: ApplicantEventName, a: Readonly<ApplicantRecord>) => {
-    deps.emit(
+    return deps.emit(
       ns,
       event,
       applicantEvent(event, a, { correlationId: `req-${ids.uuid()}`, at: ns.clock.now() }),
@@ -268,10 +268,10 @@ export function createApplicants(deps: ProviderDeps<SumsubFixtures, SumsubConfig
       };
     });
     if (!written) return undefined;
-    deps.verdicts.decided(ns, "applicant", id);
+    await deps.verdicts.decided(ns, "applicant", id);
     const applicant = written.value;
-    if (by === "verdict") emit(ns, "applicantPending", applicant);
-    emit(ns, outcome.reviewStatus === "completed" ? "applicantReviewed" : "applicantOnHold", applicant);
+    if (by === "verdict") await emit(ns, "applicantPending", applicant);
+    await emit(ns, outcome.reviewStatus === "completed" ? "applicantReviewed" : "applicantOnHold", applicant);
     return applicant;
   }
 
@@ -311,7 +311,7 @@ export function createApplicants(deps: ProviderDeps<SumsubFixtures, SumsubConfig
           `Applicant with external user id '${input.externalUserId}' already exists: ${existing?.id ?? ""}`,
         );
       }
-      emit(ns, "applicantCreated", applicant);
+      await emit(ns, "applicantCreated", applicant);
       await deps.verdicts.created(ns, subject.name, applicant.id, [input.externalUserId]);
       return applicant;
     },
