@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { adminApi } from "./admin/routes.js";
 import {
@@ -12,6 +14,7 @@ import {
   publicUrlOf,
   readConfigFile,
   setField,
+  type SandboxConfig,
 } from "./config.js";
 import { contractDocument, docGroups, VERSION } from "./contract.js";
 import { nearest } from "./core/config-issues.js";
@@ -19,6 +22,7 @@ import { KeyFileError } from "./core/keys.js";
 import { createDeps } from "./deps.js";
 import { startSandbox, type Sandbox } from "./sandbox.js";
 import { providers } from "./vendors.js";
+import { runWorkers, serveAsWorker, WorkerStartError } from "./workers.js";
 
 const USAGE = `Usage: idv-sandbox [options]            start the sandbox
        idv-sandbox openapi [--vendor <name>]  print the OpenAPI document (all vendors and admin, or one vendor)
@@ -36,6 +40,7 @@ Options:
   --https-key <file>  its PEM private key (env HTTPS_KEY)
   --store <url>       keep tokens, codes and sessions in Redis or Valkey, shared by every sandbox on it:
                       redis://host:6379/0, rediss:// for TLS (env STORE_URL; default: this process's memory)
+  --workers <n>       serve the port with n processes, 1–64 (env WORKERS; default 1); more than 1 needs --store
   --config <file>     JSON or YAML config file (see README, "Configuration")
   --scenario <name>   activate a scenario for everyone from the start (repeatable)
   --admin-token <t>   require "Authorization: Bearer <t>" on /__admin (env ADMIN_TOKEN)
@@ -63,6 +68,7 @@ const OPTIONS = {
   "https-cert": { type: "string" },
   "https-key": { type: "string" },
   store: { type: "string" },
+  workers: { type: "string" },
   config: { type: "string" },
   scenario: { type: "string", multiple: true },
   "admin-token": { type: "string" },
@@ -81,6 +87,7 @@ const FLAG_FIELDS = {
   "https-cert": "https.cert",
   "https-key": "https.key",
   store: "store.url",
+  workers: "workers",
   scenario: "scenarios",
   "admin-token": "adminToken",
   quiet: "quiet",
@@ -115,6 +122,11 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 });
 
 async function main(): Promise<void> {
+  // A worker of `--workers`: the primary checked the config and hands it over.
+  if (cluster.isWorker) {
+    serveAsWorker({ banner, failure: failureOf });
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs({ options: OPTIONS, strict: true, allowPositionals: true });
@@ -172,6 +184,12 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
     return;
   }
+  if (config.workers > 1) {
+    // The command line's own file, bundled or not: what each worker runs.
+    process.stdout.write(await runWorkers(config, fileURLToPath(import.meta.url)));
+    warnBeyondLoopback(config);
+    return;
+  }
   const sandbox = await startSandbox(config);
   // Signal handlers go in before the banner: whoever reads the URL may stop us at once.
   let stopping = false;
@@ -195,34 +213,43 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => {
     stop("SIGTERM");
   });
+  process.stdout.write(banner(sandbox, config));
+  warnBeyondLoopback(config);
+}
 
-  // The listening line even when quiet: with --port 0 it is the only way to learn the port. Quiet silences the rest.
-  // With HTTPS it names both listeners (the public URL first), so both ports can be learnt from it.
+/**
+ * The listening line, then (unless quiet) what is served where, the certificate to trust and the fixture credentials.
+ * The line is printed even when quiet: with --port 0 it is the only way to learn the port. With HTTPS it names both
+ * listeners (the public URL first), so both ports can be learnt from it; with workers, how many serve them.
+ */
+function banner(sandbox: Sandbox, config: SandboxConfig): string {
   const listeners =
     sandbox.httpsUrl === undefined
       ? [sandbox.url]
       : [...new Set([sandbox.url, sandbox.httpsUrl, localUrlOf(config, "http", sandbox.port)])];
-  const listening = `idv-sandbox listening on ${listeners.join(" and ")} (test-only: never for production)`;
-  if (config.quiet) process.stdout.write(`${listening}\n`);
-  else {
-    const { deps } = sandbox;
-    const active = deps.globalScenarios.length > 0 ? `; active: ${deps.globalScenarios.join(", ")}` : "";
-    const lines = [
-      listening,
-      ...providers.map((p) => `  ${p.name.padEnd(8)} ${sandbox.url}/${p.name}`),
-      `  admin    ${sandbox.url}/__admin`,
-      `  docs     ${sandbox.url}/docs/  (OpenAPI: ${sandbox.url}/openapi.json)`,
-      ...certificateLines(sandbox.certificate),
-      `  scenarios: ${String(deps.scenarios.size)} loaded from ${config.scenariosDir}${active}`,
-      "  credentials (fake, test-only):",
-      ...deps.vendors.flatMap(({ provider, fixtures }) =>
-        provider
-          .credentials(fixtures)
-          .map(([what, value]) => `    ${provider.name.padEnd(8)} ${what.padEnd(38)} ${value}`),
-      ),
-    ];
-    process.stdout.write(lines.join("\n") + "\n");
-  }
+  const workers = config.workers > 1 ? ` (${String(config.workers)} workers)` : "";
+  const listening = `idv-sandbox listening on ${listeners.join(" and ")}${workers} (test-only: never for production)`;
+  if (config.quiet) return `${listening}\n`;
+  const { deps } = sandbox;
+  const active = deps.globalScenarios.length > 0 ? `; active: ${deps.globalScenarios.join(", ")}` : "";
+  const lines = [
+    listening,
+    ...providers.map((p) => `  ${p.name.padEnd(8)} ${sandbox.url}/${p.name}`),
+    `  admin    ${sandbox.url}/__admin`,
+    `  docs     ${sandbox.url}/docs/  (OpenAPI: ${sandbox.url}/openapi.json)`,
+    ...certificateLines(sandbox.certificate),
+    `  scenarios: ${String(deps.scenarios.size)} loaded from ${config.scenariosDir}${active}`,
+    "  credentials (fake, test-only):",
+    ...deps.vendors.flatMap(({ provider, fixtures }) =>
+      provider
+        .credentials(fixtures)
+        .map(([what, value]) => `    ${provider.name.padEnd(8)} ${what.padEnd(38)} ${value}`),
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+function warnBeyondLoopback(config: SandboxConfig): void {
   if (!isLoopback(config.host) && config.adminToken === undefined) {
     process.stderr.write(
       `idv-sandbox: warning: listening on ${config.host}, beyond this machine, with no admin token: anyone who ` +
@@ -246,12 +273,18 @@ function certificateLines(certificate: Sandbox["certificate"]): string[] {
   ];
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof KeyFileError) fail(err.message);
+/** A failed start as one line and its exit code: 2 for the config or the machine, 1 for a bug (with its stack). */
+function failureOf(err: unknown): { line: string; exitCode: number } {
+  if (err instanceof ConfigError || err instanceof KeyFileError) return { line: err.message, exitCode: 2 };
+  if (err instanceof WorkerStartError) return { line: err.message, exitCode: err.exitCode };
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-    fail(`cannot listen: ${(err as Error).message}`);
-  }
-  process.stderr.write(`idv-sandbox: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
+  if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL")
+    return { line: `cannot listen: ${(err as Error).message}`, exitCode: 2 };
+  return { line: (err as Error).stack ?? String(err), exitCode: 1 };
+}
+
+main().catch((err: unknown) => {
+  const { line, exitCode } = failureOf(err);
+  process.stderr.write(`idv-sandbox: ${line}\n`);
+  process.exit(exitCode);
 });

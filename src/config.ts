@@ -14,20 +14,16 @@ export { ConfigError };
 /** The package's own folder: shipped fixtures and scenarios live beside src/ and dist/. */
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-const PORT = { error: "expected an integer 0–65535" };
-/** A number, or digits as the environment and flags give it ("" or "0x10" are not ports). */
-const portSchema = z
-  .union(
-    [
-      z.number(PORT),
-      z
-        .string(PORT)
-        .regex(/^\d{1,5}$/, PORT)
-        .transform(Number),
-    ],
-    PORT,
-  )
-  .pipe(z.number().int(PORT).min(0, PORT).max(65535, PORT));
+/** An integer in `min`–`max`: a number, or digits as the environment and flags give it ("" or "0x10" are not). */
+function integerIn(min: number, max: number) {
+  const problem = { error: `expected an integer ${String(min)}–${String(max)}`, abort: true };
+  const digits = new RegExp(`^\\d{1,${String(String(max).length)}}$`);
+  return z
+    .union([z.number(problem), z.string(problem).regex(digits, problem).transform(Number)], problem)
+    .pipe(z.number().int(problem).min(min, problem).max(max, problem));
+}
+
+const portSchema = integerIn(0, 65535);
 
 /** What the core reads: everything but the vendors' own sections. */
 const coreConfigSchema = z.strictObject({
@@ -184,6 +180,11 @@ const coreConfigSchema = z.strictObject({
   quiet: z.boolean().default(false),
   /** One JSON line per request at "info"; "warn" and "error" keep only those; "silent" prints nothing. */
   logLevel: z.enum(LOG_LEVELS).default("info"),
+  /**
+   * Processes the command line serves the port with (node:cluster), each a whole sandbox; more than one needs a
+   * shared store (`store.url`). `createSandbox` always runs one.
+   */
+  workers: integerIn(1, 64).default(1),
 });
 
 /**
@@ -202,6 +203,16 @@ export const configSchema = coreConfigSchema
           path: ["rateLimits", "limits", vendor],
           message: `not a vendor (one of ${names.join(", ")})`,
         });
+    // Each worker would keep its own memory: a code issued by one would be unknown to the one the exchange lands on.
+    const { workers, store } = config as CoreConfig;
+    if (workers > 1 && store.url === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["workers"],
+        message:
+          `${String(workers)} workers need a shared store: each worker would keep its own memory, so a code issued ` +
+          "by one worker would be unknown to the next; add --store redis://host:6379/0 (or STORE_URL, store.url)",
+      });
   });
 
 export type CoreConfig = z.output<typeof coreConfigSchema>;
@@ -286,6 +297,7 @@ export const ENV_VARS = {
   "https.cert": "HTTPS_CERT",
   "https.key": "HTTPS_KEY",
   "store.url": "STORE_URL",
+  workers: "WORKERS",
 } as const;
 
 /** The settings the environment gives (`ENV_VARS`); an empty variable is as good as unset. */

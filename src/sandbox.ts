@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -18,14 +19,7 @@ import type { IdGenerator } from "./core/ids.js";
 import type { Outcome } from "./core/scenarios/schema.js";
 import { enqueueOneShot } from "./core/scenarios/state.js";
 import { loadCertificate, requiredNames, type TlsCertificate } from "./core/tls.js";
-import {
-  createDeps,
-  forgetNamespace,
-  routeTables,
-  tickAll,
-  type DepsOverrides,
-  type SandboxDeps,
-} from "./deps.js";
+import { createDeps, forgetNamespace, tickAll, type DepsOverrides, type SandboxDeps } from "./deps.js";
 
 /** A running sandbox, for test suites. */
 export interface Sandbox {
@@ -72,19 +66,20 @@ export interface Sandbox {
   reset(): Promise<void>;
   /**
    * Makes the next matching request to `vendor` (a route name as the vendor declares it, `METHOD /path/{param}`, `*`
-   * wildcards) answer with `outcome` instead, once. In a namespace, if given. Throws a TypeError naming the problem
-   * when the rule cannot work (unknown vendor or route, an error the route's format cannot express) or 1000 one-shots
-   * already wait there. Over HTTP: `POST /__admin/scenarios/enqueue`.
+   * wildcards) answer with `outcome` instead, once. In a namespace, if given. Rejects with a TypeError naming the
+   * problem when the rule cannot work (unknown vendor or route, an error the route's format cannot express) or 1000
+   * one-shots already wait there. Asynchronous: the queue is the store's, shared with every sandbox on the same Redis.
+   * Over HTTP: `POST /__admin/scenarios/enqueue`.
    *
    * @example
-   * sandbox.enqueue("sumsub", "POST /resources/snsId/api/connect/token", { error: "invalid_code" });
+   * await sandbox.enqueue("sumsub", "POST /resources/snsId/api/connect/token", { error: "invalid_code" });
    */
   enqueue(
     vendor: string,
     route: string,
     outcome: Outcome,
     options?: { namespace?: string; times?: number },
-  ): void;
+  ): Promise<void>;
   /**
    * Stops accepting connections and closes. With `graceSeconds` (the command line's `shutdownGraceSeconds`), requests
    * in flight may finish first, up to that long; the result says how many were cut when it ran out.
@@ -157,6 +152,12 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
   // One app, one or two listeners: plain HTTP always, HTTPS beside it when configured.
   const servers = [createListener(app.fetch, config)];
   if (tls) servers.push(createListener(app.fetch, config, tls));
+  // One of several workers on one port (`--workers`): each answer says which process gave it.
+  if (config.workers > 1 && cluster.isWorker)
+    for (const server of servers)
+      server.prependListener("request", (_req, res: ServerResponse) => {
+        res.setHeader("X-Sandbox-Worker", String(process.pid));
+      });
   const ports: number[] = [];
   try {
     for (const [i, server] of servers.entries())
@@ -178,7 +179,6 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
       res.once("close", () => answering.delete(res));
     });
   base = publicUrlOf(config, port, httpsPort);
-  const tables = routeTables(deps.vendors);
   // What fell due runs before a sweep drops the records it is about (a session's expiry webhook).
   const sweeper = setInterval(() => {
     void tickAll(deps)
@@ -227,9 +227,10 @@ export async function startSandbox(config: SandboxConfig, overrides: DepsOverrid
     reset: async () => {
       await Promise.all(deps.namespaces.all().map((ns) => forgetNamespace(deps, ns)));
     },
-    enqueue(vendor, route, outcome, options = {}) {
+    async enqueue(vendor, route, outcome, options = {}) {
       const ns = deps.namespaces.get(options.namespace ?? deps.namespaces.default.id);
-      const queued = enqueueOneShot(ns.scenarios, tables, { vendor, route, outcome, times: options.times });
+      await deps.namespaces.sync(ns);
+      const queued = await enqueueOneShot(ns.scenarios, { vendor, route, outcome, times: options.times });
       if (!queued.ok) throw new TypeError(`enqueue: ${queued.message}`);
     },
     close(options = {}) {
