@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
 
@@ -8,6 +9,8 @@ export interface Server {
   url: string;
   child: ChildProcess;
   stop(): void;
+  /** Stops it (SIGTERM) and resolves once the process has exited. */
+  close(): Promise<void>;
 }
 
 /** Starts `node <args>` and waits for "listening on <url>" on its stdout. */
@@ -21,13 +24,30 @@ export function startServer(
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
+  const exited = new Promise<void>((done) => {
+    child.once("exit", () => {
+      done();
+    });
+  });
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
   return new Promise((done, fail) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
       if (m)
-        done({ url: m[1]!, child, startedMs: performance.now() - t0, stop: () => child.kill("SIGTERM") });
+        done({
+          url: m[1]!,
+          child,
+          startedMs: performance.now() - t0,
+          stop,
+          close: () => {
+            stop();
+            return exited;
+          },
+        });
     });
     child.on("exit", (code) => {
       fail(new Error(`server exited ${String(code)}: ${out}`));
@@ -78,4 +98,40 @@ export async function load(options: autocannon.Options): Promise<Load> {
     errors: result.errors + result.timeouts,
     total: result.requests.total,
   };
+}
+
+/** Linux's clock ticks per second for /proc/<pid>/stat (`getconf CLK_TCK`: 100 on every Linux this runs on). */
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system) process `pid` has used so far, from /proc; undefined where there is no /proc. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
+    // After the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The processes whose parent is `pid` (a sandbox's `--workers`), from /proc; none where there is no /proc. */
+export function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
