@@ -22,7 +22,7 @@ import { KeyFileError } from "./core/keys.js";
 import { createDeps } from "./deps.js";
 import { startSandbox, type Sandbox } from "./sandbox.js";
 import { providers } from "./vendors.js";
-import { runWorkers, serveAsWorker, WorkerStartError } from "./workers.js";
+import { runWorkers, serveAsWorker, WorkerStartError, type Failure } from "./workers.js";
 
 const USAGE = `Usage: idv-sandbox [options]            start the sandbox
        idv-sandbox openapi [--vendor <name>]  print the OpenAPI document (all vendors and admin, or one vendor)
@@ -274,7 +274,7 @@ function certificateLines(certificate: Sandbox["certificate"]): string[] {
 }
 
 /** A failed start as one line and its exit code: 2 for the config or the machine, 1 for a bug (with its stack). */
-function failureOf(err: unknown): { line: string; exitCode: number } {
+function failureOf(err: unknown): Failure {
   if (err instanceof ConfigError || err instanceof KeyFileError) return { line: err.message, exitCode: 2 };
   if (err instanceof WorkerStartError) return { line: err.message, exitCode: err.exitCode };
   const code = (err as NodeJS.ErrnoException).code;

@@ -5,12 +5,12 @@ import { ConfigError } from "./core/errors.js";
 import { createIdGenerator, type IdGenerator } from "./core/ids.js";
 import { loadKeyStore, type KeyStore } from "./core/keys.js";
 import { connectRedis, type RedisClient } from "./core/redis.js";
-import { createNamespaceIndex, createRedisJournal, createRedisStore } from "./core/redis-store.js";
+import { redisNamespaces } from "./core/redis-store.js";
 import { createByteBudget, type ByteBudget } from "./core/budget.js";
 import { redactorFor, type Redact } from "./core/journal.js";
 import { createLogger, type Logger } from "./core/log.js";
 import type { Namespace } from "./core/context.js";
-import { createNamespaces, DEFAULT_NAMESPACE, resetNamespace, type Namespaces } from "./core/namespaces.js";
+import { createNamespaces, resetNamespace, type Namespaces } from "./core/namespaces.js";
 import { saveSubscriptions } from "./core/settings.js";
 import { loadFixtures, type Provider, type ProviderDeps } from "./core/provider.js";
 import { bindRoutes, type Route } from "./core/route.js";
@@ -117,7 +117,7 @@ export async function forgetNamespace(deps: SandboxDeps, ns: Namespace): Promise
 export async function tickAll(deps: SandboxDeps): Promise<void> {
   for (const ns of deps.namespaces.all()) {
     // Another sandbox sharing the store may have moved the namespace's clock since this one last served it.
-    if (ns.store.shared) await deps.namespaces.sync(ns);
+    await deps.namespaces.refresh(ns);
     await deps.verdicts.tick(ns);
   }
 }
@@ -282,28 +282,14 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       clock,
       ...(redis
         ? {
-            createStore: (nsClock: Clock, id: string) =>
-              createRedisStore(redis, nsClock, {
-                prefix: config.store.prefix,
-                namespace: id,
-                maxEntries: config.store.maxEntries,
-                maxCounters: config.store.maxCounters,
-              }),
-            touch: (() => {
-              const index = createNamespaceIndex(redis, {
-                prefix: config.store.prefix,
-                max: config.namespaces.max,
-                defaultId: DEFAULT_NAMESPACE,
-              });
-              return (id: string) => index.touch(id);
-            })(),
-            createJournal: (id: string) =>
-              createRedisJournal(redis, {
-                prefix: config.store.prefix,
-                namespace: id,
-                capacity: config.journal.size,
-                redact,
-              }),
+            shared: redisNamespaces(redis, {
+              prefix: config.store.prefix,
+              maxEntries: config.store.maxEntries,
+              maxCounters: config.store.maxCounters,
+              maxNamespaces: config.namespaces.max,
+              journalSize: config.journal.size,
+              redact,
+            }),
           }
         : {}),
     }),

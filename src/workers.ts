@@ -11,20 +11,31 @@ import { startSandbox, type Sandbox } from "./sandbox.js";
  * unasked, so no worker outlives its primary.
  */
 
+/** A failed start as the line to print (no `idv-sandbox: `) and the exit code: 2 for the config or the machine. */
+export interface Failure {
+  line: string;
+  exitCode: number;
+}
+
 /** What the command line decides for the workers: the text printed once they listen, and how a failure reads. */
 export interface WorkerHooks {
   /** The listening line (naming the workers) and the banner, from one worker's sandbox. */
   banner(sandbox: Sandbox, config: SandboxConfig): string;
-  /** A failed start as the line to print (no `idv-sandbox: `) and the exit code: 2 for the config or the machine. */
-  failure(err: unknown): { line: string; exitCode: number };
+  failure(err: unknown): Failure;
 }
 
 /** What a worker tells its primary. */
 type FromWorker =
   | { type: "config?" }
   | { type: "listening"; banner: string }
-  | { type: "failed"; line: string; exitCode: number }
+  | ({ type: "failed" } & Failure)
   | { type: "closed"; cut: number };
+
+/** What the primary knows of a worker: whether it listens, and why it could not start if it said so. */
+interface WorkerState {
+  listening: boolean;
+  failure?: Failure;
+}
 
 /** What the primary tells a worker. */
 type ToWorker = { type: "config"; config: SandboxConfig } | { type: "stop" };
@@ -62,7 +73,7 @@ function ending(code: number | null, signal: string | null): string {
 export function runWorkers(config: SandboxConfig, entry: string): Promise<string> {
   // `process.argv[1]` is not always the command line: `npm start` runs it from scripts/start.mjs.
   cluster.setupPrimary({ exec: entry });
-  const live = new Map<Worker, { listening: boolean; failure?: { line: string; exitCode: number } }>();
+  const live = new Map<Worker, WorkerState>();
   let phase: "starting" | "running" | "stopping" = "starting";
   let banner: string | undefined;
   let cut = 0;
@@ -103,7 +114,7 @@ export function runWorkers(config: SandboxConfig, entry: string): Promise<string
   /** Forks a worker; `replaces` says which one it stands in for and how that one ended, once running. */
   const fork = (replaces?: string) => {
     const worker = cluster.fork();
-    const state: { listening: boolean; failure?: { line: string; exitCode: number } } = { listening: false };
+    const state: WorkerState = { listening: false };
     live.set(worker, state);
     worker.on("message", (message: FromWorker) => {
       switch (message.type) {
@@ -153,7 +164,7 @@ export function runWorkers(config: SandboxConfig, entry: string): Promise<string
 
   const ended = (
     worker: Worker,
-    state: { listening: boolean; failure?: { line: string; exitCode: number } },
+    state: WorkerState,
     code: number | null,
     signal: string | null,
     replaces: string | undefined,

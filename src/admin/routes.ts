@@ -5,6 +5,7 @@ import { invalidRequest } from "../core/http.js";
 import { plainFormat } from "../core/error-door.js";
 import { bindRoutes, defineRoute, type Route, type RouteDeclaration } from "../core/route.js";
 import { listEntries } from "../core/store.js";
+import { saveClock } from "../core/settings.js";
 import { forgetNamespace, type SandboxDeps } from "../deps.js";
 import { scenarioRoutes } from "./scenarios.js";
 import { nsQuery } from "./schemas.js";
@@ -190,7 +191,7 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
         else if ("freeze" in change) clock.freeze(change.freeze);
         else clock.real();
         // Every sandbox sharing the store reads it before its next request in this namespace.
-        await store.setSetting("clock", JSON.stringify(clock.state()));
+        await saveClock(c.get("ns"));
         // What the move made due (automatic verdicts, expiries) happens now, not on the next tick, and before the
         // sweep: a session the move took past its retention still sends its expiry first.
         await deps.verdicts.tick(c.get("ns"));

@@ -6,14 +6,8 @@ import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 import { defineRoute, type RouteDeclaration } from "../core/route.js";
 import { compileScenario, scenarioIssue, type ScenarioProblem } from "../core/scenarios/check.js";
 import { outcomeSchema, scenarioSchema, type Scenario } from "../core/scenarios/schema.js";
-import {
-  enqueueOneShot,
-  MAX_DEFINED,
-  restartCounters,
-  saveScenarios,
-  scenarioNamed,
-} from "../core/scenarios/state.js";
-import { saveGlobal } from "../core/settings.js";
+import { enqueueOneShot, MAX_DEFINED, restartCounters, scenarioNamed } from "../core/scenarios/state.js";
+import { saveGlobal, saveScenarios } from "../core/settings.js";
 import { routeTables, type SandboxDeps } from "../deps.js";
 import { nsQuery } from "./schemas.js";
 
@@ -76,13 +70,13 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
     await scenarios.store.forgetCounts();
     if (ns.id !== DEFAULT_NAMESPACE) {
       scenarios.active = names;
-      await saveScenarios(scenarios);
+      await saveScenarios(ns);
       return { active: names, scope: ns.id };
     }
     const global = deps.globalScenarios;
     global.splice(0, global.length, ...names.filter((n) => !scenarios.defined.has(n)));
     scenarios.active = names.filter((n) => scenarios.defined.has(n));
-    await Promise.all([saveGlobal(ns, global), saveScenarios(scenarios)]);
+    await Promise.all([saveGlobal(ns, global), saveScenarios(ns)]);
     return { active: names, scope: "global" };
   };
 
@@ -191,7 +185,8 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
         413: "A document over 64 KiB",
       },
       handler: async (c, { params: { name }, json: document }) => {
-        const { scenarios } = c.get("ns");
+        const ns = c.get("ns");
+        const { scenarios } = ns;
         const file = deps.scenarios.get(name);
         if (file)
           throw conflict(
@@ -211,7 +206,7 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
         if (!checked.ok) throw refused(checked);
         scenarios.defined.set(name, checked.scenario);
         scenarios.documents.set(name, document);
-        await saveScenarios(scenarios);
+        await saveScenarios(ns);
         // A replaced scenario starts over: its `times` and `every` count from nothing.
         await restartCounters(scenarios, name);
         return c.json(view(checked.scenario, "api"), replacing ? 200 : 201);
@@ -225,7 +220,8 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       responses: { 200: { description: "Removed", schema: z.strictObject({ deleted: z.string() }) } },
       errors: { 404: "No such scenario in the namespace", 409: "A scenario file's: change the file instead" },
       handler: async (c, { params: { name } }) => {
-        const { scenarios, id } = c.get("ns");
+        const ns = c.get("ns");
+        const { scenarios, id } = ns;
         const file = deps.scenarios.get(name);
         if (file)
           throw conflict(`${name} is the scenario of the file ${file.source}: change the file instead`);
@@ -233,7 +229,7 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
           throw coreError(CoreErrorCode.notFound, `no scenario ${name} in namespace ${id}`);
         scenarios.documents.delete(name);
         scenarios.active = scenarios.active.filter((n) => n !== name);
-        await saveScenarios(scenarios);
+        await saveScenarios(ns);
         await restartCounters(scenarios, name);
         return c.json({ deleted: name });
       },

@@ -6,7 +6,7 @@ import { createJournal, type Journal, type Redact } from "./journal.js";
 import { createMemoryStore } from "./memory-store.js";
 import type { RouteTable } from "./scenarios/check.js";
 import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
-import { syncNamespace } from "./settings.js";
+import { saveScenarios, syncNamespace } from "./settings.js";
 import type { Store } from "./store.js";
 import { createWebhookState } from "./deliveries.js";
 
@@ -24,10 +24,13 @@ export interface Namespaces {
   /** The scenarios active in every namespace (changed in place: the admin API sets it). */
   readonly global: string[];
   /**
-   * Brings `ns` up to date with what other sandboxes sharing its store changed (clock, scenarios, subscriptions,
-   * the global scenarios): before each request. Nothing to do with a store of the process's own.
+   * A request is about to use `ns`: brings it up to date with what other sandboxes sharing its store changed (clock,
+   * scenarios, subscriptions, the global scenarios; see `refresh`) and marks it used for the shared bound. Nothing to
+   * do with state of the process's own.
    */
   sync(ns: Namespace): Promise<void>;
+  /** Brings `ns` up to date as `sync` does without marking it used: for background work (the tick). */
+  refresh(ns: Namespace): Promise<void>;
 }
 
 /**
@@ -37,7 +40,19 @@ export interface Namespaces {
 export async function resetNamespace(ns: Namespace): Promise<void> {
   await ns.journal.clear();
   await ns.store.reset();
-  await clearScenarioState(ns.scenarios);
+  if (clearScenarioState(ns.scenarios)) await saveScenarios(ns);
+}
+
+/** What a store shared with other sandboxes (Redis) gives each namespace in place of this process's memory. */
+export interface SharedNamespaces {
+  /** The namespace's store, on its clock. */
+  store(clock: Clock, id: string): Store;
+  journal(id: string): Journal;
+  /**
+   * Marks a namespace used in an index every sandbox shares, and returns those the shared bound forgot:
+   * `maxNamespaces` holds across all of them.
+   */
+  touch(id: string): Promise<string[]>;
 }
 
 export interface NamespaceOptions {
@@ -55,15 +70,8 @@ export interface NamespaceOptions {
   redact?: Redact;
   /** The sandbox's clock: every namespace's clock follows it, with its own offset and freeze on top. */
   clock: Clock;
-  /** The store of a namespace, on its clock; in memory unless given. */
-  createStore?: (clock: Clock, id: string) => Store;
-  /**
-   * Marks a namespace used in an index shared with other sandboxes (Redis) and returns those the shared bound
-   * forgot: with a shared store, `maxNamespaces` holds across every sandbox sharing it.
-   */
-  touch?: (id: string) => Promise<string[]>;
-  /** The journal of a namespace; in memory unless given (a shared store gives its own). */
-  createJournal?: (id: string) => Journal;
+  /** Where namespaces keep their state when other sandboxes share it (Redis); this process's memory otherwise. */
+  shared?: SharedNamespaces;
   /** The declared routes, which a namespace's run-time scenarios and one-shots are compiled against (none unless given). */
   tables?: readonly RouteTable[];
   /** The scenarios active in every namespace at start (the list is kept and changed in place). */
@@ -77,24 +85,22 @@ export interface NamespaceOptions {
  * rate-limit counters and journal.
  */
 export function createNamespaces(options: NamespaceOptions): Namespaces {
-  const storeFor =
-    options.createStore ??
-    ((clock: Clock) =>
+  const { shared } = options;
+  const make = (id: string): Namespace => {
+    const clock = childClock(options.clock);
+    const store =
+      shared?.store(clock, id) ??
       createMemoryStore(clock, {
         maxEntries: options.maxEntries,
         maxCounters: options.maxCounters,
         ...(options.budget ? { budget: options.budget } : {}),
-      }));
-  const make = (id: string): Namespace => {
-    const clock = childClock(options.clock);
-    const store = storeFor(clock, id);
+      });
     return {
       id,
       clock,
       store,
       scenarios: createScenarioState(store, options.tables ?? []),
-      journal:
-        options.createJournal?.(id) ?? createJournal(options.journalSize, options.redact, options.budget),
+      journal: shared?.journal(id) ?? createJournal(options.journalSize, options.redact, options.budget),
       webhooks: createWebhookState(options.deliveriesKept),
     };
   };
@@ -121,21 +127,25 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
         const oldest = [...byId.keys()].find((key) => key !== DEFAULT_NAMESPACE)!;
         const evicted = byId.get(oldest)!;
         byId.delete(oldest);
-        // Gives its bytes back to the budget. A store of its own only: a shared one (Redis) is the other
-        // sandboxes' too, and this process merely stops holding the namespace.
-        if (options.createStore === undefined) void evicted.store.reset();
-        if (options.createJournal === undefined) void evicted.journal.clear();
+        // Gives its bytes back to the budget. State of its own only: a shared store and journal (Redis) are the
+        // other sandboxes' too, and this process merely stops holding the namespace.
+        if (shared === undefined) {
+          void evicted.store.reset();
+          void evicted.journal.clear();
+        }
         options.onEvict?.(evicted);
       }
       return ns;
     },
     default: fallback,
     global,
+    refresh: (ns) => syncNamespace(ns, fallback, global),
     sync: async (ns) => {
+      if (shared === undefined) return;
       await syncNamespace(ns, fallback, global);
       // Forgotten by the shared bound: this process lets go of them too (their keys are gone already).
-      const gone = await options.touch?.(ns.id).catch(() => []);
-      for (const id of gone ?? []) {
+      const gone = await shared.touch(ns.id).catch(() => []);
+      for (const id of gone) {
         const held = byId.get(id);
         if (held === undefined || id === ns.id) continue;
         byId.delete(id);

@@ -1,5 +1,6 @@
 import { ReplyError, type Cluster, type Redis } from "ioredis";
 import type { Clock } from "./clock.js";
+import { DEFAULT_NAMESPACE, type SharedNamespaces } from "./namespaces.js";
 import {
   entryOf,
   passes,
@@ -585,14 +586,11 @@ export const TOUCH_EVERY_MS = 10_000;
  * by last use (each process marks a namespace it serves at most every `TOUCH_EVERY_MS`), and past the bound the least
  * recently used one (never the default) is forgotten with all its keys, as one process forgets one in memory.
  */
-export function createNamespaceIndex(
-  redis: Client,
-  options: { prefix: string; max: number; defaultId: string },
-): { touch(id: string): Promise<string[]> } {
+function createNamespaceIndex(redis: Client, options: { prefix: string; max: number; defaultId: string }) {
   const client = withScripts(redis);
   const touched = new Map<string, number>();
   return {
-    async touch(id) {
+    async touch(id: string): Promise<string[]> {
       // Real time, only to space this process's marks: the order is the server's.
       const now = performance.now();
       if (now - (touched.get(id) ?? -Infinity) < TOUCH_EVERY_MS) return [];
@@ -682,4 +680,39 @@ function guarded<T extends object>(store: T): T {
           }
         : member;
   return out as T;
+}
+
+/**
+ * Every namespace's state on one Redis client: its store, its journal, and the shared bound on how many there are.
+ * The one place the Redis keys of a namespace are put together from the config.
+ */
+export function redisNamespaces(
+  redis: Client,
+  options: {
+    prefix: string;
+    maxEntries: number;
+    maxCounters: number;
+    maxNamespaces: number;
+    journalSize: number;
+    redact: Redact;
+  },
+): SharedNamespaces {
+  const { prefix } = options;
+  const index = createNamespaceIndex(redis, {
+    prefix,
+    max: options.maxNamespaces,
+    defaultId: DEFAULT_NAMESPACE,
+  });
+  return {
+    store: (clock, namespace) =>
+      createRedisStore(redis, clock, {
+        prefix,
+        namespace,
+        maxEntries: options.maxEntries,
+        maxCounters: options.maxCounters,
+      }),
+    journal: (namespace) =>
+      createRedisJournal(redis, { prefix, namespace, capacity: options.journalSize, redact: options.redact }),
+    touch: (id) => index.touch(id),
+  };
 }

@@ -53,7 +53,7 @@ export function requestContext(options: {
       DEFAULT_NAMESPACE;
     const ns = namespaces.get(id);
     // A namespace shared with other sandboxes (Redis) may have been changed through one of them.
-    if (ns.store.shared) await namespaces.sync(ns);
+    await namespaces.sync(ns);
     c.set("ns", ns);
     const base = options.publicUrl();
     c.set("baseUrl", ns.id === DEFAULT_NAMESPACE ? base : `${base}/ns/${ns.id}`);

@@ -1,7 +1,7 @@
 import type { ClockState } from "./clock.js";
 import type { Namespace } from "./context.js";
 import type { Subscription } from "./deliveries.js";
-import { SCENARIOS_SETTING, syncScenarios } from "./scenarios/state.js";
+import { scenariosSetting, syncScenarios } from "./scenarios/state.js";
 
 /**
  * What a namespace keeps in the process besides its store's entries, carried to every sandbox sharing the store
@@ -10,7 +10,7 @@ import { SCENARIOS_SETTING, syncScenarios } from "./scenarios/state.js";
  */
 export const SETTINGS = {
   clock: "clock",
-  scenarios: SCENARIOS_SETTING,
+  scenarios: "scenarios",
   /** The scenarios active in every namespace: a setting of the default namespace. */
   global: "global",
   subscriptions: "subscriptions",
@@ -53,6 +53,11 @@ export async function syncNamespace(ns: Namespace, fallback: Namespace, global: 
   const globalText = (main ?? own).settings.global;
   if (changed(fallback, SETTINGS.global, globalText))
     global.splice(0, global.length, ...(JSON.parse(globalText) as string[]));
+}
+
+/** Writes what is active and defined in a namespace for the sandboxes sharing its store. */
+export async function saveScenarios(ns: Namespace): Promise<void> {
+  if (ns.store.shared) await ns.store.setSetting(SETTINGS.scenarios, scenariosSetting(ns.scenarios));
 }
 
 /** Writes a namespace's clock for the sandboxes sharing its store. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import { SandboxError } from "../../src/core/errors.js";
+import { createJournal } from "../../src/core/journal.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
 import {
   createNamespaces,
@@ -277,12 +278,16 @@ describe("sweep", () => {
     expect(await namespaces.sweep()).toBe(0);
   });
 
-  it("builds each namespace's store on its own clock through createStore", () => {
+  it("builds each namespace's shared store on its own clock", () => {
     const made: [Clock, string][] = [];
     const { root, namespaces } = setup({
-      createStore: (clock, id): Store => {
-        made.push([clock, id]);
-        return createMemoryStore(clock, { maxEntries: 10, maxCounters: 10 });
+      shared: {
+        store: (clock, id): Store => {
+          made.push([clock, id]);
+          return createMemoryStore(clock, { maxEntries: 10, maxCounters: 10 });
+        },
+        journal: () => createJournal(10),
+        touch: () => Promise.resolve([]),
       },
     });
     const w = namespaces.get("w");

@@ -570,7 +570,7 @@ describe("chooseRule", () => {
     expect(await state.store.count("applied:x#0", 2)).toBeUndefined();
     // Resetting the namespace (its store, then its scenario state) restarts the counters.
     await state.store.reset();
-    await clearScenarioState(state);
+    clearScenarioState(state);
     expect(await state.store.count("seen:y#0", 1)).toBe(1);
     expect(await runs(3, ["x"])).toEqual([503, 503, 500]);
   });

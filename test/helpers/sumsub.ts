@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { signRequest } from "../../src/providers/sumsub/index.js";
-import type { TestSandbox } from "./sandbox.js";
+import { BASE, verifyWithPublishedJwks, type TestSandbox } from "./sandbox.js";
 
 export const APP_TOKEN = "sbx:sandbox-app-token";
 export const APP_SECRET = "sandbox-app-secret";
@@ -94,4 +94,12 @@ export async function authorize(sandbox: TestSandbox, params: AuthorizeParams = 
   const code = new URL(res.headers.get("location")!).searchParams.get("code");
   if (!code) throw new Error(`authorize gave no code: ${res.headers.get("location")}`);
   return code;
+}
+
+/** Verifies a Sumsub ID token as a client does: through the published JWKS, for the sandbox's issuer and the fixture client. */
+export function verifyIdToken(sandbox: TestSandbox, idToken: string) {
+  return verifyWithPublishedJwks(sandbox, "/sumsub/.well-known/jwks.json", idToken, {
+    issuer: `${BASE}/sumsub`,
+    audience: CLIENT_ID,
+  });
 }

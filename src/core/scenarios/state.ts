@@ -61,23 +61,19 @@ export function restartCounters(state: ScenarioState, name: string): Promise<voi
   return state.store.forgetCounts([`seen:${name}#`, `applied:${name}#`]);
 }
 
-/** The setting that carries a namespace's active and run-time scenarios to the sandboxes sharing its store. */
-export const SCENARIOS_SETTING = "scenarios";
-
 interface ScenariosSetting {
   active: string[];
   documents: [string, ScenarioDocument][];
 }
 
-/** Writes what is active and defined in the namespace to its store, for the other sandboxes that share it. */
-export async function saveScenarios(state: ScenarioState): Promise<void> {
-  if (!state.store.shared) return;
+/** What is active and defined in the namespace, as the text of its setting (see `syncScenarios`). */
+export function scenariosSetting(state: ScenarioState): string {
   const setting: ScenariosSetting = { active: state.active, documents: [...state.documents] };
-  await state.store.setSetting(SCENARIOS_SETTING, JSON.stringify(setting));
+  return JSON.stringify(setting);
 }
 
 /**
- * Takes what another sandbox sharing the store made active and defined (the setting's JSON text). A document that
+ * Takes what another sandbox sharing the store made active and defined (`scenariosSetting`'s text). A document that
  * no longer compiles here (a sandbox with other routes) is left out.
  */
 export function syncScenarios(state: ScenarioState, text: string): void {
@@ -97,17 +93,17 @@ export function syncScenarios(state: ScenarioState, text: string): void {
 
 /**
  * Forgets the run-time scenarios (queued one-shots and counters go with the store's reset); which scenarios are
- * active stays, less the run-time ones just forgotten.
+ * active stays, less the run-time ones just forgotten. Whether there were any (then the setting is to be saved).
  */
-export async function clearScenarioState(state: ScenarioState): Promise<void> {
+export function clearScenarioState(state: ScenarioState): boolean {
   state.queued = 0;
   state.compiled.clear();
-  if (state.defined.size === 0) return;
+  if (state.defined.size === 0) return false;
   const forgotten = state.defined;
   state.defined = new Map();
   state.documents = new Map();
   state.active = state.active.filter((name) => !forgotten.has(name));
-  await saveScenarios(state);
+  return true;
 }
 
 /** A one-shot as the library and `POST /__admin/scenarios/enqueue` give it. */
