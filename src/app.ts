@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { adminAuth } from "./admin/auth.js";
+import { adminAuth, publicPaths } from "./admin/auth.js";
 import { adminApi } from "./admin/routes.js";
 import { contractRoutes } from "./contract.js";
 import { bodyLimit } from "./core/body-limit.js";
@@ -59,7 +59,7 @@ export function createApp(deps: SandboxDeps): Hono<AppEnv> {
   );
 
   const admin = adminApi(deps);
-  app.use("/__admin/*", adminAuth(config.adminToken, config.cors.origins));
+  app.use("/__admin/*", adminAuth(config.adminToken, publicPaths(admin), config.cors.origins));
   mountRoutes(app, "/__admin", admin);
   app.route("/", contractRoutes(deps, admin));
 

@@ -269,16 +269,14 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
       `config file ${path} is not valid ${cause.format}: line ${String(cause.line)}, column ${String(cause.column)}: ${cause.reason}`,
     );
   }
-  if (data === null || typeof data !== "object" || Array.isArray(data)) {
-    throw new ConfigError(`config file ${path}: the top level must be an object`);
-  }
-  const record = { ...(data as Record<string, unknown>) };
+  if (!isRecord(data)) throw new ConfigError(`config file ${path}: the top level must be an object`);
+  const record = { ...data };
   for (const key of ["fixturesDir", "scenariosDir"]) {
     if (typeof record[key] === "string") record[key] = resolve(dirname(path), record[key]);
   }
   const https = record.https;
-  if (https !== null && typeof https === "object" && !Array.isArray(https)) {
-    const files = { ...(https as Record<string, unknown>) };
+  if (isRecord(https)) {
+    const files = { ...https };
     for (const key of ["cert", "key", "dir"])
       if (typeof files[key] === "string") files[key] = resolve(dirname(path), files[key]);
     record.https = files;

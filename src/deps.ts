@@ -246,7 +246,8 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       ],
     },
   );
-  scenarios = await loadScenarios(config.scenariosDir, routeTables(vendors));
+  const tables = routeTables(vendors);
+  scenarios = await loadScenarios(config.scenariosDir, tables);
   const unknown = config.scenarios.filter((name) => !scenarios.has(name));
   if (unknown.length > 0) {
     throw new ConfigError(
@@ -272,7 +273,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       budget,
       maxNamespaces: config.namespaces.max,
       journalSize: config.journal.size,
-      tables: routeTables(vendors),
+      tables,
       global: globalScenarios,
       deliveriesKept: config.webhookDelivery.keep,
       onEvict: (ns) => {

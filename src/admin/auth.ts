@@ -3,17 +3,24 @@ import type { AppEnv } from "../core/context.js";
 import { originAllowed } from "../core/cors.js";
 import { SandboxError } from "../core/errors.js";
 import { parseAuthScheme, sameSecret } from "../core/http.js";
-import { DASHBOARD_SHELL } from "./ui/index.js";
-
-/** What any caller may GET: health, and the dashboard's shell, script and stylesheet (they hold no data). */
-const OPEN = new Set(["/__admin/health", ...DASHBOARD_SHELL]);
+import type { Route } from "../core/route.js";
 
 /** Methods that only read: a page on another site may send them without asking (a "simple" request) and learns nothing. */
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** The paths any caller may GET: those of the admin routes declared `public` (health, the dashboard's shell). */
+export function publicPaths(admin: readonly Route[]): ReadonlySet<string> {
+  return new Set(
+    admin
+      .filter((r) => r.definition.public && r.definition.method === "get")
+      .flatMap((r) => [r.definition.path, ...(r.definition.alsoAt ?? [])])
+      .map((path) => `/__admin${path}`),
+  );
+}
+
 /**
- * With an admin token set, every admin call but `GET /__admin/health` and the dashboard's shell needs
- * `Authorization: Bearer <token>`.
+ * With an admin token set, every admin call but a GET of an `open` path (`publicPaths`: `GET /__admin/health` and the
+ * dashboard's shell) needs `Authorization: Bearer <token>`.
  *
  * Changes are refused from what a web page on another site can send without CORS asking first: a body that is not
  * `application/json` (415: `text/plain` and forms need no preflight), or an `Origin` that `cors.origins` does not list
@@ -21,6 +28,7 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"]);
  */
 export function adminAuth(
   token: string | undefined,
+  open: ReadonlySet<string>,
   origins: "*" | readonly string[] = "*",
 ): MiddlewareHandler<AppEnv> {
   const allowed = originAllowed(origins);
@@ -44,7 +52,7 @@ export function adminAuth(
           `the admin API takes JSON bodies: Content-Type: application/json (got ${type ?? "none"})`,
         );
     }
-    const isOpen = c.req.method === "GET" && OPEN.has(c.req.path);
+    const isOpen = c.req.method === "GET" && open.has(c.req.path);
     if (token !== undefined && !isOpen) {
       const given = parseAuthScheme(c.req.header("authorization"), "Bearer");
       if (given === undefined || !sameSecret(given, token)) {

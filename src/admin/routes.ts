@@ -4,7 +4,7 @@ import type { Namespace } from "../core/context.js";
 import { invalidRequest } from "../core/http.js";
 import { plainFormat } from "../core/error-door.js";
 import { bindRoutes, defineRoute, type Route, type RouteDeclaration } from "../core/route.js";
-import { listEntries } from "../core/store.js";
+import { listEntries, TOKEN_STATUSES } from "../core/store.js";
 import { saveClock } from "../core/settings.js";
 import { forgetNamespace, type SandboxDeps } from "../deps.js";
 import { scenarioRoutes } from "./scenarios.js";
@@ -54,14 +54,10 @@ const entryView = z.strictObject({
   status: z.string().optional().describe("Where it stands, as the vendor says it"),
   context: z.record(z.string(), z.unknown()).optional().describe("The non-secret facts it carries"),
 });
-const tokenView = z.strictObject({
-  kind: z.string(),
+const tokenView = entryView.extend({
   id: z.string().describe("Redacted: enough to recognise, not enough to use"),
-  createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime().describe("The token's own expiry"),
-  status: z
-    .enum(["active", "used", "revoked", "expired"])
-    .describe("Ended ones (used, revoked, expired) stay listed for an hour"),
+  status: z.enum(TOKEN_STATUSES).describe("Ended ones (used, revoked, expired) stay listed for an hour"),
   context: z
     .record(z.string(), z.unknown())
     .optional()
@@ -118,6 +114,7 @@ export function adminRoutes(deps: SandboxDeps): RouteDeclaration[] {
     defineRoute({
       method: "get",
       path: "/health",
+      public: true,
       summary: "Health: 503 while the shared store (Redis) does not answer",
       responses: {
         200: {

@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import { editDistance } from "./distance.js";
 
 /**
  * How start-up input (a config file, the environment, flags) is refused: one line per problem, naming the field and
@@ -32,27 +33,11 @@ export function nearest(word: string, known: readonly string[]): string | undefi
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase(), { swaps: true });
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   // One edit in a short name, two in a longer one: beyond that a suggestion is a guess.
   return bestDistance <= (word.length <= 4 ? 1 : 2) ? best : undefined;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours cost one each. */
-function distance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const row = rows[i]!;
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1);
-    }
-  return rows[a.length]![b.length]!;
 }
 
 type Issue = z.core.$ZodIssue;

@@ -8,11 +8,6 @@ export interface CorsOptions {
   maxAgeSeconds: number;
 }
 
-/**
- * CORS for browser clients on other origins. Only a request with an `Origin` header gets CORS headers (others are not
- * browsers' cross-origin calls), and they go into the context's prepared headers before the handler runs, so the
- * handler's response is built once (Hono's own middleware rewrites every response to add them).
- */
 /** Whether `cors.origins` lets a page on `origin` call the sandbox: `"*"` lets every origin. */
 export function originAllowed(origins: CorsOptions["origins"]): (origin: string) => boolean {
   if (origins === "*") return () => true;
@@ -20,6 +15,11 @@ export function originAllowed(origins: CorsOptions["origins"]): (origin: string)
   return (origin) => allowed.has(origin);
 }
 
+/**
+ * CORS for browser clients on other origins. Only a request with an `Origin` header gets CORS headers (others are not
+ * browsers' cross-origin calls), and they go into the context's prepared headers before the handler runs, so the
+ * handler's response is built once (Hono's own middleware rewrites every response to add them).
+ */
 export function cors(options: CorsOptions): MiddlewareHandler<AppEnv> {
   const allowedOrigin = originAllowed(options.origins);
   const expose = options.exposeHeaders.join(",");

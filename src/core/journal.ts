@@ -273,15 +273,15 @@ export function redactorFor(secretNames: Iterable<string> = [], options: Redacto
     return `${path}?${out.toString()}`;
   };
 
+  // As given, and as a path writes it (a code's `=`, an app token's `:` stay percent-encoded in a message).
+  const formsOf = (value: string) => [...new Set([value, encodeURIComponent(value), encodeURI(value)])];
+  // The known credentials' forms are worked out once; only the values a request holds are new each time.
+  const knownForms = [...known].map(formsOf);
   const text = (input: string, held: ReadonlySet<string> = NONE): string => {
     let out = input.length > MAX_TEXT ? `${input.slice(0, MAX_TEXT)}…[truncated]` : input;
-    for (const values of [known, held])
-      for (const value of values) {
-        if (value.length < MIN_SECRET_LENGTH) continue;
-        // As given, and as a path writes it (a code's `=`, an app token's `:` stay percent-encoded in a message).
-        for (const form of new Set([value, encodeURIComponent(value), encodeURI(value)]))
-          if (out.includes(form)) out = out.split(form).join(REDACTED);
-      }
+    const heldForms = [...held].filter((value) => value.length >= MIN_SECRET_LENGTH).map(formsOf);
+    for (const forms of [...knownForms, ...heldForms])
+      for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
     return out;
   };
 

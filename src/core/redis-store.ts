@@ -69,21 +69,27 @@ local function extend(key, px)
 end
 `;
 
-const TRIM = `${EXTEND}
+/** Drops an entry (by its member, `<kind>:<id>`) or a counter with its place in every index: one key layout. */
+const DROP = `
+local function dropEntry(base, m)
+  redis.call('DEL', base .. 'e:' .. m)
+  redis.call('ZREM', base .. 'order', m)
+  redis.call('ZREM', base .. 'exp', m)
+end
+local function dropCounter(base, m)
+  redis.call('DEL', base .. 'c:' .. m)
+  redis.call('ZREM', base .. 'corder', m)
+  redis.call('ZREM', base .. 'cexp', m)
+end
+`;
+
+const TRIM = `${EXTEND}${DROP}
 local function trim(base, now, max)
-  local order, exp = base .. 'order', base .. 'exp'
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', now, 'LIMIT', 0, 4)) do
-    redis.call('DEL', base .. 'e:' .. m)
-    redis.call('ZREM', order, m)
-    redis.call('ZREM', exp, m)
-  end
-  local over = redis.call('ZCARD', order) - max
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', base .. 'exp', '-inf', now, 'LIMIT', 0, 4)) do dropEntry(base, m) end
+  local over = redis.call('ZCARD', base .. 'order') - max
   if over > 0 then
-    local victims = redis.call('ZPOPMIN', order, over)
-    for i = 1, #victims, 2 do
-      redis.call('DEL', base .. 'e:' .. victims[i])
-      redis.call('ZREM', exp, victims[i])
-    end
+    local victims = redis.call('ZPOPMIN', base .. 'order', over)
+    for i = 1, #victims, 2 do dropEntry(base, victims[i]) end
     redis.call('INCRBY', base .. 'evicted', over)
   end
 end
@@ -121,19 +127,16 @@ return {rev, createdAt, expiresAt}
 `;
 
 /** KEYS[1] the entry. ARGV: base, member, now. Deletes it; returns {v, c, e, r} if it was live, else nil. */
-const REMOVE = `
-local key = KEYS[1]
-local cur = redis.call('HMGET', key, 'v', 'c', 'e', 'r')
+const REMOVE = `${DROP}
+local cur = redis.call('HMGET', KEYS[1], 'v', 'c', 'e', 'r')
 if not cur[1] then return nil end
-redis.call('DEL', key)
-redis.call('ZREM', ARGV[1] .. 'order', ARGV[2])
-redis.call('ZREM', ARGV[1] .. 'exp', ARGV[2])
+dropEntry(ARGV[1], ARGV[2])
 if tonumber(cur[3]) <= tonumber(ARGV[3]) then return nil end
 return cur
 `;
 
 /** KEYS[1] the counter. ARGV: base, key, now, windowMs, max, backstop. Returns {count, resetAt}. */
-const HIT = `${EXTEND}
+const HIT = `${EXTEND}${DROP}
 local key = KEYS[1]
 local base, name, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local reset = tonumber(redis.call('HGET', key, 't'))
@@ -148,33 +151,22 @@ if not reset or reset <= now then
   local over = redis.call('ZCARD', base .. 'corder') - tonumber(ARGV[5])
   if over > 0 then
     local victims = redis.call('ZPOPMIN', base .. 'corder', over)
-    for i = 1, #victims, 2 do
-      redis.call('DEL', base .. 'c:' .. victims[i])
-      redis.call('ZREM', base .. 'cexp', victims[i])
-    end
+    for i = 1, #victims, 2 do dropCounter(base, victims[i]) end
   end
 end
 return {redis.call('HINCRBY', key, 'n', 1), reset}
 `;
 
 /** KEYS[1] the order set (for the slot). ARGV: base, now. Drops expired entries and counters; returns how many entries. */
-const SWEEP = `
+const SWEEP = `${DROP}
 local base, now = ARGV[1], ARGV[2]
 local dropped = 0
 repeat
   local batch = redis.call('ZRANGEBYSCORE', base .. 'exp', '-inf', now, 'LIMIT', 0, 500)
-  for _, m in ipairs(batch) do
-    redis.call('DEL', base .. 'e:' .. m)
-    redis.call('ZREM', base .. 'order', m)
-    redis.call('ZREM', base .. 'exp', m)
-  end
+  for _, m in ipairs(batch) do dropEntry(base, m) end
   dropped = dropped + #batch
 until #batch < 500
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', base .. 'cexp', '-inf', now)) do
-  redis.call('DEL', base .. 'c:' .. m)
-  redis.call('ZREM', base .. 'corder', m)
-  redis.call('ZREM', base .. 'cexp', m)
-end
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', base .. 'cexp', '-inf', now)) do dropCounter(base, m) end
 return dropped
 `;
 
@@ -415,15 +407,16 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
   const base = `${options.prefix}{${options.namespace}}:`;
   const member = (k: Kind<unknown>, id: string) => `${k.name}:${id}`;
   const entryKey = (m: string) => `${base}e:${m}`;
+  /** An entry as read back: its value parsed from the JSON stored (a fresh copy, never the caller's object). */
   const entry = <T>(
-    k: Kind<T>,
+    kindName: string,
     id: string,
     value: string,
     c: number,
     e: number,
     r: number,
   ): StoreEntry<T> => ({
-    kind: k.name,
+    kind: kindName,
     id,
     value: JSON.parse(value) as StoreEntry<T>["value"],
     createdAt: c,
@@ -454,19 +447,14 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
     );
     if (written === null) return undefined;
     const [r, c, e] = written;
-    return {
-      kind: k.name,
-      id,
-      value: JSON.parse(text) as StoreEntry<T>["value"],
-      createdAt: c,
-      expiresAt: e,
-      rev: r,
-    };
+    return entry<T>(k.name, id, text, c, e, r);
   };
   const remove = async <T>(k: Kind<T>, id: string) => {
     const m = member(k, id);
     const cur = await client.idvRemove(entryKey(m), base, m, clock.now());
-    return cur === null ? undefined : entry(k, id, cur[0], Number(cur[1]), Number(cur[2]), Number(cur[3]));
+    return cur === null
+      ? undefined
+      : entry<T>(k.name, id, cur[0], Number(cur[1]), Number(cur[2]), Number(cur[3]));
   };
 
   return guarded({
@@ -522,7 +510,7 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
     async get(k, id) {
       const [v, c, e, r] = await client.hmget(entryKey(member(k, id)), "v", "c", "e", "r");
       if (v === null || v === undefined || Number(e) <= clock.now()) return undefined;
-      return entry(k, id, v, Number(c), Number(e), Number(r));
+      return entry(k.name, id, v, Number(c), Number(e), Number(r));
     },
     take: remove,
     async delete(k, id) {
@@ -544,14 +532,7 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
         if (v === null || v === undefined || Number(e) <= now) return;
         const m = members[i]!;
         const split = m.indexOf(":");
-        out.push({
-          kind: m.slice(0, split),
-          id: m.slice(split + 1),
-          value: JSON.parse(v) as unknown,
-          createdAt: Number(c),
-          expiresAt: Number(e),
-          rev: Number(r),
-        });
+        out.push(entry(m.slice(0, split), m.slice(split + 1), v, Number(c), Number(e), Number(r)));
       });
       return out;
     },

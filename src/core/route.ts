@@ -62,6 +62,11 @@ export interface RouteDefinition<R extends RequestSpec = RequestSpec, A = undefi
    * their own: the operation at `path` says in its description that they are accepted, and lists them in `x-also-at`.
    */
   alsoAt?: readonly string[];
+  /**
+   * Answers without the admin token, however it is set (the admin API's health and the dashboard's shell): what holds
+   * no data. Only for GET routes of the admin API; a vendor's own routes never need it.
+   */
+  public?: true;
   summary: string;
   description?: string;
   /** Security scheme names from the vendor's `securitySchemes`. */

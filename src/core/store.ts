@@ -12,7 +12,8 @@ export interface EntryFacts {
 }
 
 /** Where a token or code stands: `expired` and (after a `take`) `used` come from its trace (see `putListed`). */
-export type TokenStatus = "active" | "used" | "revoked" | "expired";
+export const TOKEN_STATUSES = ["active", "used", "revoked", "expired"] as const;
+export type TokenStatus = (typeof TOKEN_STATUSES)[number];
 
 /** Which admin list a kind's entries appear in, whether their ids are secrets, and what else is shown of them. */
 export interface KindDisplay<T = unknown> {
@@ -313,17 +314,18 @@ export async function endListed<T>(
 }
 
 /**
- * Consumes a single-use token of a listed kind: the store's atomic `take` (exactly one concurrent caller gets it),
- * then its ending, `used`.
+ * Ends a token of a listed kind before its expiry: the store's atomic `take` (exactly one concurrent caller gets it),
+ * then its ending, `used` (a single-use token consumed) unless said otherwise (`revoked`).
  */
 export async function takeListed<T>(
   store: Store,
   k: Kind<T>,
   id: string,
   now: number,
+  ended: Ending["ended"] = "used",
 ): Promise<StoreEntry<T> | undefined> {
   const taken = await store.take(k, id);
-  if (taken) await endListed(store, k, taken, "used", now);
+  if (taken) await endListed(store, k, taken, ended, now);
   return taken;
 }
 

@@ -1,5 +1,6 @@
 import type * as z from "zod";
 import type { DueItem, Namespace } from "./context.js";
+import type { Kind } from "./store.js";
 
 /**
  * A verification-like thing a vendor holds (a Sumsub applicant, a Regula session): it starts pending and a tester
@@ -10,6 +11,8 @@ import type { DueItem, Namespace } from "./context.js";
 export interface Subject {
   /** What the record is, in messages and the admin API: `applicant`, `session`. */
   readonly name: string;
+  /** The kind its records are stored under, so the admin API and the dashboard can find them. */
+  readonly kind?: Kind<unknown>;
   /** The verdicts a tester may give; the first is what `verdicts.auto` gives unless the config names another. */
   readonly verdicts: readonly string[];
   /** Fields a verdict may carry over the admin API besides its name (Sumsub's `rejectLabels`). */

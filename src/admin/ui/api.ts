@@ -33,16 +33,12 @@ const streamHeaders = z.object({
 export function dashboardApi(deps: SandboxDeps): RouteDeclaration[] {
   const open = new Set<ReadableStream<Uint8Array>>();
   const subjects = deps.vendors.flatMap((v) =>
-    v.subjects.map((s) => {
-      // A vendor stores a record that takes verdicts under the kind `<vendor>.<subject>`.
-      const kind = `${v.provider.name}.${s.name}`;
-      return {
-        vendor: v.provider.name,
-        subject: s.name,
-        kind: deps.kinds.has(kind) ? kind : null,
-        verdicts: [...s.verdicts],
-      };
-    }),
+    v.subjects.map((s) => ({
+      vendor: v.provider.name,
+      subject: s.name,
+      kind: s.kind?.name ?? null,
+      verdicts: [...s.verdicts],
+    })),
   );
 
   return [

@@ -3,7 +3,7 @@ import type { SandboxDeps } from "../../deps.js";
 import { dashboardApi } from "./api.js";
 import { dashboardPageRoutes } from "./page.js";
 
-export { DASHBOARD_POLICY, DASHBOARD_SHELL } from "./page.js";
+export { DASHBOARD_POLICY } from "./page.js";
 
 /** `/__admin/ui/` and what it reads besides the admin API proper: namespaces, verdicts and the live journal. */
 export function dashboardRoutes(deps: SandboxDeps): RouteDeclaration[] {

@@ -13,9 +13,6 @@ import { APP_JS } from "./app-js.js";
 export const DASHBOARD_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** The paths that hold no data, served without the admin token: the shell, its script and its stylesheet. */
-export const DASHBOARD_SHELL = ["/__admin/ui", "/__admin/ui/", "/__admin/ui/app.js", "/__admin/ui/app.css"];
-
 /** A table the script fills: its id, and its columns (each cell is labelled with its column at phone width). */
 function table(id: string, columns: readonly string[]): Html {
   return html`<div class="table">
@@ -195,6 +192,7 @@ export function dashboardPageRoutes(options: { tokenRequired: boolean }): RouteD
     defineRoute({
       method: "get",
       path: "/ui",
+      public: true,
       summary: "The dashboard (redirects to /__admin/ui/)",
       responses: { 302: { description: "To the dashboard", headers: { Location: "ui/" } } },
       handler: (c) => c.redirect("ui/", 302),
@@ -202,6 +200,7 @@ export function dashboardPageRoutes(options: { tokenRequired: boolean }): RouteD
     defineRoute({
       method: "get",
       path: "/ui/",
+      public: true,
       summary: "The dashboard: journal, state, verdicts, webhooks, scenarios and clock of a namespace",
       description:
         "Served without the admin token: it holds no data, and asks for the token before any call.",
@@ -215,6 +214,7 @@ export function dashboardPageRoutes(options: { tokenRequired: boolean }): RouteD
     defineRoute({
       method: "get",
       path: "/ui/app.js",
+      public: true,
       summary: "The dashboard's script",
       responses: asset("The script", "text/javascript"),
       handler: (c) => c.body(APP_JS, 200, assetHeaders("text/javascript; charset=utf-8")),
@@ -222,6 +222,7 @@ export function dashboardPageRoutes(options: { tokenRequired: boolean }): RouteD
     defineRoute({
       method: "get",
       path: "/ui/app.css",
+      public: true,
       summary: "The dashboard's stylesheet",
       responses: asset("The stylesheet", "text/css"),
       handler: (c) => c.body(APP_CSS, 200, assetHeaders("text/css; charset=utf-8")),

@@ -45,6 +45,7 @@ export const dqe = defineProvider({
   subjects: ({ verdicts }) => [
     {
       name: "check",
+      kind: checks,
       verdicts: CHECK_VERDICTS,
       give: (ns, id, verdict) =>
         isVerdict(verdict) ? finishCheck(verdicts, ns, id, verdict) : Promise.resolve(false),

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { editDistance } from "../../core/distance.js";
 import { USER_INFO_KEYS, type Identity, type UserInfoKey } from "./schemas.js";
 
 /** A well-formed number: `national` (06…/07…) for a French mobile, the digits as given otherwise. */
@@ -49,21 +50,6 @@ export function parseUserInfos(raw: string | undefined): UserInfos | undefined {
 const fold = (s: string) =>
   s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().replace(/\s+/g, " ").trim();
 
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(
-        previous[j]! + 1,
-        row[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    previous = row;
-  }
-  return previous[b.length]!;
-}
-
 /**
  * 100 for the same value (ignoring case, accents and spacing; two empty values agree), 0 when only one is empty, else
  * by edit distance.
@@ -72,7 +58,7 @@ export function similarity(given: string, known: string): number {
   const [a, b] = [fold(given), fold(known)];
   if (a === b) return 100;
   if (a === "" || b === "") return 0;
-  return Math.round(100 * (1 - distance(a, b) / Math.max(a.length, b.length)));
+  return Math.round(100 * (1 - editDistance(a, b) / Math.max(a.length, b.length)));
 }
 
 /** matching_notp: each `user_infos` key scored against what the operator holds for the line. */

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../core/context.js";
 import { sameSecret } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import type { RouteDeclaration } from "../../core/route.js";
-import { endListed, putListed, takeListed } from "../../core/store.js";
+import { putListed, takeListed } from "../../core/store.js";
 import { fail } from "./errors.js";
 import { getAndPost } from "./fields.js";
 import { idmobileRoutes } from "./idmobile.js";
@@ -95,8 +95,7 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclar
         if (!entry || entry.value.accessToken !== access) throw fail("invalid_token");
         // Single use: exactly one concurrent refresh takes the token; the old pair is gone before the new one exists.
         if (!(await takeListed(store, refreshTokens, refreshToken, clock.now()))) throw fail("invalid_token");
-        const retired = await store.take(accessTokens, access);
-        if (retired) await endListed(store, accessTokens, retired, "revoked", clock.now());
+        await takeListed(store, accessTokens, access, clock.now(), "revoked");
         return issuePair(c, entry.value.licence);
       },
     ),

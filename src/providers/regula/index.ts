@@ -32,6 +32,7 @@ export const regula = defineProvider({
   subjects: (deps) => [
     {
       name: "session",
+      kind: sessions,
       verdicts: finishStatusSchema.options,
       give: (ns, id, verdict) => finishSession(deps, ns, id, finishStatusSchema.parse(verdict)),
       due: (ns, id) => expireSession(deps, ns, id),

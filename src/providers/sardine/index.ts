@@ -30,6 +30,7 @@ export const sardine = defineProvider({
   subjects: (deps) => [
     {
       name: "verification",
+      kind: verifications,
       verdicts: VERDICTS,
       give: (ns, id, verdict) => giveVerdict(deps, ns, id, verdict),
       due: (ns, id) => expireVerification(deps, ns, id),

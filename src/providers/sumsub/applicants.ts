@@ -277,6 +277,7 @@ export function createApplicants(deps: ProviderDeps<SumsubFixtures, SumsubConfig
 
   const subject: Subject = {
     name: "applicant",
+    kind: applicants,
     verdicts: VERDICTS,
     details: verdictDetails,
     // The core gives only a verdict of `verdicts`, with details `verdictDetails` checked ({} by magic or auto).
