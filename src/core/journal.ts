@@ -290,12 +290,8 @@ export function redactorFor(secretNames: Iterable<string> = [], options: Redacto
     const values = candidates(pathAndQuery, names, notToken);
     if (values.length === 0) return NONE;
     try {
-      // Every lookup at once: a network store answers them in one round trip, not one per kind and value.
-      const found = await Promise.all(
-        values.map(async (value) =>
-          (await Promise.all(kinds.map((k) => store.get(k, value)))).some((e) => e !== undefined),
-        ),
-      );
+      // One step for every value and kind: a network store answers it in one command.
+      const found = await store.holdsAny(kinds, values);
       const out = values.filter((_, i) => found[i]);
       return out.length === 0 ? NONE : new Set(out);
     } catch {

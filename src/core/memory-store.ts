@@ -223,6 +223,9 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
     get<T>(k: Kind<T>, id: string) {
       return Promise.resolve(live(k, id)?.entry as StoreEntry<T> | undefined);
     },
+    holdsAny(kinds: readonly Kind<unknown>[], ids: readonly string[]) {
+      return Promise.resolve(ids.map((id) => kinds.some((k) => live(k, id) !== undefined)));
+    },
     take<T>(k: Kind<T>, id: string) {
       const slot = live(k, id);
       const entry = slot?.entry;

@@ -135,6 +135,24 @@ if tonumber(cur[3]) <= tonumber(ARGV[3]) then return nil end
 return cur
 `;
 
+/**
+ * KEYS[1] the order set (for the slot). ARGV: base, now, the number of kinds, the kinds' names, then the ids. Returns
+ * 1 or 0 per id: whether a live entry of one of the kinds is under it.
+ */
+const HOLDS_ANY = `
+local base, now, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for i = 4 + count, #ARGV do
+  local found = 0
+  for k = 4, 3 + count do
+    local e = redis.call('HGET', base .. 'e:' .. ARGV[k] .. ':' .. ARGV[i], 'e')
+    if e and tonumber(e) > now then found = 1 break end
+  end
+  out[#out + 1] = found
+end
+return out
+`;
+
 /** KEYS[1] the counter. ARGV: base, key, now, windowMs, max, backstop. Returns {count, resetAt}. */
 const HIT = `${EXTEND}${DROP}
 local key = KEYS[1]
@@ -351,6 +369,7 @@ type Args = (string | number)[];
 interface Scripts {
   idvWrite(key: string, ...args: Args): Promise<[number, number, number] | null>;
   idvRemove(key: string, ...args: Args): Promise<[string, string, string, string] | null>;
+  idvHoldsAny(key: string, ...args: Args): Promise<number[]>;
   idvHit(key: string, ...args: Args): Promise<[number, number]>;
   idvSweep(key: string, ...args: Args): Promise<number>;
   idvReset(key: string, ...args: Args): Promise<number>;
@@ -372,6 +391,7 @@ interface Scripts {
 const SCRIPTS: Record<keyof Scripts, string> = {
   idvWrite: WRITE,
   idvRemove: REMOVE,
+  idvHoldsAny: HOLDS_ANY,
   idvHit: HIT,
   idvSweep: SWEEP,
   idvReset: RESET,
@@ -511,6 +531,12 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
       const [v, c, e, r] = await client.hmget(entryKey(member(k, id)), "v", "c", "e", "r");
       if (v === null || v === undefined || Number(e) <= clock.now()) return undefined;
       return entry(k.name, id, v, Number(c), Number(e), Number(r));
+    },
+    async holdsAny(kinds, ids) {
+      if (kinds.length === 0 || ids.length === 0) return ids.map(() => false);
+      const names = kinds.map((k) => k.name);
+      const found = await client.idvHoldsAny(`${base}order`, base, clock.now(), names.length, ...names, ...ids);
+      return found.map((f) => f === 1);
     },
     take: remove,
     async delete(k, id) {

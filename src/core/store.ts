@@ -98,6 +98,11 @@ export interface Store {
     value: T,
     ttlSeconds?: number,
   ): Promise<StoreEntry<T> | undefined>;
+  /**
+   * For each of `ids`, whether a live entry of one of `kinds` is under it: one step however many ids and kinds (what
+   * the journal's redactor asks of every request that carries a value that could be a token).
+   */
+  holdsAny(kinds: readonly Kind<unknown>[], ids: readonly string[]): Promise<boolean[]>;
   /** Whether a live entry was there to delete (an expired one was not). */
   delete(kind: Kind<unknown>, id: string): Promise<boolean>;
   /** Live entries, oldest first; all kinds unless one is named. */

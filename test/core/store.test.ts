@@ -132,6 +132,29 @@ describe.each(backends)("$name store", ({ create }) => {
     });
   });
 
+  describe("holdsAny", () => {
+    it("says for each id whether a live entry of one of the kinds is under it, in order", async () => {
+      const { clock, store } = setup();
+      await store.put(codes, "c1", { client: "a" }, 60);
+      await store.put(tokens, "t1", "x", 10);
+      await store.put(counts, "n1", { n: 1 }, 60);
+      expect(await store.holdsAny([codes, tokens], ["t1", "nope", "c1", "n1"])).toEqual([
+        true,
+        false,
+        true,
+        false,
+      ]);
+      expect(await store.holdsAny([tokens], ["c1"])).toEqual([false]);
+      expect(await store.holdsAny([], ["c1"])).toEqual([false]);
+      expect(await store.holdsAny([codes], [])).toEqual([]);
+      // Expired on the clock: no longer held, though not yet swept.
+      clock.advance(10);
+      expect(await store.holdsAny([codes, tokens], ["t1", "c1"])).toEqual([false, true]);
+      await store.take(codes, "c1");
+      expect(await store.holdsAny([codes, tokens], ["c1"])).toEqual([false]);
+    });
+  });
+
   describe("create", () => {
     it("writes only where no live entry is, and an expired one does not count", async () => {
       const { store, clock } = setup();
