@@ -535,7 +535,14 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
     async holdsAny(kinds, ids) {
       if (kinds.length === 0 || ids.length === 0) return ids.map(() => false);
       const names = kinds.map((k) => k.name);
-      const found = await client.idvHoldsAny(`${base}order`, base, clock.now(), names.length, ...names, ...ids);
+      const found = await client.idvHoldsAny(
+        `${base}order`,
+        base,
+        clock.now(),
+        names.length,
+        ...names,
+        ...ids,
+      );
       return found.map((f) => f === 1);
     },
     take: remove,

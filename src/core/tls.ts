@@ -21,7 +21,6 @@ export interface TlsCertificate {
   /** PEM private key of `cert`. */
   readonly key: string;
   readonly certPath: string;
-  readonly keyPath: string;
   /** SHA-256 fingerprint of the served (leaf) certificate, as browsers and `openssl x509 -fingerprint` show it. */
   readonly fingerprint: string;
   /** The names it is valid for: its subjectAltName DNS names and IP addresses. */
@@ -146,7 +145,7 @@ export async function loadCertificate(options: LoadCertificateOptions): Promise<
       ),
   );
   return {
-    ...described(server.pair, join(dir, FILES.cert), join(dir, FILES.key), server.origin),
+    ...described(server.pair, join(dir, FILES.cert), server.origin),
     trust: {
       pem: authority.pair.cert,
       path: join(dir, FILES.authority),
@@ -256,7 +255,7 @@ async function givenCertificate(certPath: string, keyPath: string): Promise<TlsC
   }
   if (!x509.checkPrivateKey(privateKey))
     throw new ConfigError(`HTTPS key ${keyPath} is not the key of the certificate ${certPath}`);
-  const served = described({ cert, key, x509 }, certPath, keyPath, "given");
+  const served = described({ cert, key, x509 }, certPath, "given");
   // Its authority (mkcert's root, say) is the user's to trust: the sandbox knows only the certificate.
   return {
     ...served,
@@ -270,17 +269,11 @@ async function givenCertificate(certPath: string, keyPath: string): Promise<TlsC
   };
 }
 
-function described(
-  pair: Pair,
-  certPath: string,
-  keyPath: string,
-  origin: Origin,
-): Omit<TlsCertificate, "trust"> {
+function described(pair: Pair, certPath: string, origin: Origin): Omit<TlsCertificate, "trust"> {
   return {
     cert: pair.cert,
     key: pair.key,
     certPath,
-    keyPath,
     fingerprint: pair.x509.fingerprint256,
     names: sanNames(pair.x509),
     validTo: new Date(Date.parse(pair.x509.validTo)),

@@ -329,7 +329,7 @@ describe("the generated certificates", () => {
     const other = await loadCertificate({ dir: await tempDir(), names });
 
     // A server key that is not the certificate's: a new server certificate, the CA kept.
-    await writeFile(join(dir, "idv-sandbox.key"), await readFile(other.keyPath, "utf8"));
+    await writeFile(join(dir, "idv-sandbox.key"), other.key);
     const mismatched = await loadCertificate({ dir, names });
     expect(mismatched).toMatchObject({ origin: "created", trust: { origin: "kept" } });
     expect([first.fingerprint, other.fingerprint]).not.toContain(mismatched.fingerprint);
