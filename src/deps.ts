@@ -108,7 +108,7 @@ function redisBackend(client: RedisClient, owned: boolean): StoreBackend {
 
 /** Forgets a namespace's state (see `resetNamespace`), its deliveries and API subscriptions too. */
 export async function forgetNamespace(deps: SandboxDeps, ns: Namespace): Promise<void> {
-  deps.webhooks.reset(ns);
+  await deps.webhooks.reset(ns);
   await saveSubscriptions(ns);
   await resetNamespace(ns);
 }
@@ -119,6 +119,8 @@ export async function tickAll(deps: SandboxDeps): Promise<void> {
     // Another sandbox sharing the store may have moved the namespace's clock since this one last served it.
     await deps.namespaces.refresh(ns);
     await deps.verdicts.tick(ns);
+    // Deliveries a sandbox that stopped left behind (shared store).
+    await deps.webhooks.tick(ns);
   }
 }
 
@@ -277,7 +279,7 @@ export async function createDeps(config: SandboxConfig, overrides: DepsOverrides
       global: globalScenarios,
       deliveriesKept: config.webhookDelivery.keep,
       onEvict: (ns) => {
-        webhooks.reset(ns);
+        webhooks.drop(ns);
       },
       redact,
       clock,

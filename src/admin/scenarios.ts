@@ -6,8 +6,14 @@ import { DEFAULT_NAMESPACE } from "../core/namespaces.js";
 import { defineRoute, type RouteDeclaration } from "../core/route.js";
 import { compileScenario, scenarioIssue, type ScenarioProblem } from "../core/scenarios/check.js";
 import { outcomeSchema, scenarioSchema, type Scenario } from "../core/scenarios/schema.js";
-import { enqueueOneShot, MAX_DEFINED, restartCounters, scenarioNamed } from "../core/scenarios/state.js";
-import { saveGlobal, saveScenarios } from "../core/settings.js";
+import {
+  enqueueOneShot,
+  MAX_DEFINED,
+  restartCounters,
+  scenarioNamed,
+  type ScenarioState,
+} from "../core/scenarios/state.js";
+import { changeGlobal, changeScenarios } from "../core/settings.js";
 import { routeTables, type SandboxDeps } from "../deps.js";
 import { nsQuery } from "./schemas.js";
 
@@ -63,20 +69,33 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
   });
   /**
    * Replaces the active list: a namespace's own, or without one everyone's. A run-time scenario exists in its
-   * namespace only, so the default namespace's are active there, not in the other namespaces. Rule counters restart.
+   * namespace only, so the default namespace's are active there, not in the other namespaces. Every name is checked
+   * against the scenarios as they are now in every sandbox sharing the store. Rule counters restart.
    */
   const setActive = async (ns: Namespace, names: string[]) => {
-    const { scenarios } = ns;
-    await scenarios.store.forgetCounts();
+    const known = (state: ScenarioState) => {
+      const unknown = names.filter((n) => !scenarioNamed(state, deps.scenarios, n));
+      if (unknown.length > 0) throw invalidRequest(`unknown scenario: ${unknown.join(", ")}`);
+    };
     if (ns.id !== DEFAULT_NAMESPACE) {
-      scenarios.active = names;
-      await saveScenarios(ns);
+      await changeScenarios(ns, (state) => {
+        known(state);
+        state.active = names;
+      });
+      await ns.scenarios.store.forgetCounts();
       return { active: names, scope: ns.id };
     }
-    const global = deps.globalScenarios;
-    global.splice(0, global.length, ...names.filter((n) => !scenarios.defined.has(n)));
-    scenarios.active = names.filter((n) => scenarios.defined.has(n));
-    await Promise.all([saveGlobal(ns, global), saveScenarios(ns)]);
+    // Two settings, each compared and set on its own: of two replacements at once through two sandboxes, each may
+    // win one of the two lists, where the default namespace has run-time scenarios (else its own list stays empty).
+    const defined = await changeScenarios(ns, (state) => {
+      known(state);
+      state.active = names.filter((n) => state.defined.has(n));
+      return state.defined;
+    });
+    await changeGlobal(ns, deps.globalScenarios, (list) => {
+      list.splice(0, list.length, ...names.filter((n) => !defined.has(n)));
+    });
+    await ns.scenarios.store.forgetCounts();
     return { active: names, scope: "global" };
   };
 
@@ -116,12 +135,7 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       request: { query: nsQuery, json: { schema: activeScenarios, required: true } },
       responses: { 200: { description: "Active now", schema: activeView } },
       errors: { 400: "An unknown scenario (named)" },
-      handler: async (c, { json: { names } }) => {
-        const ns = c.get("ns");
-        const unknown = names.filter((n) => !scenarioNamed(ns.scenarios, deps.scenarios, n));
-        if (unknown.length > 0) throw invalidRequest(`unknown scenario: ${unknown.join(", ")}`);
-        return c.json(await setActive(ns, names));
-      },
+      handler: async (c, { json: { names } }) => c.json(await setActive(c.get("ns"), names)),
     }),
     defineRoute({
       method: "delete",
@@ -186,7 +200,6 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       },
       handler: async (c, { params: { name }, json: document }) => {
         const ns = c.get("ns");
-        const { scenarios } = ns;
         const file = deps.scenarios.get(name);
         if (file)
           throw conflict(
@@ -197,19 +210,21 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
             CoreErrorCode.payloadTooLarge,
             `a scenario is at most ${String(MAX_SCENARIO_BYTES / 1024)} KiB`,
           );
-        const replacing = scenarios.defined.has(name);
-        if (!replacing && scenarios.defined.size >= MAX_DEFINED)
-          throw invalidRequest(
-            `at most ${String(MAX_DEFINED)} scenarios per namespace: delete one first, or reset the namespace`,
-          );
         const checked = compileScenario(document, name, "api", tables);
-        if (!checked.ok) throw refused(checked);
-        scenarios.defined.set(name, checked.scenario);
-        scenarios.documents.set(name, document);
-        await saveScenarios(ns);
+        const { scenario, replacing } = await changeScenarios(ns, (state) => {
+          const replacing = state.defined.has(name);
+          if (!replacing && state.defined.size >= MAX_DEFINED)
+            throw invalidRequest(
+              `at most ${String(MAX_DEFINED)} scenarios per namespace: delete one first, or reset the namespace`,
+            );
+          if (!checked.ok) throw refused(checked);
+          state.defined.set(name, checked.scenario);
+          state.documents.set(name, document);
+          return { scenario: checked.scenario, replacing };
+        });
         // A replaced scenario starts over: its `times` and `every` count from nothing.
-        await restartCounters(scenarios, name);
-        return c.json(view(checked.scenario, "api"), replacing ? 200 : 201);
+        await restartCounters(ns.scenarios, name);
+        return c.json(view(scenario, "api"), replacing ? 200 : 201);
       },
     }),
     defineRoute({
@@ -221,16 +236,16 @@ export function scenarioRoutes(deps: SandboxDeps): RouteDeclaration[] {
       errors: { 404: "No such scenario in the namespace", 409: "A scenario file's: change the file instead" },
       handler: async (c, { params: { name } }) => {
         const ns = c.get("ns");
-        const { scenarios, id } = ns;
         const file = deps.scenarios.get(name);
         if (file)
           throw conflict(`${name} is the scenario of the file ${file.source}: change the file instead`);
-        if (!scenarios.defined.delete(name))
-          throw coreError(CoreErrorCode.notFound, `no scenario ${name} in namespace ${id}`);
-        scenarios.documents.delete(name);
-        scenarios.active = scenarios.active.filter((n) => n !== name);
-        await saveScenarios(ns);
-        await restartCounters(scenarios, name);
+        await changeScenarios(ns, (state) => {
+          if (!state.defined.delete(name))
+            throw coreError(CoreErrorCode.notFound, `no scenario ${name} in namespace ${ns.id}`);
+          state.documents.delete(name);
+          state.active = state.active.filter((n) => n !== name);
+        });
+        await restartCounters(ns.scenarios, name);
         return c.json({ deleted: name });
       },
     }),

@@ -3,7 +3,7 @@ import { isoAt } from "../core/clock.js";
 import type { Namespace } from "../core/context.js";
 import { coreError, CoreErrorCode, SandboxError } from "../core/errors.js";
 import { describeIssues, invalidRequest } from "../core/http.js";
-import { saveSubscriptions } from "../core/settings.js";
+import { changeSubscriptions } from "../core/settings.js";
 import { nsQuery } from "./schemas.js";
 import { defineRoute, type RouteDeclaration } from "../core/route.js";
 import {
@@ -60,12 +60,11 @@ const notFound = (what: string) => coreError(CoreErrorCode.notFound, what);
 /** `/__admin/webhooks…` and `/__admin/verdicts`: subscriptions, deliveries, and the verdicts that cause them. */
 export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
   const { webhooks, verdicts } = deps;
-  const deliveryIn = (ns: Namespace, id: string) => {
-    const d = ns.webhooks.deliveries.get(id);
+  const deliveryIn = async (ns: Namespace, id: string) => {
+    const d = await webhooks.delivery(ns, id);
     if (!d) throw notFound(`no delivery ${id} in namespace ${ns.id}`);
     return d;
   };
-  const showDelivery = (ns: Namespace, id: string) => deliveryView(deliveryIn(ns, id));
 
   return [
     defineRoute({
@@ -77,10 +76,6 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
       errors: { 400: "An invalid field, an unknown vendor or event (the valid ones listed)" },
       handler: async (c, { json }) => {
         const ns = c.get("ns");
-        if (ns.webhooks.subscriptions.size >= MAX_SUBSCRIPTIONS)
-          throw invalidRequest(
-            `at most ${String(MAX_SUBSCRIPTIONS)} subscriptions per namespace: delete one first`,
-          );
         const checked = checkSubscription(json, webhooks.specs);
         if (!checked.ok)
           throw invalidRequest(checked.message, [{ field: checked.field, message: checked.message }]);
@@ -90,8 +85,14 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
           source: "api",
           createdAt: ns.clock.now(),
         };
-        ns.webhooks.subscriptions.set(subscription.id, subscription);
-        await saveSubscriptions(ns);
+        // Against the subscriptions every sandbox sharing the store made: two made at once both stay.
+        await changeSubscriptions(ns, (subscriptions) => {
+          if (subscriptions.size >= MAX_SUBSCRIPTIONS)
+            throw invalidRequest(
+              `at most ${String(MAX_SUBSCRIPTIONS)} subscriptions per namespace: delete one first`,
+            );
+          subscriptions.set(subscription.id, subscription);
+        });
         return c.json(view(subscription), 201);
       },
     }),
@@ -125,9 +126,9 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
             409,
             `${id} comes from the config file: change the file instead`,
           );
-        if (!ns.webhooks.subscriptions.delete(id))
-          throw notFound(`no subscription ${id} in namespace ${ns.id}`);
-        await saveSubscriptions(ns);
+        await changeSubscriptions(ns, (subscriptions) => {
+          if (!subscriptions.delete(id)) throw notFound(`no subscription ${id} in namespace ${ns.id}`);
+        });
         return c.json({ deleted: id });
       },
     }),
@@ -142,19 +143,18 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
           schema: z.strictObject({ deliveries: z.array(deliveryViewSchema) }),
         },
       },
-      handler: (c, { query }) => {
-        const ns = c.get("ns");
+      handler: async (c, { query }) => {
         const { limit = 100 } = query;
-        const out = [];
-        for (const d of [...ns.webhooks.deliveries.values()].reverse()) {
-          if (out.length >= limit) break;
-          if (query.vendor !== undefined && d.vendor !== query.vendor) continue;
-          if (query.event !== undefined && d.event !== query.event) continue;
-          if (query.status !== undefined && d.status !== query.status) continue;
-          if (query.subscription !== undefined && d.subscription !== query.subscription) continue;
-          out.push(deliveryView(d));
-        }
-        return c.json({ deliveries: out });
+        const found = await webhooks.list(
+          c.get("ns"),
+          limit,
+          (d) =>
+            (query.vendor === undefined || d.vendor === query.vendor) &&
+            (query.event === undefined || d.event === query.event) &&
+            (query.status === undefined || d.status === query.status) &&
+            (query.subscription === undefined || d.subscription === query.subscription),
+        );
+        return c.json({ deliveries: found.map(deliveryView) });
       },
     }),
     defineRoute({
@@ -164,7 +164,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
       request: { query: nsQuery, params: z.object({ id: z.string() }) },
       responses: { 200: { description: "The delivery", schema: deliveryViewSchema } },
       errors: { 404: "No such delivery in the namespace" },
-      handler: (c, { params: { id } }) => c.json(showDelivery(c.get("ns"), id)),
+      handler: async (c, { params: { id } }) => c.json(deliveryView(await deliveryIn(c.get("ns"), id))),
     }),
     defineRoute({
       method: "post",
@@ -178,13 +178,15 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
       },
       handler: async (c, { params: { id } }) => {
         const ns = c.get("ns");
-        if ((await webhooks.redeliver(ns, deliveryIn(ns, id))) === "busy")
+        const result = await webhooks.redeliver(ns, id);
+        if (result === "gone") throw notFound(`no delivery ${id} in namespace ${ns.id}`);
+        if (result === "busy")
           throw new SandboxError(
             "conflict",
             409,
             `${id} is being sent or waits its turn; resend it once it has ended`,
           );
-        return c.json(showDelivery(ns, id));
+        return c.json(deliveryView(await deliveryIn(ns, id)));
       },
     }),
     defineRoute({
@@ -203,9 +205,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
         const ns = c.get("ns");
         await deps.verdicts.tick(ns);
         const tried = await webhooks.flush(ns);
-        return c.json({
-          deliveries: tried.map((d) => deliveryView(d)),
-        });
+        return c.json({ deliveries: tried.map(deliveryView) });
       },
     }),
     defineRoute({

@@ -89,6 +89,15 @@ export function createClock(options: ClockOptions = {}): Clock {
   return clock;
 }
 
+/**
+ * Real time in milliseconds since the epoch, never moved or frozen: only for what waits real seconds and must be
+ * compared between sandboxes sharing a store (a webhook retry another sandbox takes over). What a vendor shows reads
+ * a namespace's clock instead.
+ */
+export function wallTime(): number {
+  return Date.now();
+}
+
 /** A clock that follows `parent` and adds its own offset and freeze on top (a namespace's clock). */
 export function childClock(parent: Clock): Clock {
   return createClock({ source: () => parent.now(), parent });

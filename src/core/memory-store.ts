@@ -175,6 +175,11 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
       settings.set(name, value);
       return Promise.resolve();
     },
+    setSettingIf(name: string, expected: string | undefined, value: string) {
+      if (settings.get(name) !== expected) return Promise.resolve(false);
+      settings.set(name, value);
+      return Promise.resolve(true);
+    },
     readShared() {
       return Promise.resolve({ settings: Object.fromEntries(settings), queued: waiting.length });
     },

@@ -8,7 +8,7 @@ import type { RouteTable } from "./scenarios/check.js";
 import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
 import { saveScenarios, syncNamespace } from "./settings.js";
 import type { Store } from "./store.js";
-import { createWebhookState } from "./deliveries.js";
+import { createMemoryDeliveryLog, type DeliveryLog } from "./deliveries.js";
 
 export const DEFAULT_NAMESPACE = "default";
 /** What a namespace id may be: it appears in URLs (`/ns/<id>/…`), so never `.` or `..` alone: a letter or digit. */
@@ -48,6 +48,8 @@ export interface SharedNamespaces {
   /** The namespace's store, on its clock. */
   store(clock: Clock, id: string): Store;
   journal(id: string): Journal;
+  /** The namespace's webhook deliveries, the newest `capacity` of them. */
+  deliveries(id: string, capacity: number): DeliveryLog;
   /**
    * Marks a namespace used in an index every sandbox shares, and returns those the shared bound forgot:
    * `maxNamespaces` holds across all of them.
@@ -101,7 +103,11 @@ export function createNamespaces(options: NamespaceOptions): Namespaces {
       store,
       scenarios: createScenarioState(store, options.tables ?? []),
       journal: shared?.journal(id) ?? createJournal(options.journalSize, options.redact, options.budget),
-      webhooks: createWebhookState(options.deliveriesKept),
+      webhooks: {
+        subscriptions: new Map(),
+        log:
+          shared?.deliveries(id, options.deliveriesKept) ?? createMemoryDeliveryLog(options.deliveriesKept),
+      },
     };
   };
   const fallback = make(DEFAULT_NAMESPACE);

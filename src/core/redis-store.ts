@@ -1,4 +1,6 @@
-import { ReplyError, type Cluster, type Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+import { createRedisDeliveryLog, DELIVERY_KEYS } from "./redis-deliveries.js";
+import { guarded } from "./redis.js";
 import type { Clock } from "./clock.js";
 import { DEFAULT_NAMESPACE, type SharedNamespaces } from "./namespaces.js";
 import {
@@ -10,7 +12,6 @@ import {
   type Redact,
 } from "./journal.js";
 import {
-  StoreUnavailableError,
   type Kind,
   type QueuedItem,
   type ScheduledItem,
@@ -238,6 +239,22 @@ keep(ARGV[1], tonumber(ARGV[4]))
 return 1
 `;
 
+/**
+ * KEYS[1] the settings. ARGV: base, name, value, keptMs, expected (none given: no setting by that name). Writes only
+ * if the setting is still the expected text. Returns 1 if written, 0 if not.
+ */
+const SET_SETTING_IF = `${KEEP}
+local current = redis.call('HGET', KEYS[1], ARGV[2])
+if ARGV[5] == nil then
+  if current then return 0 end
+elseif current ~= ARGV[5] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+keep(ARGV[1], tonumber(ARGV[4]))
+return 1
+`;
+
 /** KEYS[1] the counts. ARGV: base, name, limit ('' for none), keptMs. Returns the count after, nil at the limit. */
 const COUNT = `${KEEP}
 local n = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0') + 1
@@ -275,7 +292,9 @@ return n
  * settings, journal and counters of ids too.
  */
 const FORGET = `${CLEAR}
-for _, name in ipairs({'settings', 'journal', 'jseq', 'qseq', 'seq'}) do redis.call('DEL', base .. name) end
+for _, name in ipairs({'settings', 'journal', 'jseq', 'qseq', 'seq', ${DELIVERY_KEYS.map((k) => `'${k}'`).join(", ")}}) do
+  redis.call('DEL', base .. name)
+end
 return 1
 `;
 
@@ -375,6 +394,7 @@ interface Scripts {
   idvReset(key: string, ...args: Args): Promise<number>;
   idvReadShared(key: string, ...args: Args): Promise<string[]>;
   idvSetSetting(key: string, ...args: Args): Promise<number>;
+  idvSetSettingIf(key: string, ...args: Args): Promise<number>;
   idvCount(key: string, ...args: Args): Promise<number | null>;
   idvForgetCounts(key: string, ...args: Args): Promise<number>;
   idvEnqueue(key: string, ...args: Args): Promise<number | null>;
@@ -397,6 +417,7 @@ const SCRIPTS: Record<keyof Scripts, string> = {
   idvReset: RESET,
   idvReadShared: READ_SHARED,
   idvSetSetting: SET_SETTING,
+  idvSetSettingIf: SET_SETTING_IF,
   idvCount: COUNT,
   idvForgetCounts: FORGET_COUNTS,
   idvEnqueue: ENQUEUE,
@@ -484,6 +505,10 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
     },
     async setSetting(name, value) {
       await client.idvSetSetting(`${base}settings`, base, name, value, KEPT_MS);
+    },
+    async setSettingIf(name, expected, value) {
+      const given = expected === undefined ? [] : [expected];
+      return (await client.idvSetSettingIf(`${base}settings`, base, name, value, KEPT_MS, ...given)) === 1;
     },
     async readShared() {
       const [queued, ...pairs] = await client.idvReadShared(`${base}settings`, base, KEPT_MS);
@@ -676,27 +701,6 @@ export function createRedisJournal(
 }
 
 /**
- * The store with every failure to reach Redis (closed connection, no connection, command timeout) turned into a
- * `StoreUnavailableError`, which the error door answers 503. An error Redis answered (a script's) is a bug: it stays.
- */
-function guarded<T extends object>(store: T): T {
-  const unavailable = (err: unknown): never => {
-    if (err instanceof ReplyError) throw err;
-    throw new StoreUnavailableError("redis", { cause: err });
-  };
-  const out: Record<string, unknown> = {};
-  for (const [name, member] of Object.entries(store) as [string, unknown][])
-    out[name] =
-      typeof member === "function"
-        ? (...args: unknown[]) => {
-            const result = (member as (...a: unknown[]) => unknown)(...args);
-            return result instanceof Promise ? result.catch(unavailable) : result;
-          }
-        : member;
-  return out as T;
-}
-
-/**
  * Every namespace's state on one Redis client: its store, its journal, and the shared bound on how many there are.
  * The one place the Redis keys of a namespace are put together from the config.
  */
@@ -727,6 +731,8 @@ export function redisNamespaces(
       }),
     journal: (namespace) =>
       createRedisJournal(redis, { prefix, namespace, capacity: options.journalSize, redact: options.redact }),
+    deliveries: (namespace, capacity) =>
+      createRedisDeliveryLog(redis, { prefix, namespace, capacity, keptMs: KEPT_MS }),
     touch: (id) => index.touch(id),
   };
 }

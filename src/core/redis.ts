@@ -1,5 +1,6 @@
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, ReplyError, type RedisOptions } from "ioredis";
 import { ConfigError } from "./errors.js";
+import { StoreUnavailableError } from "./store.js";
 
 export interface RedisConnectOptions {
   /** Longest a command may take before it fails (the request then answers 503). */
@@ -78,4 +79,25 @@ export function redacted(url: string): string {
   } catch {
     return "the URL";
   }
+}
+
+/**
+ * The store with every failure to reach Redis (closed connection, no connection, command timeout) turned into a
+ * `StoreUnavailableError`, which the error door answers 503. An error Redis answered (a script's) is a bug: it stays.
+ */
+export function guarded<T extends object>(store: T): T {
+  const unavailable = (err: unknown): never => {
+    if (err instanceof ReplyError) throw err;
+    throw new StoreUnavailableError("redis", { cause: err });
+  };
+  const out: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(store) as [string, unknown][])
+    out[name] =
+      typeof member === "function"
+        ? (...args: unknown[]) => {
+            const result = (member as (...a: unknown[]) => unknown)(...args);
+            return result instanceof Promise ? result.catch(unavailable) : result;
+          }
+        : member;
+  return out as T;
 }

@@ -153,6 +153,11 @@ export interface Store {
   /** A namespace setting by name (JSON text), which `reset` keeps. */
   getSetting(name: string): Promise<string | undefined>;
   setSetting(name: string, value: string): Promise<void>;
+  /**
+   * Compare-and-set of a setting: writes `value` only if the stored text is still `expected` (undefined: no setting
+   * by that name yet), in one step. Whether it wrote: false when another writer changed it first (nothing is written).
+   */
+  setSettingIf(name: string, expected: string | undefined, value: string): Promise<boolean>;
   /** Every setting, and how many items wait in the queue, in one read. */
   readShared(): Promise<SharedView>;
 }

@@ -1,7 +1,9 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import * as z from "zod";
-import { isoAt } from "./clock.js";
+import { isoAt, wallTime } from "./clock.js";
 import type { Namespace } from "./context.js";
-import type { Delivery, Subscription } from "./deliveries.js";
+import { changeDelivery, type Attempt, type Delivery, type Subscription } from "./deliveries.js";
 import type { IdGenerator } from "./ids.js";
 
 /**
@@ -58,6 +60,32 @@ export interface WebhookEngineOptions {
 const MAX_IN_FLIGHT = 32;
 /** Most attempts one namespace may have in flight, so one worker's slow receiver never starves another's. */
 const MAX_IN_FLIGHT_PER_NAMESPACE = 8;
+/**
+ * How long (real time) a delivery may wait its turn in its owner's lane before another sandbox sharing the log may
+ * take it over: its owner stopped before sending it.
+ */
+const QUEUE_GRACE_MS = 60_000;
+/** Past the longest an attempt can take, before another sandbox may take over one whose owner stopped in it. */
+const ATTEMPT_GRACE_MS = 10_000;
+/** Past a retry's delay, before another sandbox may send it: its owner's own timer had its turn. */
+const RETRY_GRACE_MS = 5_000;
+/** How often a flush reads a delivery another sandbox is sending, until that attempt has ended. */
+const POLL_MS = 20;
+/** Most deliveries one tick takes over in one namespace. */
+const TAKEOVER_BATCH = 50;
+/** How many deliveries the listing reads from the log at a time, newest first, until it has what it asks. */
+const PAGE = 200;
+
+/** A delivery this process will send: queued in its lane, or being sent. */
+interface LaneItem {
+  readonly id: string;
+  /** `<namespace>/<subscription>/<orderKey>`. */
+  readonly lane: string;
+  /** Waits until the subscription's next delivery has been sent (out of order); only this process knows. */
+  held: boolean;
+  /** The held delivery this one lets go once it has been sent: the pair swaps places. */
+  releases?: LaneItem;
+}
 
 /**
  * Sends vendors' events to the subscriptions of the namespace they happened in, as the vendors do: an HTTP POST
@@ -68,25 +96,42 @@ const MAX_IN_FLIGHT_PER_NAMESPACE = 8;
  * expects (Sumsub's applicantPending before its applicantReviewed); different records' go in parallel, up to
  * `MAX_IN_FLIGHT`. A retry waits its delay and then queues again, so a failing delivery never holds back the next.
  * Emitting never blocks the caller: the first attempt starts on a later turn.
+ *
+ * Deliveries live in the namespace's `DeliveryLog`, which sandboxes sharing a store share. The process that emitted
+ * one owns it and sends its attempts; every change is a compare-and-set of the whole delivery, so of two sandboxes
+ * exactly one starts an attempt. A flush or a resend through any sandbox takes the delivery over and sends it there;
+ * one whose owner stopped (a restart, a replica gone) is taken over by the next sandbox whose tick finds it past its
+ * `takeoverAt`. What stays in the process is only the order of sending: the lanes, and which delivery is held out of
+ * order.
  */
 export function createWebhookEngine(options: WebhookEngineOptions) {
   const { specs, settings, ids } = options;
+  /** This process, as the owner of the deliveries it sends. */
+  const owner = ids.alnum(16);
+  /** The longest an attempt takes: its own timeout, twice with a scenario's duplicate, and a margin. */
+  const leaseMs = 2 * settings.timeoutSeconds * 1000 + ATTEMPT_GRACE_MS;
   /** Per `<namespace>/<subscription>/<orderKey>`: deliveries waiting their turn, and whether one is being sent. */
-  const lanes = new Map<string, { queue: Delivery[]; busy: boolean; ns: Namespace }>();
+  const lanes = new Map<string, { queue: LaneItem[]; busy: boolean; ns: Namespace }>();
+  /** The deliveries this process queued or is sending, by `<namespace>/<id>`: at most one item each. */
+  const items = new Map<string, LaneItem>();
+  const sending = new Set<string>();
   /** Per `<namespace>/<subscription>`: the out-of-order delivery waiting for the next one to go first. */
-  const waitingHeld = new Map<string, Delivery>();
-  const timers = new Map<Delivery, NodeJS.Timeout>();
-  /** Resolvers waiting for a delivery's next attempt to end (flush, redeliver). */
-  const waiters = new Map<Delivery, (() => void)[]>();
+  const waitingHeld = new Map<string, LaneItem>();
+  /** Retries this process waits to send, by `<namespace>/<id>`. */
+  const timers = new Map<string, NodeJS.Timeout>();
+  /** Resolvers waiting for a delivery's attempt here to end (flush, redeliver). */
+  const waiters = new Map<string, (() => void)[]>();
   let inFlight = 0;
   const inFlightOf = new Map<string, number>();
   /** Lanes that had something to send when no slot was free, in the order they asked. */
   const waitingLanes = new Set<string>();
-  /** Deliveries sitting in a lane's queue, and those being sent: a resend of either would send it twice. */
-  const queued = new Set<Delivery>();
-  const sending = new Set<Delivery>();
   const controllers = new Set<AbortController>();
   let closed = false;
+
+  const keyOf = (ns: Namespace, id: string) => `${ns.id}/${id}`;
+  const laneOf = (ns: Namespace, d: Delivery) => `${ns.id}/${d.subscription}/${d.orderKey}`;
+  /** An attempt under way that has taken longer than any can: its sandbox stopped in it. */
+  const abandoned = (d: Delivery, now: number) => d.sending && d.takeoverAt !== null && d.takeoverAt <= now;
 
   const subscriptionsOf = (ns: Namespace): Subscription[] => [
     ...options.configured,
@@ -95,79 +140,68 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
   const subscriptionById = (ns: Namespace, id: string) =>
     ns.webhooks.subscriptions.get(id) ?? options.configured.find((s) => s.id === id);
 
-  /** Stops a delivery's waiting retry, if it has one; whether it had. */
-  const cancelRetry = (d: Delivery): boolean => {
-    const timer = timers.get(d);
+  /** Stops a delivery's waiting retry here, if it has one; whether it had. */
+  const cancelRetry = (key: string): boolean => {
+    const timer = timers.get(key);
     if (timer) clearTimeout(timer);
-    return timers.delete(d);
+    return timers.delete(key);
   };
   /** Forgets the namespace's deliveries waiting out of order for a next one. */
   const forgetHeld = (ns: Namespace) => {
     for (const key of waitingHeld.keys()) if (key.startsWith(`${ns.id}/`)) waitingHeld.delete(key);
   };
 
-  const settle = (d: Delivery) => {
-    const list = waiters.get(d);
-    waiters.delete(d);
+  const settle = (key: string) => {
+    const list = waiters.get(key);
+    waiters.delete(key);
     for (const resolve of list ?? []) resolve();
   };
-  const attemptEnded = (d: Delivery) =>
+  const attemptEnded = (key: string) =>
     new Promise<void>((resolve) => {
-      waiters.set(d, [...(waiters.get(d) ?? []), resolve]);
+      waiters.set(key, [...(waiters.get(key) ?? []), resolve]);
     });
 
-  /**
-   * Keeps the newest `capacity` deliveries. Finished ones go first, so a burst never drops a delivery not yet sent
-   * while a finished one is kept; only past `capacity` pending ones does the oldest pending go (its retry cancelled).
-   */
-  const keep = (ns: Namespace, d: Delivery) => {
-    const { deliveries, capacity } = ns.webhooks;
-    deliveries.set(d.id, d);
-    while (deliveries.size > capacity) {
-      let oldest: Delivery | undefined;
-      for (const candidate of deliveries.values())
-        if (candidate.status !== "pending") {
-          oldest = candidate;
-          break;
-        }
-      oldest ??= deliveries.values().next().value!;
-      deliveries.delete(oldest.id);
-      cancelRetry(oldest);
-      settle(oldest);
+  /** Lets go of what this process holds of a delivery its log dropped: its retry, its place in a lane. */
+  const forget = (key: string) => {
+    cancelRetry(key);
+    const item = items.get(key);
+    if (item && !sending.has(key)) {
+      const lane = lanes.get(item.lane);
+      if (lane) lane.queue = lane.queue.filter((q) => q !== item);
+      items.delete(key);
     }
+    settle(key);
   };
 
-  const laneKey = (ns: Namespace, d: Delivery) => `${ns.id}/${d.subscription}/${d.orderKey}`;
-
-  /** Lets a held delivery go: it queues behind nothing but its own record's earlier events. */
-  const release = (ns: Namespace, d: Delivery) => {
-    if (!d.held) return;
-    d.held = false;
-    pump(laneKey(ns, d));
-  };
-
-  const enqueue = (ns: Namespace, d: Delivery) => {
-    const key = laneKey(ns, d);
-    let lane = lanes.get(key);
+  /** Queues `item` in its lane: it is sent when its turn comes. */
+  const enqueue = (ns: Namespace, item: LaneItem) => {
+    const key = keyOf(ns, item.id);
+    const there = items.get(key);
+    if (there !== undefined && there !== item) return;
+    items.set(key, item);
+    let lane = lanes.get(item.lane);
     if (!lane) {
       lane = { queue: [], busy: false, ns };
-      lanes.set(key, lane);
+      lanes.set(item.lane, lane);
     }
-    lane.queue.push(d);
-    queued.add(d);
-    // Deliveries the namespace no longer keeps would only be skipped: past the bound, drop them at once.
-    if (lane.queue.length > ns.webhooks.capacity)
-      lane.queue = lane.queue.filter((q) => ns.webhooks.deliveries.has(q.id));
-    pump(key);
+    lane.queue.push(item);
+    pump(item.lane);
+  };
+
+  /** Lets a held delivery go: it queues behind nothing but its own record's earlier events. */
+  const release = (item: LaneItem) => {
+    if (!item.held) return;
+    item.held = false;
+    pump(item.lane);
   };
 
   /** Starts the lane's next delivery, unless it is busy or the sandbox is at its limit of attempts in flight. */
-  const pump = (key: string) => {
-    const lane = lanes.get(key);
+  const pump = (laneId: string) => {
+    const lane = lanes.get(laneId);
     if (!lane || lane.busy || closed) return;
     const first = lane.queue[0];
     if (first === undefined) {
-      lanes.delete(key);
+      lanes.delete(laneId);
       return;
     }
     // An out-of-order delivery waits until the subscription's next one has been sent; in its own lane, that next
@@ -176,60 +210,59 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     if (index < 0) return;
     const nsId = lane.ns.id;
     if (inFlight >= MAX_IN_FLIGHT || (inFlightOf.get(nsId) ?? 0) >= MAX_IN_FLIGHT_PER_NAMESPACE) {
-      waitingLanes.add(key);
+      waitingLanes.add(laneId);
       return;
     }
-    waitingLanes.delete(key);
-    const [d] = lane.queue.splice(index, 1) as [Delivery];
-    queued.delete(d);
-    sending.add(d);
+    waitingLanes.delete(laneId);
+    const [item] = lane.queue.splice(index, 1) as [LaneItem];
+    const key = keyOf(lane.ns, item.id);
+    sending.add(key);
     lane.busy = true;
     inFlight++;
     inFlightOf.set(nsId, (inFlightOf.get(nsId) ?? 0) + 1);
-    void send(lane.ns, d).finally(() => {
-      sending.delete(d);
-      lane.busy = false;
-      inFlight--;
-      const left = inFlightOf.get(nsId)! - 1;
-      if (left === 0) inFlightOf.delete(nsId);
-      else inFlightOf.set(nsId, left);
-      // Sent: the held one it was waiting for goes now, after it.
-      if (d.releases) release(lane.ns, d.releases);
-      d.releases = undefined;
-      pump(key);
-      // A slot is free: the lanes that waited for one, in turn (a namespace at its own limit stays waiting).
-      for (const waiting of [...waitingLanes]) {
-        if (inFlight >= MAX_IN_FLIGHT) break;
-        pump(waiting);
-      }
-    });
+    // A store that fails leaves the delivery to whoever takes it over once its `takeoverAt` has passed.
+    void send(lane.ns, item.id)
+      .catch(() => undefined)
+      .finally(() => {
+        sending.delete(key);
+        items.delete(key);
+        lane.busy = false;
+        inFlight--;
+        const left = inFlightOf.get(nsId)! - 1;
+        if (left === 0) inFlightOf.delete(nsId);
+        else inFlightOf.set(nsId, left);
+        settle(key);
+        // Sent: the held one it was waiting for goes now, after it.
+        if (item.releases) release(item.releases);
+        pump(laneId);
+        // A slot is free: the lanes that waited for one, in turn (a namespace at its own limit stays waiting).
+        for (const waiting of [...waitingLanes]) {
+          if (inFlight >= MAX_IN_FLIGHT) break;
+          pump(waiting);
+        }
+      });
   };
 
-  /** One attempt (and, for a scenario's duplicate, the second send after a success). */
-  const send = async (ns: Namespace, d: Delivery): Promise<void> => {
+  /**
+   * One attempt of delivery `id` (and, for a scenario's duplicate, the second send after a success), if this process
+   * still owns it and nobody is sending it: claimed in the log first, so no other sandbox sends it meanwhile.
+   */
+  const send = async (ns: Namespace, id: string): Promise<void> => {
+    const { log } = ns.webhooks;
+    const claimedAt = wallTime();
+    const d = await changeDelivery(log, id, (current) =>
+      current.status === "pending" && current.owner === owner && !current.sending
+        ? { ...current, sending: true, held: false, takeoverAt: claimedAt + leaseMs }
+        : undefined,
+    );
+    if (d === undefined) return;
     const subscription = subscriptionById(ns, d.subscription);
-    if (!ns.webhooks.deliveries.has(d.id)) {
-      settle(d);
-      return;
-    }
-    if (!subscription) {
-      // Unsubscribed while it waited: it will never be sent, and says why.
-      d.status = "failed";
-      d.nextAttemptAt = null;
-      d.attempts.push({
-        at: ns.clock.now(),
-        status: null,
-        error: "subscription deleted",
-        durationMs: 0,
-        duplicate: false,
-      });
-      settle(d);
-      return;
-    }
-    const once = async (duplicate: boolean) => {
+    const tries: Attempt[] = [];
+    let headers = d.headers;
+    const once = async (subscription: Subscription, duplicate: boolean) => {
       const at = ns.clock.now();
       const spec = specs.get(d.vendor)!;
-      const headers: Record<string, string> = {
+      const sent: Record<string, string> = {
         "content-type": "application/json",
         "user-agent": "idv-sandbox-webhooks",
         "x-sandbox-namespace": ns.id,
@@ -243,35 +276,15 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
         options: subscription.options,
       });
       for (const [name, value] of [...Object.entries(subscription.headers), ...Object.entries(signed)])
-        headers[name.toLowerCase()] = value;
-      d.headers = headers;
+        sent[name.toLowerCase()] = value;
+      headers = sent;
       const started = performance.now();
       const controller = new AbortController();
       controllers.add(controller);
-      const timeout = setTimeout(() => {
-        controller.abort(new Error(`no answer within ${String(settings.timeoutSeconds)} s`));
-      }, settings.timeoutSeconds * 1000);
-      let status: number | null = null;
-      let error: string | null = null;
-      try {
-        const res = await fetch(d.url, {
-          method: "POST",
-          headers: d.headers,
-          body: d.body,
-          redirect: "manual",
-          signal: controller.signal,
-        });
-        status = res.status;
-        // The answer's body is never read: dropped, so a receiver streaming a large one costs nothing.
-        await res.body?.cancel().catch(() => undefined);
-      } catch (err) {
-        error = describeFailure(err, controller.signal);
-      } finally {
-        clearTimeout(timeout);
-        controllers.delete(controller);
-      }
+      const { status, error } = await post(d.url, sent, d.body, settings.timeoutSeconds, controller.signal);
+      controllers.delete(controller);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-      d.attempts.push({ at, status, error, durationMs, duplicate });
+      tries.push({ at, status, error, durationMs, duplicate });
       ns.journal.record({
         at,
         namespace: ns.id,
@@ -288,30 +301,103 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       return status !== null && status >= 200 && status < 300;
     };
 
-    const ok = await once(false);
-    if (ok) {
-      // A scenario's duplicate goes before the delivery counts as done, so a flush waits for it too.
-      if (d.duplicate && !d.attempts.some((a) => a.duplicate)) await once(true);
-      d.status = "delivered";
-      d.nextAttemptAt = null;
+    let ok = false;
+    if (subscription === undefined) {
+      // Unsubscribed while it waited: it will never be sent, and says why.
+      tries.push({
+        at: ns.clock.now(),
+        status: null,
+        error: "subscription deleted",
+        durationMs: 0,
+        duplicate: false,
+      });
     } else {
-      const retriesDone = d.attempts.filter((a) => !a.duplicate).length - 1;
-      const delay = settings.retryDelaysSeconds[retriesDone];
-      if (delay === undefined || d.resend) {
-        d.status = "failed";
-        d.nextAttemptAt = null;
-      } else {
-        d.status = "pending";
-        d.nextAttemptAt = ns.clock.now() + delay * 1000;
-        const timer = setTimeout(() => {
-          timers.delete(d);
-          if (ns.webhooks.deliveries.has(d.id)) enqueue(ns, d);
-        }, delay * 1000);
-        timer.unref();
-        timers.set(d, timer);
-      }
+      ok = await once(subscription, false);
+      // A scenario's duplicate goes before the delivery counts as done, so a flush waits for it too.
+      if (ok && d.duplicate && !d.attempts.some((a) => a.duplicate)) await once(subscription, true);
     }
-    settle(d);
+    const retriesDone = [...d.attempts, ...tries].filter((a) => !a.duplicate).length - 1;
+    const delay =
+      ok || subscription === undefined || d.resend ? undefined : settings.retryDelaysSeconds[retriesDone];
+    const endedAt = wallTime();
+    const written = await changeDelivery(log, id, (current) =>
+      current.owner === owner && current.sending
+        ? {
+            ...current,
+            headers,
+            attempts: [...current.attempts, ...tries],
+            status: ok ? "delivered" : delay === undefined ? "failed" : "pending",
+            nextAttemptAt: delay === undefined ? null : ns.clock.now() + delay * 1000,
+            takeoverAt: delay === undefined ? null : endedAt + delay * 1000 + RETRY_GRACE_MS,
+            sending: false,
+            resend: false,
+          }
+        : undefined,
+    );
+    if (written?.status !== "pending" || delay === undefined) return;
+    const key = keyOf(ns, id);
+    const timer = setTimeout(() => {
+      timers.delete(key);
+      enqueue(ns, { id, lane: laneOf(ns, written), held: false });
+    }, delay * 1000);
+    timer.unref();
+    timers.set(key, timer);
+  };
+
+  /** Waits until an attempt another sandbox is making of delivery `id` has ended (or could not have taken longer). */
+  const endedElsewhere = async (ns: Namespace, id: string) => {
+    const until = wallTime() + leaseMs;
+    while (!closed && wallTime() < until) {
+      const current = await ns.webhooks.log.get(id);
+      if (!current?.value.sending) return;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  };
+
+  /**
+   * Makes `d` (pending) this process's to send now, wherever it waits (a retry, held, queued in another sandbox, left
+   * by one that stopped): what to await for its attempt to end. One being sent elsewhere is waited for.
+   */
+  const sendNow = async (ns: Namespace, d: Delivery): Promise<{ ended: Promise<void> }> => {
+    const key = keyOf(ns, d.id);
+    const local = items.get(key);
+    if (local) {
+      local.held = false;
+      return { ended: attemptEnded(key) };
+    }
+    // This process's own retry timer would send it a second time.
+    cancelRetry(key);
+    const now = wallTime();
+    const taken = await changeDelivery(ns.webhooks.log, d.id, (current) =>
+      current.status === "pending" && !items.has(key) && (!current.sending || abandoned(current, now))
+        ? {
+            ...current,
+            owner,
+            sending: false,
+            held: false,
+            nextAttemptAt: null,
+            takeoverAt: now + QUEUE_GRACE_MS,
+          }
+        : undefined,
+    );
+    if (taken === undefined) return { ended: items.has(key) ? attemptEnded(key) : endedElsewhere(ns, d.id) };
+    const item: LaneItem = { id: d.id, lane: laneOf(ns, taken), held: false };
+    const ended = attemptEnded(key);
+    enqueue(ns, item);
+    return { ended };
+  };
+
+  /** Stops what this process does for `ns`: its retries, what waits in its lanes, what is held. */
+  const drop = (ns: Namespace) => {
+    const prefix = `${ns.id}/`;
+    for (const key of [...timers.keys()]) if (key.startsWith(prefix)) cancelRetry(key);
+    for (const lane of lanes.values())
+      if (lane.ns === ns) {
+        for (const item of lane.queue) items.delete(keyOf(ns, item.id));
+        lane.queue.length = 0;
+      }
+    for (const key of [...waiters.keys()]) if (key.startsWith(prefix) && !sending.has(key)) settle(key);
+    forgetHeld(ns);
   };
 
   return {
@@ -322,7 +408,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     /**
      * Sends `payload` (serialised once: every attempt sends the same bytes) to every subscription of `ns` that takes
      * `event`. Never waits for a receiver: resolves once the deliveries are kept (an active scenario's webhook rule
-     * is counted in the store first), so a `flush` after it sees them.
+     * is counted in the store first), so a `flush` after it sees them. Returns them as kept.
      */
     async emit(
       ns: Namespace,
@@ -337,9 +423,26 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       if (targets.length === 0) return [];
       const body = JSON.stringify(payload);
       const mode = (await options.modeOf?.(ns, vendor, event)) ?? {};
-      return targets.map((s) => {
-        const d: Delivery = {
+      const kept: Delivery[] = [];
+      for (const s of targets) {
+        const item: LaneItem = {
           id: `dlv_${ids.alnum(20)}`,
+          lane: `${ns.id}/${s.id}/${orderKey}`,
+          held: false,
+        };
+        // Out of order: a delivery waits for the subscription's next one; that next one (held or not) goes first and
+        // lets it go once sent, so pairs swap places (2, 1, 4, 3 when every delivery asks for it).
+        const waitKey = `${ns.id}/${s.id}`;
+        const waiting = waitingHeld.get(waitKey);
+        if (waiting?.held) {
+          item.releases = waiting;
+          waitingHeld.delete(waitKey);
+        } else if (mode.outOfOrder) {
+          item.held = true;
+          waitingHeld.set(waitKey, item);
+        }
+        const d: Delivery = {
+          id: item.id,
           subscription: s.id,
           vendor,
           event,
@@ -353,83 +456,150 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           nextAttemptAt: null,
           duplicate: mode.duplicate ?? false,
           orderKey,
-          held: false,
+          held: item.held,
           resend: false,
           scenario: mode.scenario ?? null,
+          owner,
+          sending: false,
+          // Held: it waits for the next delivery or a flush, however long that takes.
+          takeoverAt: item.held ? null : wallTime() + QUEUE_GRACE_MS,
         };
-        // Out of order: a delivery waits for the subscription's next one; that next one (held or not) goes first and
-        // lets it go once sent, so pairs swap places (2, 1, 4, 3 when every delivery asks for it).
-        const waitKey = `${ns.id}/${s.id}`;
-        const waiting = waitingHeld.get(waitKey);
-        if (waiting?.held) {
-          d.releases = waiting;
-          waitingHeld.delete(waitKey);
-        } else if (mode.outOfOrder) {
-          d.held = true;
-          waitingHeld.set(waitKey, d);
+        const key = keyOf(ns, d.id);
+        // Known here before it is queued, so a flush right after the emit waits for this process to send it.
+        items.set(key, item);
+        try {
+          for (const dropped of await ns.webhooks.log.add(d)) forget(keyOf(ns, dropped));
+        } catch (err) {
+          items.delete(key);
+          if (waitingHeld.get(waitKey) === item) waitingHeld.delete(waitKey);
+          throw err;
         }
-        keep(ns, d);
         // On a later turn: the request that caused the event answers first.
         setImmediate(() => {
-          enqueue(ns, d);
+          if (items.get(key) === item) {
+            items.delete(key);
+            enqueue(ns, item);
+          }
         });
-        return d;
-      });
+        kept.push(d);
+      }
+      return kept;
     },
 
     /**
-     * Sends now every delivery of `ns` still pending (a retry waiting its delay, one held out of order) and resolves
-     * once each has had its attempt: a test never sleeps for a backoff.
+     * Sends now every delivery of `ns` still pending, wherever it waits (a retry waiting its delay, one held out of
+     * order, one queued in another sandbox sharing the store) and resolves once each has had its attempt: a test never
+     * sleeps for a backoff. Returns them after it.
      */
     async flush(ns: Namespace): Promise<Delivery[]> {
-      const pending = [...ns.webhooks.deliveries.values()].filter((d) => d.status === "pending");
-      const ended = pending.map(attemptEnded);
-      for (const d of pending) {
-        d.held = false;
-        // A retry waiting its delay goes now.
-        if (cancelRetry(d)) enqueue(ns, d);
-      }
+      const { log } = ns.webhooks;
+      const pending = await log.pending();
+      const waits = await Promise.all(pending.map((d) => sendNow(ns, d)));
       forgetHeld(ns);
-      for (const key of lanes.keys()) pump(key);
-      await Promise.all(ended);
-      return pending;
+      for (const laneId of [...lanes.keys()]) pump(laneId);
+      await Promise.all(waits.map((w) => w.ended));
+      return Promise.all(pending.map(async (d) => (await log.get(d.id))?.value ?? d));
     },
 
-    /** One more attempt of a delivery, same id and body, whatever its status; resolves once it has ended. */
-    async redeliver(ns: Namespace, d: Delivery): Promise<"sent" | "busy"> {
-      // Being sent, or waiting its turn: a resend now would send it twice.
-      if (sending.has(d) || (queued.has(d) && !d.held)) return "busy";
-      cancelRetry(d);
-      const ended = attemptEnded(d);
-      // No retries after a resend: it is one attempt, as a vendor's dashboard "resend" is.
-      d.status = "pending";
-      d.resend = true;
-      d.nextAttemptAt = null;
-      if (d.held) release(ns, d);
-      else enqueue(ns, d);
+    /**
+     * One more attempt of delivery `id`, same body, whatever its status, from this process; resolves once it has
+     * ended. `busy` while it is being sent or waits its turn (a resend then would send it twice), `gone` when the
+     * namespace keeps no such delivery.
+     */
+    async redeliver(ns: Namespace, id: string): Promise<"sent" | "busy" | "gone"> {
+      const key = keyOf(ns, id);
+      const local = items.get(key);
+      if (local && !local.held) return "busy";
+      const now = wallTime();
+      const seen = { busy: false };
+      const taken = await changeDelivery(ns.webhooks.log, id, (d) => {
+        const waitsItsTurn =
+          local === undefined &&
+          d.status === "pending" &&
+          !d.sending &&
+          !d.held &&
+          d.nextAttemptAt === null &&
+          (d.takeoverAt === null || d.takeoverAt > now);
+        seen.busy = waitsItsTurn || (d.sending && !abandoned(d, now));
+        // No retries after a resend: it is one attempt, as a vendor's dashboard "resend" is.
+        return seen.busy
+          ? undefined
+          : {
+              ...d,
+              owner,
+              status: "pending",
+              resend: true,
+              sending: false,
+              held: false,
+              nextAttemptAt: null,
+              takeoverAt: now + QUEUE_GRACE_MS,
+            };
+      });
+      if (taken === undefined) return seen.busy ? "busy" : "gone";
+      cancelRetry(key);
+      const ended = attemptEnded(key);
+      if (local) release(local);
+      else enqueue(ns, { id, lane: laneOf(ns, taken), held: false });
       await ended;
-      d.resend = false;
       return "sent";
+    },
+
+    /**
+     * Takes over the deliveries of `ns` whose owner should have acted by now and has not (a sandbox sharing the store
+     * that stopped): each second, from the sandbox's tick. Nothing to do when no other sandbox shares the store.
+     */
+    async tick(ns: Namespace): Promise<void> {
+      if (!ns.store.shared || closed) return;
+      const now = wallTime();
+      for (const id of await ns.webhooks.log.due(now, TAKEOVER_BATCH)) {
+        const key = keyOf(ns, id);
+        if (items.has(key)) continue;
+        const taken = await changeDelivery(ns.webhooks.log, id, (d) =>
+          d.status === "pending" && d.takeoverAt !== null && d.takeoverAt <= now && !items.has(key)
+            ? { ...d, owner, sending: false, held: false, takeoverAt: now + QUEUE_GRACE_MS }
+            : undefined,
+        );
+        if (taken === undefined) continue;
+        cancelRetry(key);
+        enqueue(ns, { id, lane: laneOf(ns, taken), held: false });
+      }
+    },
+
+    /** A namespace's deliveries, newest first, those `pass` takes, at most `limit`. */
+    async list(
+      ns: Namespace,
+      limit: number,
+      pass: (d: Delivery) => boolean = () => true,
+    ): Promise<Delivery[]> {
+      const out: Delivery[] = [];
+      for (let offset = 0; out.length < limit; offset += PAGE) {
+        const page = await ns.webhooks.log.newest(offset, PAGE);
+        for (const d of page) if (out.length < limit && pass(d)) out.push(d);
+        if (page.length < PAGE) break;
+      }
+      return out;
+    },
+
+    /** One delivery of `ns`, as kept. */
+    async delivery(ns: Namespace, id: string): Promise<Delivery | undefined> {
+      return (await ns.webhooks.log.get(id))?.value;
     },
 
     subscriptionsOf,
     subscriptionById,
 
     /** Forgets a namespace's deliveries and API subscriptions, cancelling their retries. */
-    reset(ns: Namespace): void {
-      for (const d of ns.webhooks.deliveries.values()) {
-        cancelRetry(d);
-        settle(d);
-      }
-      ns.webhooks.deliveries.clear();
+    async reset(ns: Namespace): Promise<void> {
+      drop(ns);
       ns.webhooks.subscriptions.clear();
-      for (const lane of lanes.values())
-        if (lane.ns === ns) {
-          for (const d of lane.queue) queued.delete(d);
-          lane.queue.length = 0;
-        }
-      forgetHeld(ns);
+      await ns.webhooks.log.clear();
     },
+
+    /**
+     * This process lets go of `ns` (the namespace bound forgot it here): its retries and queued sends stop, and
+     * whatever a shared log keeps of them is taken over by a sandbox that still serves the namespace.
+     */
+    drop,
 
     /** Stops every retry and aborts what is in flight (the sandbox is closing). */
     close(): void {
@@ -437,18 +607,59 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
       for (const controller of controllers) controller.abort(new Error("sandbox closing"));
-      for (const d of [...waiters.keys()]) settle(d);
+      for (const key of [...waiters.keys()]) settle(key);
     },
   };
 }
 
 export type WebhookEngine = ReturnType<typeof createWebhookEngine>;
 
-/** Why an attempt got no HTTP answer, in a few words. */
-function describeFailure(err: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return signal.reason instanceof Error ? signal.reason.message : "aborted";
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+/**
+ * One POST of `body` to `url`: the receiver's status, or why it gave none (timeout, refused, reset, `signal` aborted)
+ * in a few words. Its own connection, closed once the status line has come: the answer's body is never read (a
+ * receiver streaming a large one costs nothing), and nothing stays open to a receiver. Node's `fetch` would keep a
+ * connection it opens again after an aborted request (undici #5845), so a receiver that never answers would hold
+ * one idle socket past the attempt.
+ */
+function post(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  timeoutSeconds: number,
+  signal: AbortSignal,
+): Promise<{ status: number | null; error: string | null }> {
+  return new Promise((resolve) => {
+    const target = new URL(url);
+    const request = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, {
+      method: "POST",
+      headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+      agent: false,
+    });
+    let ended = false;
+    const end = (status: number | null, error: string | null) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", aborted);
+      request.destroy();
+      resolve({ status, error });
+    };
+    const timer = setTimeout(() => {
+      end(null, `no answer within ${String(timeoutSeconds)} s`);
+    }, timeoutSeconds * 1000);
+    const aborted = () => {
+      end(null, signal.reason instanceof Error ? signal.reason.message : "aborted");
+    };
+    signal.addEventListener("abort", aborted, { once: true });
+    request.once("response", (res) => {
+      end(res.statusCode ?? null, null);
+    });
+    // Kept after the end: destroying a request that had no answer yet emits one more ("socket hang up").
+    request.on("error", (err: NodeJS.ErrnoException) => {
+      end(null, err.code ?? err.message);
+    });
+    request.end(body);
+  });
 }
 
 /** A delivery as the admin API shows it: times as ISO 8601, static headers its subscription added redacted. */

@@ -1,3 +1,4 @@
+import { createMemoryDeliveryLog } from "../../src/core/deliveries.js";
 import { describe, expect, it } from "vitest";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import { SandboxError } from "../../src/core/errors.js";
@@ -287,6 +288,7 @@ describe("sweep", () => {
           return createMemoryStore(clock, { maxEntries: 10, maxCounters: 10 });
         },
         journal: () => createJournal(10),
+        deliveries: (_id, capacity) => createMemoryDeliveryLog(capacity),
         touch: () => Promise.resolve([]),
       },
     });

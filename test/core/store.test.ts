@@ -340,6 +340,37 @@ describe.each(backends)("$name store", ({ create }) => {
         queued: 2,
       });
     });
+
+    it("setSettingIf writes only over the expected text, undefined expecting none", async () => {
+      const { store } = setup();
+      expect(await store.setSettingIf("scenarios", "[]", '["a"]')).toBe(false);
+      expect(await store.getSetting("scenarios")).toBeUndefined();
+      expect(await store.setSettingIf("scenarios", undefined, '["a"]')).toBe(true);
+      expect(await store.getSetting("scenarios")).toBe('["a"]');
+      // There is one now: expecting none is refused, and so is a text it no longer has.
+      expect(await store.setSettingIf("scenarios", undefined, '["b"]')).toBe(false);
+      expect(await store.setSettingIf("scenarios", '["x"]', '["b"]')).toBe(false);
+      expect(await store.getSetting("scenarios")).toBe('["a"]');
+      expect(await store.setSettingIf("scenarios", '["a"]', '["a","b"]')).toBe(true);
+      // Written over whatever set it: setSetting and setSettingIf write the same setting.
+      await store.setSetting("scenarios", "[]");
+      expect(await store.setSettingIf("scenarios", '["a","b"]', '["c"]')).toBe(false);
+      expect(await store.setSettingIf("scenarios", "[]", '["c"]')).toBe(true);
+      // An empty text is a text like any other, not none.
+      expect(await store.setSettingIf("other", "", "x")).toBe(false);
+      expect(await store.setSettingIf("other", undefined, "")).toBe(true);
+      expect(await store.setSettingIf("other", undefined, "x")).toBe(false);
+      expect(await store.setSettingIf("other", "", "x")).toBe(true);
+      expect(await store.readShared()).toEqual({ settings: { scenarios: '["c"]', other: "x" }, queued: 0 });
+    });
+
+    it("lets exactly one of 50 concurrent setSettingIf with the same expected text write", async () => {
+      const { store } = setup();
+      await store.setSetting("global", "[]");
+      const results = await many(50, (i) => store.setSettingIf("global", "[]", `["s${String(i)}"]`));
+      expect(results.filter((r) => r)).toHaveLength(1);
+      expect(await store.getSetting("global")).toBe(`["s${String(results.indexOf(true))}"]`);
+    });
   });
 
   describe("count()", () => {
