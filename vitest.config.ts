@@ -14,6 +14,7 @@ const NOT_BY_STORE = [
   "test/http/https.test.ts",
   "test/http/shared-store.test.ts",
   "test/http/shared-settings.test.ts",
+  "test/http/shared-webhooks.test.ts",
   "test/http/server.test.ts",
   "test/http/workers.test.ts",
 ];

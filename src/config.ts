@@ -98,6 +98,12 @@ const coreConfigSchema = z.strictObject({
       retryDelaysSeconds: z.array(z.number().min(0).max(86_400)).max(20).default([5, 30, 120, 600]),
       /** Deliveries kept per namespace, with their attempts (the oldest go first). */
       keep: z.number().int().min(1).max(100_000).default(1000),
+      /**
+       * With a shared store: how long past the moment its sandbox should have sent a delivery (a retry due, an attempt
+       * that cannot still be running, its turn in the queue) another sandbox sharing the store sends it instead. It
+       * covers a sandbox that stopped; a live one that is this late may see its delivery sent twice (at-least-once).
+       */
+      takeoverSeconds: z.number().positive().max(3600).default(30),
     })
     .prefault({}),
   verdicts: z

@@ -36,7 +36,9 @@ import {
  *   counts (scenario rules), `:q` the queue's ids in order, `:qi` and `:qu` hashes of each item and its uses left, and
  *   `:qseq` their id counter, `:due` what is scheduled (score: when) and `:duei` a hash of each scheduled item. These
  *   have no retention of their own: `KEPT_MS` of real time without a request in the
- *   namespace is their backstop.
+ *   namespace is their backstop;
+ * - `<prefix>{<ns>}:journal` and `:jseq` the journal (`createRedisJournal`), `:dlv…` the webhook deliveries
+ *   (`redis-deliveries.ts`), kept `KEPT_MS` past their last write.
  */
 export interface RedisStoreOptions {
   /** Key prefix, so several sandboxes can share one server (default `idv:`). */
@@ -289,7 +291,7 @@ return n
 
 /**
  * KEYS[1] the order set (for the slot). ARGV: base. Forgets everything of the namespace: what `RESET` forgets, and its
- * settings, journal and counters of ids too.
+ * settings, journal, webhook deliveries and counters of ids too.
  */
 const FORGET = `${CLEAR}
 for _, name in ipairs({'settings', 'journal', 'jseq', 'qseq', 'seq', ${DELIVERY_KEYS.map((k) => `'${k}'`).join(", ")}}) do

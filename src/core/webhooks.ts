@@ -37,6 +37,11 @@ export interface DeliverySettings {
   timeoutSeconds: number;
   /** Real seconds before each retry: its length is the number of retries. */
   retryDelaysSeconds: readonly number[];
+  /**
+   * With a shared store: how long past when its owner should have sent a delivery another sandbox sends it (its owner
+   * stopped); 30 unless given.
+   */
+  takeoverSeconds?: number;
 }
 
 /** What a scenario asks of the deliveries of one event. */
@@ -60,15 +65,6 @@ export interface WebhookEngineOptions {
 const MAX_IN_FLIGHT = 32;
 /** Most attempts one namespace may have in flight, so one worker's slow receiver never starves another's. */
 const MAX_IN_FLIGHT_PER_NAMESPACE = 8;
-/**
- * How long (real time) a delivery may wait its turn in its owner's lane before another sandbox sharing the log may
- * take it over: its owner stopped before sending it.
- */
-const QUEUE_GRACE_MS = 60_000;
-/** Past the longest an attempt can take, before another sandbox may take over one whose owner stopped in it. */
-const ATTEMPT_GRACE_MS = 10_000;
-/** Past a retry's delay, before another sandbox may send it: its owner's own timer had its turn. */
-const RETRY_GRACE_MS = 5_000;
 /** How often a flush reads a delivery another sandbox is sending, until that attempt has ended. */
 const POLL_MS = 20;
 /** Most deliveries one tick takes over in one namespace. */
@@ -108,8 +104,10 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
   const { specs, settings, ids } = options;
   /** This process, as the owner of the deliveries it sends. */
   const owner = ids.alnum(16);
-  /** The longest an attempt takes: its own timeout, twice with a scenario's duplicate, and a margin. */
-  const leaseMs = 2 * settings.timeoutSeconds * 1000 + ATTEMPT_GRACE_MS;
+  /** How late a delivery's owner may be before another sandbox sends it (see `takeoverAt`). */
+  const graceMs = (settings.takeoverSeconds ?? 30) * 1000;
+  /** The longest an attempt can take (twice its timeout with a scenario's duplicate), and the grace. */
+  const leaseMs = 2 * settings.timeoutSeconds * 1000 + graceMs;
   /** Per `<namespace>/<subscription>/<orderKey>`: deliveries waiting their turn, and whether one is being sent. */
   const lanes = new Map<string, { queue: LaneItem[]; busy: boolean; ns: Namespace }>();
   /** The deliveries this process queued or is sending, by `<namespace>/<id>`: at most one item each. */
@@ -328,7 +326,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
             attempts: [...current.attempts, ...tries],
             status: ok ? "delivered" : delay === undefined ? "failed" : "pending",
             nextAttemptAt: delay === undefined ? null : ns.clock.now() + delay * 1000,
-            takeoverAt: delay === undefined ? null : endedAt + delay * 1000 + RETRY_GRACE_MS,
+            takeoverAt: delay === undefined ? null : endedAt + delay * 1000 + graceMs,
             sending: false,
             resend: false,
           }
@@ -376,7 +374,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
             sending: false,
             held: false,
             nextAttemptAt: null,
-            takeoverAt: now + QUEUE_GRACE_MS,
+            takeoverAt: now + graceMs,
           }
         : undefined,
     );
@@ -462,7 +460,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           owner,
           sending: false,
           // Held: it waits for the next delivery or a flush, however long that takes.
-          takeoverAt: item.held ? null : wallTime() + QUEUE_GRACE_MS,
+          takeoverAt: item.held ? null : wallTime() + graceMs,
         };
         const key = keyOf(ns, d.id);
         // Known here before it is queued, so a flush right after the emit waits for this process to send it.
@@ -532,7 +530,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
               sending: false,
               held: false,
               nextAttemptAt: null,
-              takeoverAt: now + QUEUE_GRACE_MS,
+              takeoverAt: now + graceMs,
             };
       });
       if (taken === undefined) return seen.busy ? "busy" : "gone";
@@ -556,7 +554,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
         if (items.has(key)) continue;
         const taken = await changeDelivery(ns.webhooks.log, id, (d) =>
           d.status === "pending" && d.takeoverAt !== null && d.takeoverAt <= now && !items.has(key)
-            ? { ...d, owner, sending: false, held: false, takeoverAt: now + QUEUE_GRACE_MS }
+            ? { ...d, owner, sending: false, held: false, takeoverAt: now + graceMs }
             : undefined,
         );
         if (taken === undefined) continue;
