@@ -13,64 +13,69 @@ import { guarded } from "./redis.js";
  */
 const KEYS = ["dlv", "dlvo", "dlvp", "dlvf", "dlvt", "dlvseq"];
 
+/** Every script takes all six keys, in `KEYS` order, so a cluster sees each key a script touches. */
 const PRELUDE = `
-local base, id = ARGV[1], ARGV[2]
+local hash, order, pending, finished, takeover, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local function keep(ms)
-  for _, name in ipairs({${KEYS.map((k) => `'${k}'`).join(", ")}}) do redis.call('PEXPIRE', base .. name, ms) end
+  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ms) end
 end
-local function place(seq, finished, takeoverAt)
-  if finished == '1' then
-    redis.call('ZREM', base .. 'dlvp', id)
-    redis.call('ZADD', base .. 'dlvf', seq, id)
+local function place(id, rank, done, takeoverAt)
+  if done == '1' then
+    redis.call('ZREM', pending, id)
+    redis.call('ZADD', finished, rank, id)
   else
-    redis.call('ZREM', base .. 'dlvf', id)
-    redis.call('ZADD', base .. 'dlvp', seq, id)
+    redis.call('ZREM', finished, id)
+    redis.call('ZADD', pending, rank, id)
   end
-  if takeoverAt == '' then redis.call('ZREM', base .. 'dlvt', id) else redis.call('ZADD', base .. 'dlvt', takeoverAt, id) end
+  if takeoverAt == '' then redis.call('ZREM', takeover, id) else redis.call('ZADD', takeover, takeoverAt, id) end
 end
 `;
 
 /**
- * KEYS[1] `dlv`. ARGV: base, id, delivery (JSON), finished ('1' or '0'), takeoverAt ('' for none), capacity, keptMs.
- * Returns the ids the bound dropped: the oldest finished first, then the oldest pending.
+ * ARGV: id, delivery (JSON), finished ('1' or '0'), takeoverAt ('' for none), capacity, keptMs. Returns the ids the
+ * bound dropped: the oldest finished first, then the oldest pending.
  */
 const ADD = `${PRELUDE}
-local seq = redis.call('INCR', base .. 'dlvseq')
-redis.call('HSET', KEYS[1], id, '1 ' .. ARGV[3])
-redis.call('ZADD', base .. 'dlvo', seq, id)
-place(seq, ARGV[4], ARGV[5])
+local id = ARGV[1]
+local rank = redis.call('INCR', seq)
+redis.call('HSET', hash, id, '1 ' .. ARGV[2])
+redis.call('ZADD', order, rank, id)
+place(id, rank, ARGV[3], ARGV[4])
 local dropped = {}
-local over = redis.call('ZCARD', base .. 'dlvo') - tonumber(ARGV[6])
+local over = redis.call('ZCARD', order) - tonumber(ARGV[5])
 while over > 0 do
-  local victim = redis.call('ZRANGE', base .. 'dlvf', 0, 0)[1] or redis.call('ZRANGE', base .. 'dlvp', 0, 0)[1]
-  redis.call('HDEL', KEYS[1], victim)
-  for _, name in ipairs({'dlvo', 'dlvp', 'dlvf', 'dlvt'}) do redis.call('ZREM', base .. name, victim) end
+  local victim = redis.call('ZRANGE', finished, 0, 0)[1] or redis.call('ZRANGE', pending, 0, 0)[1]
+  redis.call('HDEL', hash, victim)
+  for _, key in ipairs({order, pending, finished, takeover}) do redis.call('ZREM', key, victim) end
   dropped[#dropped + 1] = victim
   over = over - 1
 end
-keep(tonumber(ARGV[7]))
+keep(tonumber(ARGV[6]))
 return dropped
 `;
 
 /**
- * KEYS[1] `dlv`. ARGV: base, id, rev, delivery (JSON), finished, takeoverAt, keptMs. Writes only if the delivery is
- * still revision `rev`: 1 if it did, else 0.
+ * ARGV: id, rev, delivery (JSON), finished, takeoverAt, keptMs. Writes only if the delivery is still revision `rev`:
+ * 1 if it did, else 0.
  */
 const REPLACE = `${PRELUDE}
-local current = redis.call('HGET', KEYS[1], id)
-if not current then return 0 end
-if string.sub(current, 1, string.find(current, ' ', 1, true) - 1) ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], id, (tonumber(ARGV[3]) + 1) .. ' ' .. ARGV[4])
-place(redis.call('ZSCORE', base .. 'dlvo', id), ARGV[5], ARGV[6])
-keep(tonumber(ARGV[7]))
+local id = ARGV[1]
+local current = redis.call('HGET', hash, id)
+local rank = redis.call('ZSCORE', order, id)
+if not current or not rank then return 0 end
+if string.sub(current, 1, string.find(current, ' ', 1, true) - 1) ~= ARGV[2] then return 0 end
+redis.call('HSET', hash, id, (tonumber(ARGV[2]) + 1) .. ' ' .. ARGV[3])
+place(id, rank, ARGV[4], ARGV[5])
+keep(tonumber(ARGV[6]))
 return 1
 `;
 
-/** KEYS[1] `dlv`. ARGV: base, (unused), order set, first, last (ZRANGE ranks). The deliveries in that range. */
-const RANGE = `
+/** ARGV: which order set ('o' every delivery, 'p' the pending), first, last (ZRANGE ranks). Those deliveries. */
+const RANGE = `${PRELUDE}
+local set = ARGV[1] == 'p' and pending or order
 local out = {}
-for _, id in ipairs(redis.call('ZRANGE', ARGV[1] .. ARGV[3], ARGV[4], ARGV[5])) do
-  out[#out + 1] = redis.call('HGET', KEYS[1], id)
+for _, id in ipairs(redis.call('ZRANGE', set, ARGV[2], ARGV[3])) do
+  out[#out + 1] = redis.call('HGET', hash, id)
 end
 return out
 `;
@@ -78,10 +83,11 @@ return out
 type Client = Redis | Cluster;
 type Args = (string | number)[];
 
+/** Each takes the six keys, then its arguments. */
 interface Scripts {
-  idvDeliveryAdd(key: string, ...args: Args): Promise<string[]>;
-  idvDeliveryReplace(key: string, ...args: Args): Promise<number>;
-  idvDeliveryRange(key: string, ...args: Args): Promise<(string | null)[]>;
+  idvDeliveryAdd(...keysAndArgs: Args): Promise<string[]>;
+  idvDeliveryReplace(...keysAndArgs: Args): Promise<number>;
+  idvDeliveryRange(...keysAndArgs: Args): Promise<(string | null)[]>;
 }
 
 const SCRIPTS: Record<keyof Scripts, string> = {
@@ -94,7 +100,8 @@ const defined = new WeakSet<Client>();
 
 function withScripts(client: Client): Client & Scripts {
   if (!defined.has(client)) {
-    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
+    for (const [name, lua] of Object.entries(SCRIPTS))
+      client.defineCommand(name, { numberOfKeys: KEYS.length, lua });
     defined.add(client);
   }
   return client as unknown as Client & Scripts;
@@ -109,6 +116,9 @@ function parse(stored: string): { value: Delivery; rev: number } {
 /** How a delivery sits in the indexes: finished or not, and when it may be taken over. */
 const placing = (d: Delivery) => [d.status === "pending" ? "0" : "1", d.takeoverAt ?? ""] as const;
 
+/** How many pending deliveries one read takes. */
+const PENDING_PAGE = 500;
+
 /** One namespace's deliveries on Redis (see the key layout above). */
 export function createRedisDeliveryLog(
   redis: Client,
@@ -116,16 +126,15 @@ export function createRedisDeliveryLog(
 ): DeliveryLog {
   const client = withScripts(redis);
   const base = `${options.prefix}{${options.namespace}}:`;
-  const key = `${base}dlv`;
-  const range = async (set: string, first: number, last: number) =>
-    (await client.idvDeliveryRange(key, base, "", set, first, last))
+  const keys = KEYS.map((name) => base + name);
+  const range = async (set: "o" | "p", first: number, last: number) =>
+    (await client.idvDeliveryRange(...keys, set, first, last))
       .filter((stored) => stored !== null)
       .map((stored) => parse(stored).value);
   return guarded<DeliveryLog>({
     add: (d) =>
       client.idvDeliveryAdd(
-        key,
-        base,
+        ...keys,
         d.id,
         JSON.stringify(d),
         ...placing(d),
@@ -133,13 +142,12 @@ export function createRedisDeliveryLog(
         options.keptMs,
       ),
     async get(id) {
-      const stored = await client.hget(key, id);
+      const stored = await client.hget(keys[0]!, id);
       return stored === null ? undefined : parse(stored);
     },
     async replace(rev, d) {
       const written = await client.idvDeliveryReplace(
-        key,
-        base,
+        ...keys,
         d.id,
         rev,
         JSON.stringify(d),
@@ -150,12 +158,20 @@ export function createRedisDeliveryLog(
     },
     async newest(offset, count) {
       if (count <= 0) return [];
-      return (await range("dlvo", -(offset + count), -(offset + 1))).reverse();
+      return (await range("o", -(offset + count), -(offset + 1))).reverse();
     },
-    pending: () => range("dlvp", 0, -1),
-    due: (at, limit) => client.zrangebyscore(`${base}dlvt`, "-inf", at, "LIMIT", 0, limit),
+    async pending() {
+      // A page at a time: a namespace may keep many.
+      const out: Delivery[] = [];
+      for (let first = 0; ; first += PENDING_PAGE) {
+        const page = await range("p", first, first + PENDING_PAGE - 1);
+        out.push(...page);
+        if (page.length < PENDING_PAGE) return out;
+      }
+    },
+    due: (at, limit) => client.zrangebyscore(keys[4]!, "-inf", at, "LIMIT", 0, limit),
     async clear() {
-      await client.del(...KEYS.map((name) => base + name));
+      await client.del(...keys);
     },
   });
 }

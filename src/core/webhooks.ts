@@ -81,6 +81,8 @@ interface LaneItem {
   held: boolean;
   /** The held delivery this one lets go once it has been sent: the pair swaps places. */
   releases?: LaneItem;
+  /** When (`wallTime`) this process last put off the delivery's `takeoverAt`: it still means to send it. */
+  renewedAt: number;
 }
 
 /**
@@ -182,6 +184,8 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       lane = { queue: [], busy: false, ns };
       lanes.set(item.lane, lane);
     }
+    // The namespace as it is now: one the bound forgot and that came back is another object.
+    lane.ns = ns;
     lane.queue.push(item);
     pump(item.lane);
   };
@@ -257,6 +261,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     const subscription = subscriptionById(ns, d.subscription);
     const tries: Attempt[] = [];
     let headers = d.headers;
+    const cut = { short: false };
     const once = async (subscription: Subscription, duplicate: boolean) => {
       const at = ns.clock.now();
       const spec = specs.get(d.vendor)!;
@@ -281,6 +286,11 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       controllers.add(controller);
       const { status, error } = await post(d.url, sent, d.body, settings.timeoutSeconds, controller.signal);
       controllers.delete(controller);
+      // Cut short by the sandbox closing: not the receiver's doing, so not an attempt.
+      if (closed && status === null) {
+        cut.short = true;
+        return false;
+      }
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       tries.push({ at, status, error, durationMs, duplicate });
       ns.journal.record({
@@ -314,6 +324,16 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       // A scenario's duplicate goes before the delivery counts as done, so a flush waits for it too.
       if (ok && d.duplicate && !d.attempts.some((a) => a.duplicate)) await once(subscription, true);
     }
+    if (cut.short) {
+      // Let go at once: whichever sandbox takes it over (this one, restarted) sends it.
+      const now = wallTime();
+      await changeDelivery(log, id, (current) =>
+        current.owner === owner && current.sending
+          ? { ...current, sending: false, takeoverAt: now }
+          : undefined,
+      );
+      return;
+    }
     const retriesDone = [...d.attempts, ...tries].filter((a) => !a.duplicate).length - 1;
     const delay =
       ok || subscription === undefined || d.resend ? undefined : settings.retryDelaysSeconds[retriesDone];
@@ -336,66 +356,86 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     const key = keyOf(ns, id);
     const timer = setTimeout(() => {
       timers.delete(key);
-      enqueue(ns, { id, lane: laneOf(ns, written), held: false });
+      enqueue(ns, { id, lane: laneOf(ns, written), held: false, renewedAt: wallTime() });
     }, delay * 1000);
     timer.unref();
     timers.set(key, timer);
   };
 
-  /** Waits until an attempt another sandbox is making of delivery `id` has ended (or could not have taken longer). */
-  const endedElsewhere = async (ns: Namespace, id: string) => {
-    const until = wallTime() + leaseMs;
-    while (!closed && wallTime() < until) {
-      const current = await ns.webhooks.log.get(id);
-      if (!current?.value.sending) return;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  };
-
   /**
-   * Makes `d` (pending) this process's to send now, wherever it waits (a retry, held, queued in another sandbox, left
-   * by one that stopped): what to await for its attempt to end. One being sent elsewhere is waited for.
+   * Has delivery `d` (pending, as read) had one more attempt, and resolves once it has, or is no longer pending, or
+   * could not still be coming. Where it waits decides who sends it: queued or being sent here, here; waiting a retry,
+   * held, or left by a sandbox past its `takeoverAt`, taken over and sent here; queued or being sent by another
+   * sandbox that is still at it, there (so one record's events still go in their order). Never rejects.
    */
-  const sendNow = async (ns: Namespace, d: Delivery): Promise<{ ended: Promise<void> }> => {
+  const sendNow = async (ns: Namespace, d: Delivery): Promise<void> => {
     const key = keyOf(ns, d.id);
-    const local = items.get(key);
-    if (local) {
-      local.held = false;
-      return { ended: attemptEnded(key) };
+    const until = wallTime() + leaseMs + graceMs;
+    try {
+      while (!closed && wallTime() < until) {
+        const local = items.get(key);
+        if (local) {
+          const ended = attemptEnded(key);
+          release(local);
+          await ended;
+        }
+        const current = (await ns.webhooks.log.get(d.id))?.value;
+        if (
+          current === undefined ||
+          current.status !== "pending" ||
+          current.attempts.length > d.attempts.length
+        )
+          return;
+        if (items.has(key)) continue;
+        const now = wallTime();
+        const stillAtIt = (c: Delivery) =>
+          c.owner !== owner &&
+          (c.sending || (c.nextAttemptAt === null && !c.held)) &&
+          c.takeoverAt !== null &&
+          c.takeoverAt > now;
+        if (stillAtIt(current)) {
+          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          continue;
+        }
+        // This process's own retry timer would send it a second time.
+        cancelRetry(key);
+        const taken = await changeDelivery(ns.webhooks.log, d.id, (c) =>
+          c.status === "pending" && (!c.sending || abandoned(c, now)) && !stillAtIt(c) && !items.has(key)
+            ? { ...c, owner, sending: false, held: false, nextAttemptAt: null, takeoverAt: now + graceMs }
+            : undefined,
+        );
+        if (taken === undefined || items.has(key)) continue;
+        const ended = attemptEnded(key);
+        enqueue(ns, { id: d.id, lane: laneOf(ns, taken), held: false, renewedAt: now });
+        await ended;
+      }
+    } catch {
+      // The store went away: the delivery is sent once it is back, by its owner or whoever takes it over.
     }
-    // This process's own retry timer would send it a second time.
-    cancelRetry(key);
-    const now = wallTime();
-    const taken = await changeDelivery(ns.webhooks.log, d.id, (current) =>
-      current.status === "pending" && !items.has(key) && (!current.sending || abandoned(current, now))
-        ? {
-            ...current,
-            owner,
-            sending: false,
-            held: false,
-            nextAttemptAt: null,
-            takeoverAt: now + graceMs,
-          }
-        : undefined,
-    );
-    if (taken === undefined) return { ended: items.has(key) ? attemptEnded(key) : endedElsewhere(ns, d.id) };
-    const item: LaneItem = { id: d.id, lane: laneOf(ns, taken), held: false };
-    const ended = attemptEnded(key);
-    enqueue(ns, item);
-    return { ended };
   };
 
   /** Stops what this process does for `ns`: its retries, what waits in its lanes, what is held. */
   const drop = (ns: Namespace) => {
     const prefix = `${ns.id}/`;
     for (const key of [...timers.keys()]) if (key.startsWith(prefix)) cancelRetry(key);
-    for (const lane of lanes.values())
+    for (const [laneId, lane] of lanes)
       if (lane.ns === ns) {
         for (const item of lane.queue) items.delete(keyOf(ns, item.id));
         lane.queue.length = 0;
+        // A busy lane goes once its send ends.
+        if (!lane.busy) {
+          lanes.delete(laneId);
+          waitingLanes.delete(laneId);
+        }
       }
     for (const key of [...waiters.keys()]) if (key.startsWith(prefix) && !sending.has(key)) settle(key);
     forgetHeld(ns);
+  };
+
+  /** Lets go every delivery of `ns` held out of order here, and forgets which one waits for a next (a flush). */
+  const releaseHeld = (ns: Namespace) => {
+    forgetHeld(ns);
+    for (const item of items.values()) if (item.held && item.lane.startsWith(`${ns.id}/`)) release(item);
   };
 
   return {
@@ -427,6 +467,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           id: `dlv_${ids.alnum(20)}`,
           lane: `${ns.id}/${s.id}/${orderKey}`,
           held: false,
+          renewedAt: wallTime(),
         };
         // Out of order: a delivery waits for the subscription's next one; that next one (held or not) goes first and
         // lets it go once sent, so pairs swap places (2, 1, 4, 3 when every delivery asks for it).
@@ -459,8 +500,8 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
           scenario: mode.scenario ?? null,
           owner,
           sending: false,
-          // Held: it waits for the next delivery or a flush, however long that takes.
-          takeoverAt: item.held ? null : wallTime() + graceMs,
+          // Put off by this process's tick while it still holds it (queued, or held out of order).
+          takeoverAt: item.renewedAt + graceMs,
         };
         const key = keyOf(ns, d.id);
         // Known here before it is queued, so a flush right after the emit waits for this process to send it.
@@ -470,6 +511,8 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
         } catch (err) {
           items.delete(key);
           if (waitingHeld.get(waitKey) === item) waitingHeld.delete(waitKey);
+          // The held one it would have let go waits for the next delivery again.
+          if (item.releases) waitingHeld.set(waitKey, item.releases);
           throw err;
         }
         // On a later turn: the request that caused the event answers first.
@@ -492,10 +535,9 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     async flush(ns: Namespace): Promise<Delivery[]> {
       const { log } = ns.webhooks;
       const pending = await log.pending();
-      const waits = await Promise.all(pending.map((d) => sendNow(ns, d)));
-      forgetHeld(ns);
-      for (const laneId of [...lanes.keys()]) pump(laneId);
-      await Promise.all(waits.map((w) => w.ended));
+      // Held here, whether or not still pending (another sandbox may have sent one): nothing may wait behind it.
+      releaseHeld(ns);
+      await Promise.all(pending.map((d) => sendNow(ns, d)));
       return Promise.all(pending.map(async (d) => (await log.get(d.id))?.value ?? d));
     },
 
@@ -535,10 +577,8 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
       });
       if (taken === undefined) return seen.busy ? "busy" : "gone";
       cancelRetry(key);
-      const ended = attemptEnded(key);
-      if (local) release(local);
-      else enqueue(ns, { id, lane: laneOf(ns, taken), held: false });
-      await ended;
+      // Sent from here (a held one let go), or, if a flush through another sandbox took it meanwhile, from there.
+      await sendNow(ns, taken);
       return "sent";
     },
 
@@ -549,6 +589,16 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     async tick(ns: Namespace): Promise<void> {
       if (!ns.store.shared || closed) return;
       const now = wallTime();
+      // What this process still holds (queued, or held out of order): its takeover put off, so no other sends it first.
+      for (const [key, item] of items) {
+        if (!key.startsWith(`${ns.id}/`) || sending.has(key) || now - item.renewedAt < graceMs / 3) continue;
+        item.renewedAt = now;
+        await changeDelivery(ns.webhooks.log, item.id, (d) =>
+          d.owner === owner && d.status === "pending" && !d.sending
+            ? { ...d, takeoverAt: now + graceMs }
+            : undefined,
+        );
+      }
       for (const id of await ns.webhooks.log.due(now, TAKEOVER_BATCH)) {
         const key = keyOf(ns, id);
         if (items.has(key)) continue;
@@ -559,7 +609,7 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
         );
         if (taken === undefined) continue;
         cancelRetry(key);
-        enqueue(ns, { id, lane: laneOf(ns, taken), held: false });
+        enqueue(ns, { id, lane: laneOf(ns, taken), held: false, renewedAt: now });
       }
     },
 

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import * as z from "zod";
 import { createClock } from "../../src/core/clock.js";
 import { createIdGenerator } from "../../src/core/ids.js";
@@ -12,7 +12,9 @@ import {
   type DeliveryMode,
   type WebhookSpec,
 } from "../../src/core/webhooks.js";
-import type { Delivery, Subscription } from "../../src/core/deliveries.js";
+import type { Namespace } from "../../src/core/context.js";
+import { createMemoryDeliveryLog, type Delivery, type Subscription } from "../../src/core/deliveries.js";
+import type { Store } from "../../src/core/store.js";
 import { failTimes, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
@@ -427,6 +429,163 @@ describe("webhook engine", () => {
     expect(await engine.list(ns, 10)).toEqual([]);
     expect(ns.webhooks.subscriptions.size).toBe(0);
     expect(await engine.flush(ns)).toEqual([]);
+  });
+});
+
+/**
+ * Two sandboxes as the engine sees them: an engine each, and each its own namespace object over one shared log and
+ * subscription (what Redis gives sandboxes that share it; the log's own behaviour on Redis is test/core/deliveries).
+ */
+function twoSandboxes(
+  url: string,
+  options: { takeoverSeconds?: number; timeoutSeconds?: number; mode?: () => DeliveryMode | undefined } = {},
+) {
+  const log = createMemoryDeliveryLog(100);
+  const subscription: Subscription = {
+    id: "whs_shared",
+    vendor: "acme",
+    url,
+    secret: "s3cret",
+    events: null,
+    headers: {},
+    options: {},
+    source: "api",
+    createdAt: T0,
+  };
+  const one = () => {
+    const namespaces = createNamespaces({
+      maxEntries: 100,
+      maxCounters: 100,
+      maxNamespaces: 10,
+      journalSize: 100,
+      deliveriesKept: 100,
+      clock: createClock({ start: T0, frozen: true }),
+    });
+    const base = namespaces.default;
+    const ns: Namespace = {
+      ...base,
+      // Shared, as a Redis store says it is: the tick takes over what a stopped sandbox left.
+      store: Object.create(base.store, { shared: { value: true } }) as Store,
+      webhooks: { subscriptions: new Map([[subscription.id, subscription]]), log },
+    };
+    const engine = createWebhookEngine({
+      specs,
+      configured: [],
+      settings: {
+        timeoutSeconds: options.timeoutSeconds ?? 5,
+        retryDelaysSeconds: [60],
+        takeoverSeconds: options.takeoverSeconds ?? 30,
+      },
+      ids: createIdGenerator(),
+      modeOf: () => Promise.resolve(options.mode?.()),
+    });
+    engines.push(engine);
+    return { ns, engine };
+  };
+  return { a: one(), b: one(), log };
+}
+
+/** Lets a few turns of the event loop run: what another sandbox decides in the meantime has been decided. */
+const turns = async (n = 5) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe("webhook engine, two sandboxes on one log", () => {
+  it("lets go a held delivery another sandbox sent, so the record's next event still goes", async () => {
+    const r = await receiver();
+    let outOfOrder = true;
+    const { a, b, log } = twoSandboxes(r.url, {
+      mode: () => (outOfOrder ? { outOfOrder: true } : undefined),
+    });
+    const [held] = await a.engine.emit(a.ns, "acme", "thing.done", { n: 1 }, "record");
+    await turns();
+    // B's flush sends it; A's flush then has nothing pending, and must still let go of it.
+    await b.engine.flush(b.ns);
+    expect((await log.get(held!.id))?.value.status).toBe("delivered");
+    expect(await a.engine.flush(a.ns)).toEqual([]);
+    outOfOrder = false;
+    await a.engine.emit(a.ns, "acme", "thing.done", { n: 2 }, "record");
+    expect((await r.waitFor(2)).map((q) => q.body)).toEqual(['{"n":1}', '{"n":2}']);
+  });
+
+  it("leaves to A, in their order, one record's events A is still sending when B flushes", async () => {
+    let answered!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const r = await receiver(async (_q, i) => {
+      if (i === 0) await gate;
+      return { status: 200 };
+    });
+    const { a, b, log } = twoSandboxes(r.url);
+    await a.engine.emit(a.ns, "acme", "thing.done", { n: "pending" }, "applicant");
+    const [second] = await a.engine.emit(a.ns, "acme", "thing.done", { n: "reviewed" }, "applicant");
+    await r.next();
+    const flushed = b.engine.flush(b.ns);
+    await turns();
+    // B left the second to A (it did not take it over), and waits for A's attempts.
+    expect((await log.get(second!.id))!.value.owner).toBe(second!.owner);
+    const releasedAt = Date.now();
+    answered();
+    const tried = await flushed;
+    expect(tried.map((d) => d.status)).toEqual(["delivered", "delivered"]);
+    const got = await r.waitFor(2);
+    expect(got.map((q) => q.body)).toEqual(['{"n":"pending"}', '{"n":"reviewed"}']);
+    // The second went only once the first had its answer.
+    expect(got[1]!.at).toBeGreaterThanOrEqual(releasedAt);
+  });
+
+  it("answers a resend through A once the attempt is made, when B's flush took the delivery meanwhile", async () => {
+    const r = await receiver(() => ({ status: 500 }));
+    const { a, b, log } = twoSandboxes(r.url);
+    const [d] = await a.engine.emit(a.ns, "acme", "thing.done", { n: 1 });
+    await a.engine.flush(a.ns);
+    const [resend, flush] = [a.engine.redeliver(a.ns, d!.id), b.engine.flush(b.ns)];
+    expect(await resend).toBe("sent");
+    await flush;
+    const kept = (await log.get(d!.id))!.value;
+    // One attempt for the resend, whichever sandbox made it, and none sent twice.
+    expect(kept.attempts).toHaveLength(r.received.length);
+    expect(kept.attempts.length).toBeGreaterThanOrEqual(2);
+    expect(kept.sending).toBe(false);
+  });
+
+  it("takes over a held delivery whose sandbox stopped", async () => {
+    const r = await receiver();
+    const { a, b } = twoSandboxes(r.url, { takeoverSeconds: 0.05, mode: () => ({ outOfOrder: true }) });
+    await a.engine.emit(a.ns, "acme", "thing.done", { n: 1 });
+    await turns();
+    a.engine.close();
+    expect(r.received).toHaveLength(0);
+    await vi.waitFor(
+      async () => {
+        await b.engine.tick(b.ns);
+        expect(r.received).toHaveLength(1);
+      },
+      { timeout: 3000, interval: 50 },
+    );
+  });
+
+  it("counts no attempt a closing sandbox cut short, and the next sandbox sends it", async () => {
+    const hung = await receiver(() => "hang");
+    const { a, b, log } = twoSandboxes(hung.url, { takeoverSeconds: 0.05 });
+    const [d] = await a.engine.emit(a.ns, "acme", "thing.done", { n: 1 });
+    await hung.next();
+    a.engine.close();
+    await vi.waitFor(async () => {
+      expect((await log.get(d!.id))!.value).toMatchObject({
+        attempts: [],
+        sending: false,
+        status: "pending",
+      });
+    });
+    await vi.waitFor(
+      async () => {
+        await b.engine.tick(b.ns);
+        expect(hung.received).toHaveLength(2);
+      },
+      { timeout: 3000, interval: 50 },
+    );
   });
 });
 
