@@ -20,13 +20,29 @@ export const SETTINGS = {
 /** The text each namespace's settings had when last applied: unchanged text is not parsed again. */
 const applied = new WeakMap<Namespace, Map<string, string>>();
 
-function changed(ns: Namespace, name: string, text: string | undefined): text is string {
-  if (text === undefined) return false;
+/** What each setting reads as when it is not there: nothing moved, active, defined or subscribed. */
+const EMPTY: Readonly<Record<string, string>> = {
+  [SETTINGS.clock]: JSON.stringify({ offset: 0, frozenAt: null } satisfies ClockState),
+  [SETTINGS.scenarios]: JSON.stringify({ active: [], documents: [] }),
+  [SETTINGS.global]: "[]",
+  [SETTINGS.subscriptions]: "[]",
+};
+
+/**
+ * The text of setting `name` the process should take now, or undefined when it holds it already. A setting it took
+ * once and that is gone now (the shared bound forgot the namespace, or a week passed without a request in it) reads
+ * as empty: what the process still holds of it is stale, and must not be written back.
+ */
+function toTake(ns: Namespace, name: string, text: string | undefined): string | undefined {
   let seen = applied.get(ns);
   if (seen === undefined) applied.set(ns, (seen = new Map<string, string>()));
-  if (seen.get(name) === text) return false;
+  if (text === undefined) {
+    if (!seen.delete(name)) return undefined;
+    return EMPTY[name];
+  }
+  if (seen.get(name) === text) return undefined;
   seen.set(name, text);
-  return true;
+  return text;
 }
 
 /**
@@ -87,7 +103,8 @@ async function changeSetting<D, R>(
   return inTurn(ns, name, async () => {
     for (let tries = 0; tries < MAX_CHANGE_TRIES; tries++) {
       const stored = await ns.store.getSetting(name);
-      if (changed(ns, name, stored)) held.take(stored);
+      const taken = toTake(ns, name, stored);
+      if (taken !== undefined) held.take(taken);
       const draft = held.copy();
       const before = held.text(draft);
       const result = change(draft);
@@ -96,7 +113,7 @@ async function changeSetting<D, R>(
       if (after === before) return result;
       if (await ns.store.setSettingIf(name, stored, after)) {
         held.install(draft);
-        changed(ns, name, after); // what the process holds now: not parsed again
+        toTake(ns, name, after); // what the process holds now: not parsed again
         return result;
       }
     }
@@ -165,13 +182,17 @@ export async function syncNamespace(ns: Namespace, fallback: Namespace, global: 
   ]).catch(() => [undefined, undefined] as const);
   if (own === undefined) return;
   const { settings } = own;
-  if (changed(ns, SETTINGS.clock, settings.clock)) ns.clock.restore(JSON.parse(settings.clock) as ClockState);
-  if (changed(ns, SETTINGS.scenarios, settings.scenarios)) syncScenarios(ns.scenarios, settings.scenarios);
-  if (changed(ns, SETTINGS.subscriptions, settings.subscriptions))
-    heldSubscriptions(ns).take(settings.subscriptions);
+  const clock = toTake(ns, SETTINGS.clock, settings.clock);
+  if (clock !== undefined) ns.clock.restore(JSON.parse(clock) as ClockState);
+  const scenarios = toTake(ns, SETTINGS.scenarios, settings.scenarios);
+  if (scenarios !== undefined) syncScenarios(ns.scenarios, scenarios);
+  const subscriptions = toTake(ns, SETTINGS.subscriptions, settings.subscriptions);
+  if (subscriptions !== undefined) heldSubscriptions(ns).take(subscriptions);
   ns.scenarios.queued = own.queued;
   const globalText = (main ?? own).settings.global;
-  if (changed(fallback, SETTINGS.global, globalText)) heldGlobal(global).take(globalText);
+  // The default namespace is never forgotten: a global list not written yet is the config's, kept as it is.
+  const globalTaken = globalText === undefined ? undefined : toTake(fallback, SETTINGS.global, globalText);
+  if (globalTaken !== undefined) heldGlobal(global).take(globalTaken);
 }
 
 /** Writes what is active and defined in a namespace for the sandboxes sharing its store. */

@@ -61,6 +61,28 @@ const subscription = (id: string): Subscription => ({
 });
 
 describe("changeSubscriptions", () => {
+  it("never writes back what another sandbox holds of a namespace the store forgot", async () => {
+    const [a, b] = pair();
+    await changeSubscriptions(a.get("w9"), (subscriptions) => {
+      subscriptions.set("whs_old", subscription("whs_old"));
+    });
+    const held = b.get("w9");
+    await b.refresh(held);
+    expect([...held.webhooks.subscriptions.keys()]).toEqual(["whs_old"]);
+    // Forgotten in the store (the shared bound, or a week without a request): its settings are gone.
+    await client!.del(`set${String(prefixes)}:{w9}:settings`);
+    await changeSubscriptions(held, (subscriptions) => {
+      subscriptions.set("whs_new", subscription("whs_new"));
+    });
+    const fresh = a.get("w9");
+    await a.refresh(fresh);
+    expect([...fresh.webhooks.subscriptions.keys()]).toEqual(["whs_new"]);
+    // A refresh alone lets go of what was forgotten too.
+    await client!.del(`set${String(prefixes)}:{w9}:settings`);
+    await a.refresh(fresh);
+    expect(fresh.webhooks.subscriptions.size).toBe(0);
+  });
+
   it("keeps all 10 subscriptions added at once through two sandboxes, and each sees them all", async () => {
     const [a, b] = pair();
     const ids = Array.from({ length: 10 }, (_, i) => `whs_${String(i)}`);
