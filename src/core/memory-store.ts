@@ -1,7 +1,7 @@
 import type { ByteBudget, Charge } from "./budget.js";
 import type { Clock } from "./clock.js";
 import { measureJson } from "./limits.js";
-import type { Kind, QueuedItem, ScheduledItem, Store, StoreEntry, WindowCount } from "./store.js";
+import type { Kind, PutItem, QueuedItem, ScheduledItem, Store, StoreEntry, WindowCount } from "./store.js";
 
 export interface MemoryStoreOptions {
   /** Most entries kept; past it the oldest is evicted. */
@@ -220,6 +220,12 @@ export function createMemoryStore(clock: Clock, options: MemoryStoreOptions): St
       const now = clock.now();
       return Promise.resolve(write(k, id, value, now, now + ttlSeconds * 1000) as StoreEntry<T>);
     },
+    putAll(items: readonly PutItem[], at = clock.now()) {
+      return Promise.resolve(
+        items.map((item) => write(item.kind, item.id, item.value, at, at + item.ttlSeconds * 1000)),
+      );
+    },
+    now: () => clock.now(),
     create<T>(k: Kind<T>, id: string, value: T, ttlSeconds: number) {
       if (live(k, id) !== undefined) return Promise.resolve(undefined);
       const now = clock.now();

@@ -98,12 +98,27 @@ local function trim(base, now, max)
 end
 `;
 
+/** Writes an entry (by its member) with its place in every index; returns its revision and its key's expiry (ms). */
+const PUT_ENTRY = `
+local function putEntry(base, member, value, createdAt, expiresAt, now, backstop)
+  local key = base .. 'e:' .. member
+  local rev = redis.call('INCR', base .. 'seq')
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'v', value, 'c', createdAt, 'e', expiresAt, 'r', rev)
+  local px = math.max(expiresAt - now, 0) + backstop
+  redis.call('PEXPIRE', key, px)
+  redis.call('ZADD', base .. 'order', rev, member)
+  redis.call('ZADD', base .. 'exp', expiresAt, member)
+  return rev, px
+end
+`;
+
 /**
  * KEYS[1] the entry. ARGV: base, member, value, now, ttlMs ('' keeps the expiry: replace), mode (put, create,
  * replace), rev (replace), max, backstop. Returns {rev, createdAt, expiresAt}, or nil when create found a live entry
  * or replace a changed one.
  */
-const WRITE = `${TRIM}
+const WRITE = `${TRIM}${PUT_ENTRY}
 local key = KEYS[1]
 local base, member, value = ARGV[1], ARGV[2], ARGV[3]
 local now, mode = tonumber(ARGV[4]), ARGV[6]
@@ -117,16 +132,27 @@ if mode == 'replace' then
   expiresAt = tonumber(cur[2])
 end
 if ARGV[5] ~= '' then expiresAt = now + tonumber(ARGV[5]) end
-local rev = redis.call('INCR', base .. 'seq')
-redis.call('DEL', key)
-redis.call('HSET', key, 'v', value, 'c', createdAt, 'e', expiresAt, 'r', rev)
-local px = math.max(expiresAt - now, 0) + tonumber(ARGV[9])
-redis.call('PEXPIRE', key, px)
-redis.call('ZADD', base .. 'order', rev, member)
-redis.call('ZADD', base .. 'exp', expiresAt, member)
+local rev, px = putEntry(base, member, value, createdAt, expiresAt, now, tonumber(ARGV[9]))
 trim(base, now, tonumber(ARGV[8]))
 for _, index in ipairs({'order', 'exp', 'seq', 'evicted'}) do extend(base .. index, px) end
 return {rev, createdAt, expiresAt}
+`;
+
+/**
+ * KEYS[1] the order set (for the slot). ARGV: base, now, max, backstop, then member, value, ttlMs of each entry.
+ * Writes them all at `now`, as WRITE's put does one; returns their revisions.
+ */
+const WRITE_ALL = `${TRIM}${PUT_ENTRY}
+local base, now = ARGV[1], tonumber(ARGV[2])
+local revs, longest = {}, 0
+for i = 5, #ARGV, 3 do
+  local rev, px = putEntry(base, ARGV[i], ARGV[i + 1], now, now + tonumber(ARGV[i + 2]), now, tonumber(ARGV[4]))
+  revs[#revs + 1] = rev
+  if px > longest then longest = px end
+end
+trim(base, now, tonumber(ARGV[3]))
+for _, index in ipairs({'order', 'exp', 'seq', 'evicted'}) do extend(base .. index, longest) end
+return revs
 `;
 
 /** KEYS[1] the entry. ARGV: base, member, now. Deletes it; returns {v, c, e, r} if it was live, else nil. */
@@ -389,6 +415,7 @@ type Args = (string | number)[];
 /** The scripts as `defineCommand` adds them to the client (their replies as Redis gives them). */
 interface Scripts {
   idvWrite(key: string, ...args: Args): Promise<[number, number, number] | null>;
+  idvWriteAll(key: string, ...args: Args): Promise<number[]>;
   idvRemove(key: string, ...args: Args): Promise<[string, string, string, string] | null>;
   idvHoldsAny(key: string, ...args: Args): Promise<number[]>;
   idvHit(key: string, ...args: Args): Promise<[number, number]>;
@@ -412,6 +439,7 @@ interface Scripts {
 
 const SCRIPTS: Record<keyof Scripts, string> = {
   idvWrite: WRITE,
+  idvWriteAll: WRITE_ALL,
   idvRemove: REMOVE,
   idvHoldsAny: HOLDS_ANY,
   idvHit: HIT,
@@ -552,6 +580,26 @@ export function createRedisStore(redis: Client, clock: Clock, options: RedisStor
       return (await client.idvUseQueued(`${base}q`, base, id)) === 1;
     },
     put: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "put") as Promise<StoreEntry<never>>,
+    async putAll(items, at = clock.now()) {
+      if (items.length === 0) return [];
+      const args: Args = [];
+      const texts = items.map((item) => JSON.stringify(item.value));
+      items.forEach((item, i) => {
+        args.push(member(item.kind, item.id), texts[i]!, Math.round(item.ttlSeconds * 1000));
+      });
+      const revs = await client.idvWriteAll(
+        `${base}order`,
+        base,
+        at,
+        options.maxEntries,
+        BACKSTOP_MS,
+        ...args,
+      );
+      return items.map((item, i) =>
+        entry(item.kind.name, item.id, texts[i]!, at, at + Math.round(item.ttlSeconds * 1000), revs[i]!),
+      );
+    },
+    now: () => clock.now(),
     create: (k, id, value, ttlSeconds) => write(k, id, value, ttlSeconds, "create"),
     replace: (k, id, rev, value, ttlSeconds) => write(k, id, value, ttlSeconds, "replace", rev),
     async get(k, id) {

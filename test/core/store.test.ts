@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
 import { createRedisStore, KEPT_MS } from "../../src/core/redis-store.js";
-import { kind, update, type Store, type StoreEntry } from "../../src/core/store.js";
+import { kind, putItem, update, type Store, type StoreEntry } from "../../src/core/store.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
 
 interface Backend {
@@ -82,6 +82,42 @@ describe.each(backends)("$name store", ({ create }) => {
       expect(await store.replace(codes, "c1", entry.rev, { client: "b" })).toBeUndefined();
       expect(await store.list()).toEqual([]);
       expect(await store.list(codes)).toEqual([]);
+    });
+
+    it("writes several entries in one putAll, all created at one instant, each with its own expiry", async () => {
+      const { clock, store } = setup({ maxEntries: 3 });
+      clock.advance(5);
+      expect(store.now()).toBe(5_000);
+      const written = await store.putAll(
+        [putItem(codes, "c1", { client: "a" }, 60), putItem(tokens, "t1", "value", 10)],
+        4_000,
+      );
+      expect(written).toEqual([
+        {
+          kind: "test.code",
+          id: "c1",
+          value: { client: "a" },
+          createdAt: 4_000,
+          expiresAt: 64_000,
+          rev: expect.any(Number),
+        },
+        {
+          kind: "test.token",
+          id: "t1",
+          value: "value",
+          createdAt: 4_000,
+          expiresAt: 14_000,
+          rev: expect.any(Number),
+        },
+      ]);
+      expect(written[1]!.rev).toBeGreaterThan(written[0]!.rev);
+      expect(await store.get(tokens, "t1")).toEqual(written[1]);
+      expect(await store.putAll([])).toEqual([]);
+      // Under the bound as puts one after the other: the oldest go first.
+      await store.putAll([putItem(tokens, "t2", "b", 10), putItem(tokens, "t3", "c", 10)]);
+      expect(ids(await store.list())).toEqual(["t1", "t2", "t3"]);
+      clock.advance(9);
+      expect(ids(await store.list())).toEqual(["t2", "t3"]);
     });
 
     it("stamps createdAt and expiresAt from the clock at the time of the put", async () => {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../../core/context.js";
 import { sameSecret } from "../../core/http.js";
 import type { ProviderDeps } from "../../core/provider.js";
 import type { RouteDeclaration } from "../../core/route.js";
-import { putListed, takeListed } from "../../core/store.js";
+import { putAllListed, putItem, takeListed } from "../../core/store.js";
 import { fail } from "./errors.js";
 import { getAndPost } from "./fields.js";
 import { idmobileRoutes } from "./idmobile.js";
@@ -30,20 +30,10 @@ export function dqeRoutes(deps: ProviderDeps<DqeFixtures, unknown>): RouteDeclar
     const accessToken = `TK${ids.hex(20)}${ids.alnum(24)}`;
     const refreshToken = `*TK${ids.hex(21)}${ids.alnum(26)}`;
     const { store } = c.get("ns");
-    await putListed(
-      store,
-      accessTokens,
-      accessToken,
-      { licence, refreshToken },
-      fixtures.accessTokenTtlSeconds,
-    );
-    await putListed(
-      store,
-      refreshTokens,
-      refreshToken,
-      { licence, accessToken },
-      fixtures.refreshTokenTtlSeconds,
-    );
+    await putAllListed(store, [
+      putItem(accessTokens, accessToken, { licence, refreshToken }, fixtures.accessTokenTtlSeconds),
+      putItem(refreshTokens, refreshToken, { licence, accessToken }, fixtures.refreshTokenTtlSeconds),
+    ]);
     return c.json({
       access_token: accessToken,
       token_type: "Bearer",

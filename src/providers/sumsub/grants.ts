@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
 import type { Namespace } from "../../core/context.js";
 import type { ProviderDeps } from "../../core/provider.js";
-import { endListed, kind, putListed, update, type Store } from "../../core/store.js";
+import {
+  endListed,
+  kind,
+  putAllListed,
+  putItem,
+  putListed,
+  update,
+  type PutItem,
+  type Store,
+} from "../../core/store.js";
 import { fail } from "./errors.js";
 import type { Scope, SumsubConfig, SumsubFixtures, SumsubUser } from "./schemas.js";
 
@@ -236,18 +245,19 @@ export function createGrants(deps: ProviderDeps<SumsubFixtures, SumsubConfig>) {
         scopes: grant.scopes,
         familyId: grant.familyId,
       };
-      await putListed(store, accessTokens, accessToken, base, fixtures.accessTokenTtlSeconds);
-      let refreshToken: string | undefined;
-      if (options.refresh) {
-        refreshToken = `snd-id-con-r-${ids.token(64)}`;
-        await putListed(
-          store,
-          refreshTokens,
-          refreshToken,
-          { ...base, codeChallenge: grant.codeChallenge, nonce: grant.nonce, used: false },
-          fixtures.refreshTokenTtlSeconds,
+      const issued: PutItem[] = [putItem(accessTokens, accessToken, base, fixtures.accessTokenTtlSeconds)];
+      const refreshToken = options.refresh ? `snd-id-con-r-${ids.token(64)}` : undefined;
+      if (refreshToken !== undefined)
+        issued.push(
+          putItem(
+            refreshTokens,
+            refreshToken,
+            { ...base, codeChallenge: grant.codeChallenge, nonce: grant.nonce, used: false },
+            fixtures.refreshTokenTtlSeconds,
+          ),
         );
-      }
+      // The pair in one step: one round trip to a shared store.
+      await putAllListed(store, issued);
       let idToken: string | undefined;
       if (options.idToken) {
         const iat = clock.nowSeconds();
