@@ -97,10 +97,11 @@ interface LaneItem {
  *
  * Deliveries live in the namespace's `DeliveryLog`, which sandboxes sharing a store share. The process that emitted
  * one owns it and sends its attempts; every change is a compare-and-set of the whole delivery, so of two sandboxes
- * exactly one starts an attempt. A flush or a resend through any sandbox takes the delivery over and sends it there;
- * one whose owner stopped (a restart, a replica gone) is taken over by the next sandbox whose tick finds it past its
- * `takeoverAt`. What stays in the process is only the order of sending: the lanes, and which delivery is held out of
- * order.
+ * exactly one starts an attempt. A flush or a resend through any sandbox sends from there what waits a retry or is
+ * held, and waits for what another sandbox is still queuing or sending (so one record's events keep their order).
+ * The owner's tick puts off `takeoverAt` of what it still holds; one whose owner stopped (a restart, a replica gone)
+ * is taken over by the next sandbox whose tick finds it past its `takeoverAt`. What stays in the process is only the
+ * order of sending: the lanes, and which delivery is held out of order.
  */
 export function createWebhookEngine(options: WebhookEngineOptions) {
   const { specs, settings, ids } = options;
