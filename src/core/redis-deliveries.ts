@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Delivery, DeliveryLog } from "./deliveries.js";
-import { guarded } from "./redis.js";
+import { guarded, withScripts } from "./redis.js";
 
 /**
  * A namespace's webhook deliveries on Redis, so every sandbox sharing it lists, sends, resends and takes over the
@@ -96,17 +96,6 @@ const SCRIPTS: Record<keyof Scripts, string> = {
   idvDeliveryRange: RANGE,
 };
 
-const defined = new WeakSet<Client>();
-
-function withScripts(client: Client): Client & Scripts {
-  if (!defined.has(client)) {
-    for (const [name, lua] of Object.entries(SCRIPTS))
-      client.defineCommand(name, { numberOfKeys: KEYS.length, lua });
-    defined.add(client);
-  }
-  return client as unknown as Client & Scripts;
-}
-
 /** `<revision> <JSON>` as stored, read back. */
 function parse(stored: string): { value: Delivery; rev: number } {
   const space = stored.indexOf(" ");
@@ -124,7 +113,7 @@ export function createRedisDeliveryLog(
   redis: Client,
   options: { prefix: string; namespace: string; capacity: number; keptMs: number },
 ): DeliveryLog {
-  const client = withScripts(redis);
+  const client = withScripts<Scripts>(redis, SCRIPTS, KEYS.length);
   const base = `${options.prefix}{${options.namespace}}:`;
   const keys = KEYS.map((name) => base + name);
   const range = async (set: "o" | "p", first: number, last: number) =>

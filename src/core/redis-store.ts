@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import { createRedisDeliveryLog, DELIVERY_KEYS } from "./redis-deliveries.js";
-import { guarded } from "./redis.js";
+import { guarded, withScripts } from "./redis.js";
 import type { Clock } from "./clock.js";
 import { DEFAULT_NAMESPACE, type SharedNamespaces } from "./namespaces.js";
 import {
@@ -461,20 +461,9 @@ const SCRIPTS: Record<keyof Scripts, string> = {
   idvTouch: TOUCH,
 };
 
-const defined = new WeakSet<Client>();
-
-/** Loads the scripts into the client once (ioredis sends EVALSHA and falls back to EVAL after a restart). */
-function withScripts(client: Client): Client & Scripts {
-  if (!defined.has(client)) {
-    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
-    defined.add(client);
-  }
-  return client as unknown as Client & Scripts;
-}
-
 /** One namespace's store on a Redis client shared by every namespace. */
 export function createRedisStore(redis: Client, clock: Clock, options: RedisStoreOptions): Store {
-  const client = withScripts(redis);
+  const client = withScripts<Scripts>(redis, SCRIPTS, 1);
   const base = `${options.prefix}{${options.namespace}}:`;
   const member = (k: Kind<unknown>, id: string) => `${k.name}:${id}`;
   const entryKey = (m: string) => `${base}e:${m}`;
@@ -676,7 +665,7 @@ export const TOUCH_EVERY_MS = 10_000;
  * recently used one (never the default) is forgotten with all its keys, as one process forgets one in memory.
  */
 function createNamespaceIndex(redis: Client, options: { prefix: string; max: number; defaultId: string }) {
-  const client = withScripts(redis);
+  const client = withScripts<Scripts>(redis, SCRIPTS, 1);
   const touched = new Map<string, number>();
   return {
     async touch(id: string): Promise<string[]> {
@@ -717,7 +706,7 @@ export function createRedisJournal(
   redis: Client,
   options: { prefix: string; namespace: string; capacity: number; redact: Redact },
 ): Journal {
-  const client = withScripts(redis);
+  const client = withScripts<Scripts>(redis, SCRIPTS, 1);
   const base = `${options.prefix}{${options.namespace}}:`;
   const key = `${base}journal`;
   const parse = (line: string) => {

@@ -101,3 +101,25 @@ export function guarded<T extends object>(store: T): T {
         : member;
   return out as T;
 }
+
+/** Which script sets each client has as commands already. */
+const scriptsOn = new WeakMap<RedisClient, Set<object>>();
+
+/**
+ * The client with `scripts` added as commands, once per client (ioredis sends EVALSHA, and EVAL again after a server
+ * restart): each takes `numberOfKeys` keys, then its arguments.
+ */
+export function withScripts<S>(
+  client: RedisClient,
+  scripts: Readonly<Record<keyof S, string>>,
+  numberOfKeys: number,
+): RedisClient & S {
+  let added = scriptsOn.get(client);
+  if (added === undefined) scriptsOn.set(client, (added = new Set()));
+  if (!added.has(scripts)) {
+    for (const [name, lua] of Object.entries<string>(scripts))
+      client.defineCommand(name, { numberOfKeys, lua });
+    added.add(scripts);
+  }
+  return client as RedisClient & S;
+}

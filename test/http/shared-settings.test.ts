@@ -1,45 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createSandbox, type Sandbox } from "../../src/index.js";
-import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/index.js";
+import { adminCall, sandboxesOnRedis } from "../helpers/shared.js";
 import { basic } from "../helpers/sandbox.js";
 
 /**
  * Two sandboxes on one real redis-server, changing one namespace's scenarios at the same time: each change is made on
  * what the other wrote (compare-and-set), so changes of different scenarios through A and B all hold, at both.
  */
-let redis: RedisServer;
-let prefixes = 0;
-const running: Sandbox[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
-});
-
-/** Two sandboxes on the shared Redis, under a prefix of this test's own. */
-async function pair(): Promise<[Sandbox, Sandbox]> {
-  const prefix = `s${String(++prefixes)}:`;
-  const start = async () => {
-    const sandbox = await createSandbox({ port: 0, logLevel: "silent", store: { url: redis.url, prefix } });
-    running.push(sandbox);
-    return sandbox;
-  };
-  return [await start(), await start()];
-}
+const { pair } = sandboxesOnRedis();
 
 /** An admin call, its body as JSON: status and body. */
 async function admin(sandbox: Sandbox, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${sandbox.url}/__admin${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-  });
+  const res = await adminCall(sandbox, method, path, body);
   return { status: res.status, body: (await res.json()) as unknown };
 }
 

@@ -1,25 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createSandbox, type Sandbox, type SandboxOptions } from "../../src/index.js";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/index.js";
 import { failTimes, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
-import { startRedis, type RedisServer } from "../helpers/redis.js";
+import { adminCall, sandboxesOnRedis } from "../helpers/shared.js";
 
 /**
  * Webhook deliveries on one real redis-server shared by several sandboxes (replicas, or one restarted): any of them
  * lists, flushes and resends what another made, each attempt is sent once, and one that stops leaves nothing unsent.
  */
-let redis: RedisServer;
-let prefixes = 0;
-const running: Sandbox[] = [];
+const sandboxes = sandboxesOnRedis();
+const { pair } = sandboxes;
 const receivers: Receiver[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.stop();
-});
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((s) => s.close()));
   await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
 
@@ -31,36 +22,13 @@ interface DeliveryView {
   nextAttemptAt: string | null;
 }
 
-async function sandboxOn(prefix: string, config: SandboxOptions = {}): Promise<Sandbox> {
-  const sandbox = await createSandbox({
-    port: 0,
-    logLevel: "silent",
-    ...config,
-    store: { url: redis.url, prefix },
-  });
-  running.push(sandbox);
-  return sandbox;
-}
-
-/** Two sandboxes on one prefix of the shared Redis, with the same delivery settings. */
-async function pair(config: SandboxOptions = {}): Promise<[Sandbox, Sandbox]> {
-  const prefix = `w${String(++prefixes)}:`;
-  return [await sandboxOn(prefix, config), await sandboxOn(prefix, config)];
-}
-
 async function receiver(answer?: AnswerFn): Promise<Receiver> {
   const r = await startReceiver(answer ? { answer } : {});
   receivers.push(r);
   return r;
 }
 
-const admin = (sandbox: Sandbox, method: string, path: string, body?: unknown) =>
-  fetch(`${sandbox.url}/__admin${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-  });
+const admin = adminCall;
 
 const deliveries = async (sandbox: Sandbox) => {
   const res = await admin(sandbox, "GET", "/webhooks/deliveries");
@@ -176,16 +144,16 @@ describe("webhook deliveries on one Redis", () => {
 
   it("sends, after a restart, the retry the stopped sandbox had waiting", async () => {
     const r = await receiver(failTimes(1, 500));
-    const prefix = `w${String(++prefixes)}:`;
+    const prefix = sandboxes.prefix();
     const config = { webhookDelivery: { retryDelaysSeconds: [1], takeoverSeconds: 0.2 } };
-    const first = await sandboxOn(prefix, config);
+    const first = await sandboxes.on(prefix, config);
     await regulaEvent(first, r.url);
     await r.next();
     const { id } = await untilDelivery(first, (d) => d.attempts.length === 1);
     // Stopped before its retry was due: its timer goes with it.
     await first.close();
 
-    const restarted = await sandboxOn(prefix, config);
+    const restarted = await sandboxes.on(prefix, config);
     // Its tick finds the retry past due plus the takeover grace, and sends it.
     const retried = await r.next(10_000);
     expect(retried.body).toBe(r.received[0]!.body);

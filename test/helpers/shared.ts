@@ -1,0 +1,53 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { createSandbox, type Sandbox, type SandboxOptions } from "../../src/index.js";
+import { startRedis, type RedisServer } from "./redis.js";
+
+/**
+ * Sandboxes sharing one real redis-server, which the calling test file starts before its tests and stops after them;
+ * the sandboxes a test starts close after it. Each test takes a key prefix of its own (`prefix()`), so its sandboxes
+ * see one another's state and no other test's.
+ */
+export function sandboxesOnRedis() {
+  let redis: RedisServer | undefined;
+  let prefixes = 0;
+  const running: Sandbox[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.close()));
+  });
+  /** A sandbox on the shared Redis under `prefix`, with `config` on top of a quiet one on a free port. */
+  const on = async (prefix: string, config: SandboxOptions = {}): Promise<Sandbox> => {
+    const sandbox = await createSandbox({
+      port: 0,
+      logLevel: "silent",
+      ...config,
+      store: { url: redis!.url, prefix },
+    });
+    running.push(sandbox);
+    return sandbox;
+  };
+  const prefix = () => `p${String(++prefixes)}:`;
+  return {
+    prefix,
+    on,
+    /** Two sandboxes under a new prefix, with the same `config`. */
+    pair: async (config: SandboxOptions = {}): Promise<[Sandbox, Sandbox]> => {
+      const shared = prefix();
+      return [await on(shared, config), await on(shared, config)];
+    },
+  };
+}
+
+/** A call to the admin API of `sandbox`, with `body` as JSON. */
+export const adminCall = (sandbox: Sandbox, method: string, path: string, body?: unknown) =>
+  fetch(`${sandbox.url}/__admin${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  });
