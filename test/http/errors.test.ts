@@ -680,7 +680,13 @@ const rows: Row[] = ROUTES.flatMap((r): Row[] => {
       ...own,
       name: `${label}: 500 unexpected exception`,
       act: (sb) => {
-        Object.assign(sb.deps.namespaces.default.store, { get: boom, put: boom, take: boom, sweep: boom });
+        Object.assign(sb.deps.namespaces.default.store, {
+          get: boom,
+          put: boom,
+          putAll: boom,
+          take: boom,
+          sweep: boom,
+        });
         return r.call(sb);
       },
       err: coreErr(r.format, 500, "internal sandbox error"),
@@ -798,7 +804,8 @@ describe("authorize errors go back to a redirect URI once it is known good", () 
   ])("%s", async (_, headers, config, earlier, error) => {
     const { broken, ...rest } = config as { broken?: boolean };
     const sb = await testSandbox(rest);
-    if (broken) Object.assign(sb.deps.namespaces.default.store, { get: boom, put: boom, take: boom });
+    if (broken)
+      Object.assign(sb.deps.namespaces.default.store, { get: boom, put: boom, putAll: boom, take: boom });
     const authorize = () => sb.request(`/sumsub/api/snsId/oauth/authorize?${AUTHORIZE_QUERY}`, { headers });
     for (let i = 0; i < earlier; i++) expect((await authorize()).status).toBe(302);
     const res = await authorize();
