@@ -6,7 +6,7 @@ import { explainIssues } from "./core/config-issues.js";
 import { DataFileSyntaxError, parseDataFile, safeParseOnce } from "./core/data-file.js";
 import { ConfigError } from "./core/errors.js";
 import { LOG_LEVELS } from "./core/log.js";
-import { subscriptionInputSchema } from "./core/webhooks.js";
+import { subscriptionInputSchema } from "./core/subscriptions.js";
 import { providers } from "./vendors.js";
 
 export { ConfigError };

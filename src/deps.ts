@@ -20,12 +20,8 @@ import { chooseWebhookRule } from "./core/scenarios/match.js";
 import type { Scenario } from "./core/scenarios/schema.js";
 import type { Kind } from "./core/store.js";
 import { createVerdicts, type Subject, type Verdicts } from "./core/verdicts.js";
-import {
-  checkSubscription,
-  createWebhookEngine,
-  type WebhookEngine,
-  type WebhookSpec,
-} from "./core/webhooks.js";
+import { checkSubscription } from "./core/subscriptions.js";
+import { createWebhookEngine, type WebhookEngine, type WebhookSpec } from "./core/webhooks.js";
 import type { Subscription } from "./core/deliveries.js";
 import { providers as allProviders } from "./vendors.js";
 

@@ -6,13 +6,8 @@ import { describeIssues, invalidRequest } from "../core/http.js";
 import { changeSubscriptions } from "../core/settings.js";
 import { nsQuery } from "./schemas.js";
 import { defineRoute, type RouteDeclaration } from "../core/route.js";
-import {
-  checkSubscription,
-  deliveryView,
-  MAX_SUBSCRIPTIONS,
-  deliveryViewSchema,
-  subscriptionInputSchema,
-} from "../core/webhooks.js";
+import { checkSubscription, MAX_SUBSCRIPTIONS, subscriptionInputSchema } from "../core/subscriptions.js";
+import { deliveryView, deliveryViewSchema } from "../core/webhooks.js";
 import type { Subscription } from "../core/deliveries.js";
 import type { SandboxDeps } from "../deps.js";
 

@@ -5,8 +5,8 @@ import * as z from "zod";
 import { createClock } from "../../src/core/clock.js";
 import { createIdGenerator } from "../../src/core/ids.js";
 import { createNamespaces } from "../../src/core/namespaces.js";
+import { checkSubscription } from "../../src/core/subscriptions.js";
 import {
-  checkSubscription,
   createWebhookEngine,
   deliveryView,
   type DeliveryMode,
