@@ -111,6 +111,8 @@ export async function forgetNamespace(deps: SandboxDeps, ns: Namespace): Promise
 
 /** Gives what has fallen due in every namespace (automatic verdicts, expiries): each second, and on demand. */
 export async function tickAll(deps: SandboxDeps): Promise<void> {
+  // Deliveries this sandbox still means to send stay its own (shared store).
+  await deps.webhooks.renew();
   for (const ns of deps.namespaces.all()) {
     // Another sandbox sharing the store may have moved the namespace's clock since this one last served it.
     await deps.namespaces.refresh(ns);

@@ -584,15 +584,14 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     },
 
     /**
-     * Takes over the deliveries of `ns` whose owner should have acted by now and has not (a sandbox sharing the store
-     * that stopped): each second, from the sandbox's tick. Nothing to do when no other sandbox shares the store.
+     * Puts off the takeover of every delivery this process still means to send (queued in a lane, or held out of
+     * order), so no other sandbox sharing the store sends it first: once a tick, over all namespaces at once.
      */
-    async tick(ns: Namespace): Promise<void> {
-      if (!ns.store.shared || closed) return;
+    async renew(): Promise<void> {
       const now = wallTime();
-      // What this process still holds (queued, or held out of order): its takeover put off, so no other sends it first.
       for (const [key, item] of items) {
-        if (!key.startsWith(`${ns.id}/`) || sending.has(key) || now - item.renewedAt < graceMs / 3) continue;
+        const ns = lanes.get(item.lane)?.ns;
+        if (closed || !ns?.store.shared || sending.has(key) || now - item.renewedAt < graceMs / 3) continue;
         item.renewedAt = now;
         await changeDelivery(ns.webhooks.log, item.id, (d) =>
           d.owner === owner && d.status === "pending" && !d.sending
@@ -600,6 +599,15 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
             : undefined,
         );
       }
+    },
+
+    /**
+     * Takes over the deliveries of `ns` whose owner should have acted by now and has not (a sandbox sharing the store
+     * that stopped): each second, from the sandbox's tick. Nothing to do when no other sandbox shares the store.
+     */
+    async tick(ns: Namespace): Promise<void> {
+      if (!ns.store.shared || closed) return;
+      const now = wallTime();
       for (const id of await ns.webhooks.log.due(now, TAKEOVER_BATCH)) {
         const key = keyOf(ns, id);
         if (items.has(key)) continue;

@@ -550,6 +550,31 @@ describe("webhook engine, two sandboxes on one log", () => {
     expect(kept).toMatchObject({ sending: false, status: "failed" });
   });
 
+  it("keeps what a live sandbox still queues while its tick puts the takeover off", async () => {
+    let answered!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const r = await receiver(async (_q, i) => {
+      if (i === 0) await gate;
+      return { status: 200 };
+    });
+    const { a, b, log } = twoSandboxes(r.url, { takeoverSeconds: 0.3 });
+    await a.engine.emit(a.ns, "acme", "thing.done", { n: "pending" }, "applicant");
+    const [second] = await a.engine.emit(a.ns, "acme", "thing.done", { n: "reviewed" }, "applicant");
+    await r.next();
+    // Three times the grace, both sandboxes ticking (real time: the takeover is a matter of real time).
+    for (const until = Date.now() + 900; Date.now() < until;) {
+      await a.engine.renew();
+      await b.engine.tick(b.ns);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(r.received).toHaveLength(1);
+    expect((await log.get(second!.id))!.value.owner).toBe(second!.owner);
+    answered();
+    expect((await r.waitFor(2)).map((q) => q.body)).toEqual(['{"n":"pending"}', '{"n":"reviewed"}']);
+  });
+
   it("takes over a held delivery whose sandbox stopped", async () => {
     const r = await receiver();
     const { a, b } = twoSandboxes(r.url, { takeoverSeconds: 0.05, mode: () => ({ outOfOrder: true }) });
