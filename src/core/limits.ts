@@ -36,20 +36,27 @@ const KEY_OVERHEAD = 4;
 
 /**
  * Measures a JSON-shaped value without recursion (a value 100,000 levels deep is measured, not a stack overflow),
- * stopping early once `stopPast` is exceeded in bytes or depth. Values that JSON cannot hold count as `null`.
+ * stopping early once `stopPast` is exceeded in bytes or depth. Values that JSON cannot hold count as `null`. Every
+ * store write measures what it keeps, so a walk allocates nothing per value: two stacks, grown as needed.
  */
 export function measureJson(value: unknown, stopPast: { bytes: number; depth: number } = INFINITE): JsonSize {
+  if (typeof value === "string") return { bytes: value.length + 2, depth: 0, heap: 16 + value.length };
   let bytes = 0;
   let heap = 0;
   let depth = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, level] = stack.pop()!;
+  const values: unknown[] = [value];
+  const levels: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const level = levels.pop()!;
     if (typeof v === "string") {
       bytes += v.length + 2;
       heap += 16 + v.length;
-    } else if (typeof v === "number" || typeof v === "boolean") {
-      bytes += typeof v === "number" ? String(v).length : v ? 4 : 5;
+    } else if (typeof v === "number") {
+      bytes += digits(v);
+      heap += 8;
+    } else if (typeof v === "boolean") {
+      bytes += v ? 4 : 5;
       heap += 8;
     } else if (v !== null && typeof v === "object") {
       depth = Math.max(depth, level + 1);
@@ -57,14 +64,19 @@ export function measureJson(value: unknown, stopPast: { bytes: number; depth: nu
       if (Array.isArray(v)) {
         heap += 32 + 8 * v.length;
         bytes += v.length; // the commas (one too many: an upper bound)
-        for (const item of v) stack.push([item, level + 1]);
+        for (const item of v) {
+          values.push(item);
+          levels.push(level + 1);
+        }
       } else {
-        const entries = Object.entries(v);
-        heap += 24 + PROPERTY_HEAP * entries.length;
-        for (const [key, item] of entries) {
+        const record = v as Record<string, unknown>;
+        heap += 24;
+        for (const key in record) {
+          if (!Object.hasOwn(record, key)) continue;
           bytes += key.length + KEY_OVERHEAD;
-          heap += 16 + key.length;
-          stack.push([item, level + 1]);
+          heap += PROPERTY_HEAP + 16 + key.length;
+          values.push(record[key]);
+          levels.push(level + 1);
         }
       }
     } else {
@@ -73,6 +85,14 @@ export function measureJson(value: unknown, stopPast: { bytes: number; depth: nu
     if (bytes > stopPast.bytes || depth > stopPast.depth) break;
   }
   return { bytes, depth, heap };
+}
+
+/** Characters of a number as JSON writes it, without writing it for the integers a store keeps (times, counts). */
+function digits(n: number): number {
+  if (!Number.isSafeInteger(n)) return String(n).length;
+  let count = n < 0 ? 2 : 1;
+  for (let rest = Math.abs(n); rest >= 10; rest = Math.floor(rest / 10)) count++;
+  return count;
 }
 
 const INFINITE = { bytes: Infinity, depth: Infinity };

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** What the admin API shows of an entry besides its kind, id and times. */
 export interface EntryFacts {
@@ -278,7 +278,8 @@ export const endings = kind<Ending>("core.ending", { secretId: false });
 
 /** The id of the trace (and ending) of `id` of kind `k`: a hash, so neither holds anything a client could present. */
 export function traceId(k: Kind<unknown>, id: string): string {
-  return createHash("sha256").update(`${k.name}\n${id}`).digest("base64url");
+  // One-shot: no hash object per call (every listed token's write takes one).
+  return hash("sha256", `${k.name}\n${id}`, "base64url");
 }
 
 const contextOf = async <T>(store: Store, k: Kind<T>, entry: StoreEntry<T>, now: number) =>
@@ -313,26 +314,22 @@ export async function putListed<T>(
  */
 export async function putAllListed(store: Store, items: readonly PutItem[]): Promise<StoreEntry<unknown>[]> {
   const at = store.now();
-  const traced = await Promise.all(
-    items.map(async (item): Promise<PutItem<Trace>> => {
-      const expiresAt = at + item.ttlSeconds * 1000;
-      const context = (await item.kind.show?.(item.value, at, store))?.context;
-      const trace: Trace = {
-        kind: item.kind.name,
-        shown: item.kind.secretId ? redactToken(item.id) : item.id,
-        createdAt: at,
-        expiresAt,
-        ...(context ? { context } : {}),
-      };
-      return {
-        kind: traces,
-        id: traceId(item.kind, item.id),
-        value: trace,
-        ttlSeconds: keptFor(expiresAt, at),
-      };
-    }),
-  );
-  const written = await store.putAll([...items, ...traced], at);
+  const all: PutItem[] = [...items];
+  for (const item of items) {
+    const expiresAt = at + item.ttlSeconds * 1000;
+    // Most kinds show their facts at once: awaited only when a kind reads the store for them.
+    const facts = item.kind.show?.(item.value, at, store);
+    const context = (facts instanceof Promise ? await facts : facts)?.context;
+    const trace: Trace = {
+      kind: item.kind.name,
+      shown: item.kind.secretId ? redactToken(item.id) : item.id,
+      createdAt: at,
+      expiresAt,
+      ...(context ? { context } : {}),
+    };
+    all.push(putItem(traces, traceId(item.kind, item.id), trace, keptFor(expiresAt, at)));
+  }
+  const written = await store.putAll(all, at);
   return written.slice(0, items.length);
 }
 
