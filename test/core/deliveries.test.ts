@@ -1,5 +1,5 @@
-import { Cluster, Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Cluster, Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
 import {
   changeDelivery,
   createMemoryDeliveryLog,
@@ -7,24 +7,11 @@ import {
   type DeliveryLog,
 } from "../../src/core/deliveries.js";
 import { createRedisDeliveryLog } from "../../src/core/redis-deliveries.js";
-import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
+import { redisAndCluster } from "../helpers/shared.js";
 
 // A real redis-server and a real 3-master Redis Cluster: a namespace's delivery keys share one hash slot.
-let server: RedisServer | undefined;
-let cluster: RedisCluster | undefined;
-let client: Redis | undefined;
-let clusterClient: Cluster | undefined;
+const { client, clusterClient } = redisAndCluster();
 let namespaces = 0;
-beforeAll(async () => {
-  [server, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
-  client = new Redis(server.url, { lazyConnect: true });
-  clusterClient = new Cluster([...cluster.nodes], { lazyConnect: true });
-  await Promise.all([client.connect(), clusterClient.connect()]);
-}, 60_000);
-afterAll(async () => {
-  await Promise.all([client?.quit(), clusterClient?.quit()]);
-  await Promise.all([server?.stop(), cluster?.stop()]);
-});
 
 const onRedis = (redis: () => Redis | Cluster) => (capacity: number) =>
   createRedisDeliveryLog(redis(), {
@@ -37,8 +24,8 @@ const onRedis = (redis: () => Redis | Cluster) => (capacity: number) =>
 // Only the DeliveryLog interface is used, so every backend passes the same tests.
 const backends: { name: string; create: (capacity: number) => DeliveryLog }[] = [
   { name: "memory", create: createMemoryDeliveryLog },
-  { name: "redis", create: onRedis(() => client!) },
-  { name: "redis cluster", create: onRedis(() => clusterClient!) },
+  { name: "redis", create: onRedis(client) },
+  { name: "redis cluster", create: onRedis(clusterClient) },
 ];
 
 function delivery(id: string, fields: Partial<Delivery> = {}): Delivery {

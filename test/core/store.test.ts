@@ -1,10 +1,10 @@
-import { Cluster, Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Cluster, Redis } from "ioredis";
+import { describe, expect, it, vi } from "vitest";
 import { createClock, type Clock } from "../../src/core/clock.js";
 import { createMemoryStore } from "../../src/core/memory-store.js";
 import { createRedisStore, KEPT_MS } from "../../src/core/redis-store.js";
 import { kind, putItem, update, type Store, type StoreEntry } from "../../src/core/store.js";
-import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "../helpers/redis.js";
+import { redisAndCluster } from "../helpers/shared.js";
 
 interface Backend {
   name: string;
@@ -13,21 +13,8 @@ interface Backend {
 
 // A real redis-server and a real 3-master Redis Cluster, started for this file on free ports and stopped after it.
 // The key layout keeps a namespace in one hash slot, so the same scripts run on the cluster.
-let server: RedisServer | undefined;
-let cluster: RedisCluster | undefined;
-let client: Redis | undefined;
-let clusterClient: Cluster | undefined;
+const { client, clusterClient } = redisAndCluster();
 let namespaces = 0;
-beforeAll(async () => {
-  [server, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
-  client = new Redis(server.url, { lazyConnect: true });
-  clusterClient = new Cluster([...cluster.nodes], { lazyConnect: true });
-  await Promise.all([client.connect(), clusterClient.connect()]);
-}, 60_000);
-afterAll(async () => {
-  await Promise.all([client?.quit(), clusterClient?.quit()]);
-  await Promise.all([server?.stop(), cluster?.stop()]);
-});
 
 /** A store of a namespace of its own on `redis`, as namespaces are in the sandbox. */
 const onRedis = (redis: () => Redis | Cluster) => (clock: Clock, limits: Parameters<Backend["create"]>[1]) =>
@@ -36,8 +23,8 @@ const onRedis = (redis: () => Redis | Cluster) => (clock: Clock, limits: Paramet
 // The suite only goes through the Store interface, so every backend passes the same tests.
 const backends: Backend[] = [
   { name: "memory", create: (clock, limits) => createMemoryStore(clock, limits) },
-  { name: "redis", create: onRedis(() => client!) },
-  { name: "redis cluster", create: onRedis(() => clusterClient!) },
+  { name: "redis", create: onRedis(client) },
+  { name: "redis cluster", create: onRedis(clusterClient) },
 ];
 
 const codes = kind<{ client: string }>("test.code");
@@ -676,7 +663,7 @@ describe("the Redis store's keys", () => {
   it("leaves no Redis key without an expiry, and keeps settings, counts and queue a week past their last use", async () => {
     const clock = createClock({ start: 0, frozen: true });
     const namespace = `ttl${String(++namespaces)}`;
-    const store = createRedisStore(client!, clock, {
+    const store = createRedisStore(client(), clock, {
       prefix: "test:",
       namespace,
       maxEntries: 2,
@@ -688,12 +675,12 @@ describe("the Redis store's keys", () => {
     await store.count("seen:a#0");
     await store.enqueue('{"n":1}', 1, 10);
     const base = `test:{${namespace}}:`;
-    const keys = await client!.keys(`${base}*`);
+    const keys = await client().keys(`${base}*`);
     const kept = ["settings", "n", "q", "qi", "qu", "qseq"].map((name) => base + name);
     expect(keys).toEqual(expect.arrayContaining(kept));
     expect(keys.length).toBeGreaterThan(kept.length + 5);
     for (const key of keys) {
-      const ttl = await client!.pttl(key);
+      const ttl = await client().pttl(key);
       if (kept.includes(key)) {
         expect(ttl, key).toBeGreaterThan(KEPT_MS - 60_000);
         expect(ttl, key).toBeLessThanOrEqual(KEPT_MS);

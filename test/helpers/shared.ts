@@ -1,6 +1,7 @@
+import { Cluster, Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { createSandbox, type Sandbox, type SandboxOptions } from "../../src/index.js";
-import { startRedis, type RedisServer } from "./redis.js";
+import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "./redis.js";
 
 /**
  * Sandboxes sharing one real redis-server, which the calling test file starts before its tests and stops after them;
@@ -51,3 +52,25 @@ export const adminCall = (sandbox: Sandbox, method: string, path: string, body?:
       ? {}
       : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
   });
+
+/**
+ * A client of a real redis-server and one of a real 3-master Redis Cluster, both started for the calling test file
+ * on free ports and stopped after it: what a suite of one backend's behaviour runs against, beside memory.
+ */
+export function redisAndCluster() {
+  let server: RedisServer | undefined;
+  let cluster: RedisCluster | undefined;
+  let client: Redis | undefined;
+  let clusterClient: Cluster | undefined;
+  beforeAll(async () => {
+    [server, cluster] = await Promise.all([startRedis(), startRedisCluster()]);
+    client = new Redis(server.url, { lazyConnect: true });
+    clusterClient = new Cluster([...cluster.nodes], { lazyConnect: true });
+    await Promise.all([client.connect(), clusterClient.connect()]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([client?.quit(), clusterClient?.quit()]);
+    await Promise.all([server?.stop(), cluster?.stop()]);
+  });
+  return { client: () => client!, clusterClient: () => clusterClient! };
+}
