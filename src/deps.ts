@@ -11,7 +11,7 @@ import { redactorFor, type Redact } from "./core/journal.js";
 import { createLogger, type Logger } from "./core/log.js";
 import type { Namespace } from "./core/context.js";
 import { createNamespaces, resetNamespace, type Namespaces } from "./core/namespaces.js";
-import { saveSubscriptions } from "./core/settings.js";
+import { changeSubscriptions } from "./core/settings.js";
 import { loadFixtures, type Provider, type ProviderDeps } from "./core/provider.js";
 import { bindRoutes, type Route } from "./core/route.js";
 import type { RouteTable } from "./core/scenarios/check.js";
@@ -105,7 +105,9 @@ function redisBackend(client: RedisClient, owned: boolean): StoreBackend {
 /** Forgets a namespace's state (see `resetNamespace`), its deliveries and API subscriptions too. */
 export async function forgetNamespace(deps: SandboxDeps, ns: Namespace): Promise<void> {
   await deps.webhooks.reset(ns);
-  await saveSubscriptions(ns);
+  await changeSubscriptions(ns, (subscriptions) => {
+    subscriptions.clear();
+  });
   await resetNamespace(ns);
 }
 

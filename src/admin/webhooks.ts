@@ -55,9 +55,10 @@ const notFound = (what: string) => coreError(CoreErrorCode.notFound, what);
 /** `/__admin/webhooks…` and `/__admin/verdicts`: subscriptions, deliveries, and the verdicts that cause them. */
 export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
   const { webhooks, verdicts } = deps;
+  const noDelivery = (ns: Namespace, id: string) => notFound(`no delivery ${id} in namespace ${ns.id}`);
   const deliveryIn = async (ns: Namespace, id: string) => {
     const d = await webhooks.delivery(ns, id);
-    if (!d) throw notFound(`no delivery ${id} in namespace ${ns.id}`);
+    if (!d) throw noDelivery(ns, id);
     return d;
   };
 
@@ -174,7 +175,7 @@ export function webhookRoutes(deps: SandboxDeps): RouteDeclaration[] {
       handler: async (c, { params: { id } }) => {
         const ns = c.get("ns");
         const result = await webhooks.redeliver(ns, id);
-        if (result === "gone") throw notFound(`no delivery ${id} in namespace ${ns.id}`);
+        if (result === "gone") throw noDelivery(ns, id);
         if (result === "busy")
           throw new SandboxError(
             "conflict",

@@ -4,6 +4,8 @@
  * deliveries). The engine that sends them is `webhooks.ts`.
  */
 
+import { changeRevised } from "./store.js";
+
 /** Where events go. `events` null: every event of the vendor. */
 export interface Subscription {
   readonly id: string;
@@ -107,18 +109,16 @@ export interface DeliveryLog {
  * Applies `change` to delivery `id` with compare-and-set, reading again when another writer got there first. `change`
  * returns the delivery to write, or undefined to leave it; the result is what was written, or undefined.
  */
-export async function changeDelivery(
+export function changeDelivery(
   log: DeliveryLog,
   id: string,
   change: (d: Delivery) => Delivery | undefined,
 ): Promise<Delivery | undefined> {
-  for (;;) {
-    const current = await log.get(id);
-    if (current === undefined) return undefined;
-    const next = change(current.value);
-    if (next === undefined) return undefined;
-    if (await log.replace(current.rev, next)) return next;
-  }
+  return changeRevised(
+    () => log.get(id),
+    async (rev, next: Delivery) => ((await log.replace(rev, next)) ? next : undefined),
+    change,
+  );
 }
 
 /** A namespace's subscriptions made over the API and its deliveries. */

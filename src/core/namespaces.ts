@@ -6,7 +6,7 @@ import { createJournal, type Journal, type Redact } from "./journal.js";
 import { createMemoryStore } from "./memory-store.js";
 import type { RouteTable } from "./scenarios/check.js";
 import { clearScenarioState, createScenarioState } from "./scenarios/state.js";
-import { saveScenarios, syncNamespace } from "./settings.js";
+import { changeScenarios, syncNamespace } from "./settings.js";
 import type { Store } from "./store.js";
 import { createMemoryDeliveryLog, type DeliveryLog } from "./deliveries.js";
 
@@ -40,7 +40,9 @@ export interface Namespaces {
 export async function resetNamespace(ns: Namespace): Promise<void> {
   await ns.journal.clear();
   await ns.store.reset();
-  if (clearScenarioState(ns.scenarios)) await saveScenarios(ns);
+  ns.scenarios.queued = 0;
+  ns.scenarios.compiled.clear();
+  await changeScenarios(ns, clearScenarioState);
 }
 
 /** What a store shared with other sandboxes (Redis) gives each namespace in place of this process's memory. */

@@ -1,6 +1,5 @@
-import type { Cluster, Redis } from "ioredis";
 import type { Delivery, DeliveryLog } from "./deliveries.js";
-import { guarded, withScripts } from "./redis.js";
+import { guarded, withScripts, type RedisClient } from "./redis.js";
 
 /**
  * A namespace's webhook deliveries on Redis, so every sandbox sharing it lists, sends, resends and takes over the
@@ -80,7 +79,6 @@ end
 return out
 `;
 
-type Client = Redis | Cluster;
 type Args = (string | number)[];
 
 /** Each takes the six keys, then its arguments. */
@@ -110,7 +108,7 @@ const PENDING_PAGE = 500;
 
 /** One namespace's deliveries on Redis (see the key layout above). */
 export function createRedisDeliveryLog(
-  redis: Client,
+  redis: RedisClient,
   options: { prefix: string; namespace: string; capacity: number; keptMs: number },
 ): DeliveryLog {
   const client = withScripts<Scripts>(redis, SCRIPTS, KEYS.length);

@@ -1,6 +1,5 @@
-import type { Cluster, Redis } from "ioredis";
 import { createRedisDeliveryLog, DELIVERY_KEYS } from "./redis-deliveries.js";
-import { guarded, withScripts } from "./redis.js";
+import { guarded, withScripts, type RedisClient } from "./redis.js";
 import type { Clock } from "./clock.js";
 import { DEFAULT_NAMESPACE, type SharedNamespaces } from "./namespaces.js";
 import {
@@ -408,8 +407,6 @@ end
 return 1
 `;
 
-type Client = Redis | Cluster;
-
 type Args = (string | number)[];
 
 /** The scripts as `defineCommand` adds them to the client (their replies as Redis gives them). */
@@ -462,7 +459,7 @@ const SCRIPTS: Record<keyof Scripts, string> = {
 };
 
 /** One namespace's store on a Redis client shared by every namespace. */
-export function createRedisStore(redis: Client, clock: Clock, options: RedisStoreOptions): Store {
+export function createRedisStore(redis: RedisClient, clock: Clock, options: RedisStoreOptions): Store {
   const client = withScripts<Scripts>(redis, SCRIPTS, 1);
   const base = `${options.prefix}{${options.namespace}}:`;
   const member = (k: Kind<unknown>, id: string) => `${k.name}:${id}`;
@@ -664,7 +661,10 @@ export const TOUCH_EVERY_MS = 10_000;
  * by last use (each process marks a namespace it serves at most every `TOUCH_EVERY_MS`), and past the bound the least
  * recently used one (never the default) is forgotten with all its keys, as one process forgets one in memory.
  */
-function createNamespaceIndex(redis: Client, options: { prefix: string; max: number; defaultId: string }) {
+function createNamespaceIndex(
+  redis: RedisClient,
+  options: { prefix: string; max: number; defaultId: string },
+) {
   const client = withScripts<Scripts>(redis, SCRIPTS, 1);
   const touched = new Map<string, number>();
   return {
@@ -703,7 +703,7 @@ const JOURNAL_PAGE = 200;
  * request itself answered 503 then).
  */
 export function createRedisJournal(
-  redis: Client,
+  redis: RedisClient,
   options: { prefix: string; namespace: string; capacity: number; redact: Redact },
 ): Journal {
   const client = withScripts<Scripts>(redis, SCRIPTS, 1);
@@ -744,7 +744,7 @@ export function createRedisJournal(
  * The one place the Redis keys of a namespace are put together from the config.
  */
 export function redisNamespaces(
-  redis: Client,
+  redis: RedisClient,
   options: {
     prefix: string;
     maxEntries: number;

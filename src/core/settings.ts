@@ -2,7 +2,12 @@ import type { ClockState } from "./clock.js";
 import type { Namespace } from "./context.js";
 import type { Subscription } from "./deliveries.js";
 import { coreError, CoreErrorCode } from "./errors.js";
-import { scenariosSetting, syncScenarios, type ScenarioState } from "./scenarios/state.js";
+import {
+  NO_SCENARIOS_SETTING,
+  scenariosSetting,
+  syncScenarios,
+  type ScenarioState,
+} from "./scenarios/state.js";
 
 /**
  * What a namespace keeps in the process besides its store's entries, carried to every sandbox sharing the store
@@ -23,7 +28,7 @@ const applied = new WeakMap<Namespace, Map<string, string>>();
 /** What each setting reads as when it is not there: nothing moved, active, defined or subscribed. */
 const EMPTY: Readonly<Record<string, string>> = {
   [SETTINGS.clock]: JSON.stringify({ offset: 0, frozenAt: null } satisfies ClockState),
-  [SETTINGS.scenarios]: JSON.stringify({ active: [], documents: [] }),
+  [SETTINGS.scenarios]: NO_SCENARIOS_SETTING,
   [SETTINGS.global]: "[]",
   [SETTINGS.subscriptions]: "[]",
 };
@@ -195,23 +200,9 @@ export async function syncNamespace(ns: Namespace, fallback: Namespace, global: 
   if (globalTaken !== undefined) heldGlobal(global).take(globalTaken);
 }
 
-/** Writes what is active and defined in a namespace for the sandboxes sharing its store. */
-export async function saveScenarios(ns: Namespace): Promise<void> {
-  if (ns.store.shared) await ns.store.setSetting(SETTINGS.scenarios, scenariosSetting(ns.scenarios));
-}
-
 /** Writes a namespace's clock for the sandboxes sharing its store. */
 export async function saveClock(ns: Namespace): Promise<void> {
   if (ns.store.shared) await ns.store.setSetting(SETTINGS.clock, JSON.stringify(ns.clock.state()));
-}
-
-/** Writes a namespace's webhook subscriptions (made over the API) for the sandboxes sharing its store. */
-export async function saveSubscriptions(ns: Namespace): Promise<void> {
-  if (ns.store.shared)
-    await ns.store.setSetting(
-      SETTINGS.subscriptions,
-      JSON.stringify([...ns.webhooks.subscriptions.values()]),
-    );
 }
 
 /**

@@ -228,18 +228,35 @@ export class StoreUnavailableError extends Error {
  * @example
  * await update(store, orders, id, (o) => (o.status === "open" ? { ...o, status: "closed" } : undefined));
  */
-export async function update<T>(
+export function update<T>(
   store: Store,
   k: Kind<T>,
   id: string,
   change: (value: Stored<T>) => T | undefined,
 ): Promise<StoreEntry<T> | undefined> {
+  return changeRevised(
+    () => store.get(k, id),
+    (rev, next) => store.replace(k, id, rev, next),
+    change,
+  );
+}
+
+/**
+ * The read, change, compare-and-set loop behind `update` (and a delivery log's `changeDelivery`): `read` gives the
+ * value and its revision, `write` writes only at that revision (undefined when it changed). Reads again until a write
+ * lands, `change` declines (undefined), or there is nothing to read.
+ */
+export async function changeRevised<V, N, W>(
+  read: () => Promise<{ readonly value: V; readonly rev: number } | undefined>,
+  write: (rev: number, next: N) => Promise<W | undefined>,
+  change: (value: V) => N | undefined,
+): Promise<W | undefined> {
   for (;;) {
-    const entry = await store.get(k, id);
-    if (entry === undefined) return undefined;
-    const next = change(entry.value);
+    const current = await read();
+    if (current === undefined) return undefined;
+    const next = change(current.value);
     if (next === undefined) return undefined;
-    const written = await store.replace(k, id, entry.rev, next);
+    const written = await write(current.rev, next);
     if (written !== undefined) return written;
   }
 }

@@ -15,7 +15,7 @@ import {
 import type { Namespace } from "../../src/core/context.js";
 import { createMemoryDeliveryLog, type Delivery, type Subscription } from "../../src/core/deliveries.js";
 import type { Store } from "../../src/core/store.js";
-import { failTimes, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
+import { failTimes, holdOne, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 
@@ -35,6 +35,23 @@ const acme: WebhookSpec = {
   }),
 };
 const specs = new Map([["acme", acme]]);
+
+/** The bounds of every namespace these tests make (only how many deliveries are kept varies). */
+const LIMITS = { maxEntries: 100, maxCounters: 100, maxNamespaces: 10, journalSize: 100 };
+
+/** A subscription of the made-up vendor, secret `s3cret`, every event. */
+const acmeSubscription = (id: string, url: string, extra: Partial<Subscription> = {}): Subscription => ({
+  id,
+  vendor: "acme",
+  url,
+  secret: "s3cret",
+  events: null,
+  headers: {},
+  options: {},
+  source: "api",
+  createdAt: T0,
+  ...extra,
+});
 
 const receivers: Receiver[] = [];
 const engines: { close(): void }[] = [];
@@ -59,14 +76,7 @@ function setup(
   } = {},
 ) {
   const clock = createClock({ start: T0, frozen: true });
-  const namespaces = createNamespaces({
-    maxEntries: 100,
-    maxCounters: 100,
-    maxNamespaces: 10,
-    journalSize: 100,
-    deliveriesKept: options.keep ?? 100,
-    clock,
-  });
+  const namespaces = createNamespaces({ ...LIMITS, deliveriesKept: options.keep ?? 100, clock });
   const engine = createWebhookEngine({
     specs,
     configured: options.configured ?? [],
@@ -80,18 +90,7 @@ function setup(
   engines.push(engine);
   let n = 0;
   const subscribe = (nsId: string, url: string, extra: Partial<Subscription> = {}) => {
-    const sub: Subscription = {
-      id: `whs_${String(++n)}`,
-      vendor: "acme",
-      url,
-      secret: "s3cret",
-      events: null,
-      headers: {},
-      options: {},
-      source: "api",
-      createdAt: T0,
-      ...extra,
-    };
+    const sub = acmeSubscription(`whs_${String(++n)}`, url, extra);
     namespaces.get(nsId).webhooks.subscriptions.set(sub.id, sub);
     return sub;
   };
@@ -306,17 +305,7 @@ describe("webhook engine", () => {
   it("never sends one namespace's events to another's subscriptions; config ones hear every namespace", async () => {
     const a = await receiver();
     const shared = await receiver();
-    const configured: Subscription = {
-      id: "whc_1",
-      vendor: "acme",
-      url: shared.url,
-      secret: "s",
-      events: null,
-      headers: {},
-      options: {},
-      source: "config",
-      createdAt: T0,
-    };
+    const configured = acmeSubscription("whc_1", shared.url, { secret: "s", source: "config" });
     const { engine, subscribe, namespaces } = setup({ configured: [configured] });
     subscribe("w1", a.url);
     const w2 = namespaces.get("w2");
@@ -441,23 +430,10 @@ function twoSandboxes(
   options: { takeoverSeconds?: number; timeoutSeconds?: number; mode?: () => DeliveryMode | undefined } = {},
 ) {
   const log = createMemoryDeliveryLog(100);
-  const subscription: Subscription = {
-    id: "whs_shared",
-    vendor: "acme",
-    url,
-    secret: "s3cret",
-    events: null,
-    headers: {},
-    options: {},
-    source: "api",
-    createdAt: T0,
-  };
+  const subscription = acmeSubscription("whs_shared", url);
   const one = () => {
     const namespaces = createNamespaces({
-      maxEntries: 100,
-      maxCounters: 100,
-      maxNamespaces: 10,
-      journalSize: 100,
+      ...LIMITS,
       deliveriesKept: 100,
       clock: createClock({ start: T0, frozen: true }),
     });
@@ -509,14 +485,8 @@ describe("webhook engine, two sandboxes on one log", () => {
   });
 
   it("leaves to A, in their order, one record's events A is still sending when B flushes", async () => {
-    let answered!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      answered = resolve;
-    });
-    const r = await receiver(async (_q, i) => {
-      if (i === 0) await gate;
-      return { status: 200 };
-    });
+    const { answer, release: answered } = holdOne(0);
+    const r = await receiver(answer);
     const { a, b, log } = twoSandboxes(r.url);
     await a.engine.emit(a.ns, "acme", "thing.done", { n: "pending" }, "applicant");
     const [second] = await a.engine.emit(a.ns, "acme", "thing.done", { n: "reviewed" }, "applicant");
@@ -551,14 +521,8 @@ describe("webhook engine, two sandboxes on one log", () => {
   });
 
   it("keeps what a live sandbox still queues while its tick puts the takeover off", async () => {
-    let answered!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      answered = resolve;
-    });
-    const r = await receiver(async (_q, i) => {
-      if (i === 0) await gate;
-      return { status: 200 };
-    });
+    const { answer, release: answered } = holdOne(0);
+    const r = await receiver(answer);
     const { a, b, log } = twoSandboxes(r.url, { takeoverSeconds: 0.3 });
     await a.engine.emit(a.ns, "acme", "thing.done", { n: "pending" }, "applicant");
     const [second] = await a.engine.emit(a.ns, "acme", "thing.done", { n: "reviewed" }, "applicant");

@@ -39,6 +39,21 @@ export function failTimes(n: number, status = 500): AnswerFn {
   return (_req, index) => (index < n ? { status } : { status: 200 });
 }
 
+/** An answer function answering 200, but request number `held` (from 0) only once `release()` is called. */
+export function holdOne(held: number): { answer: AnswerFn; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    answer: async (_req, index) => {
+      if (index === held) await gate;
+      return { status: 200 };
+    },
+    release,
+  };
+}
+
 function headersOf(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {

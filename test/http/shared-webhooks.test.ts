@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../src/index.js";
-import { failTimes, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
+import { failTimes, holdOne, startReceiver, type AnswerFn, type Receiver } from "../helpers/receiver.js";
 import { adminCall, sandboxesOnRedis } from "../helpers/shared.js";
 
 /**
@@ -111,14 +111,8 @@ describe("webhook deliveries on one Redis", () => {
   });
 
   it("resends through B a delivery A made, and answers 409 to a resend through A while B's is under way", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const r = await receiver(async (_q, i) => {
-      if (i === 1) await gate;
-      return { status: 200 };
-    });
+    const { answer, release } = holdOne(1);
+    const r = await receiver(answer);
     const [a, b] = await pair();
     await regulaEvent(a, r.url);
     await r.next();

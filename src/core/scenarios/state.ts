@@ -66,6 +66,9 @@ interface ScenariosSetting {
   documents: [string, ScenarioDocument][];
 }
 
+/** The setting of a namespace with nothing active and nothing defined at run time. */
+export const NO_SCENARIOS_SETTING = JSON.stringify({ active: [], documents: [] } satisfies ScenariosSetting);
+
 /** What is active and defined in the namespace, as the text of its setting (see `syncScenarios`). */
 export function scenariosSetting(state: ScenarioState): string {
   const setting: ScenariosSetting = { active: state.active, documents: [...state.documents] };
@@ -93,17 +96,13 @@ export function syncScenarios(state: ScenarioState, text: string): void {
 
 /**
  * Forgets the run-time scenarios (queued one-shots and counters go with the store's reset); which scenarios are
- * active stays, less the run-time ones just forgotten. Whether there were any (then the setting is to be saved).
+ * active stays, less the run-time ones just forgotten. A change of the scenarios setting (`changeScenarios`).
  */
-export function clearScenarioState(state: ScenarioState): boolean {
-  state.queued = 0;
-  state.compiled.clear();
-  if (state.defined.size === 0) return false;
+export function clearScenarioState(state: ScenarioState): void {
   const forgotten = state.defined;
   state.defined = new Map();
   state.documents = new Map();
   state.active = state.active.filter((name) => !forgotten.has(name));
-  return true;
 }
 
 /** A one-shot as the library and `POST /__admin/scenarios/enqueue` give it. */
