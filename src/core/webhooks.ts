@@ -643,7 +643,6 @@ export function createWebhookEngine(options: WebhookEngineOptions) {
     },
 
     subscriptionsOf,
-    subscriptionById,
 
     /** Forgets a namespace's deliveries and API subscriptions, cancelling their retries. */
     async reset(ns: Namespace): Promise<void> {
